@@ -1,0 +1,118 @@
+"""Weight-height boxes (the poster's Fig. 2) as vectorized numpy geometry.
+
+A layer's weights become tiles: one tile per (filter, input channel), kh x kw weights each. The
+filters are laid out in a near-square grid, and each filter's input channels in a near-square
+grid inside its block, so the first conv layer looks like the poster's 16 blocks of 3x3 boxes.
+"""
+
+import math
+
+import numpy as np
+
+from .store_format import CONV, DENSE
+
+BOX_FOOTPRINT = 0.8   # box width, in units of the weight spacing: a gap shows between boxes
+CHANNEL_GAP = 0.5     # space between the input-channel tiles of one filter
+FILTER_GAP = 1.5      # space between filter blocks
+
+# face corner indices into a box's 8 corners (bottom 0-3, top 4-7), outward-facing
+_BOX_FACES = np.array([[0, 3, 2, 1], [4, 5, 6, 7], [0, 1, 5, 4],
+                       [1, 2, 6, 5], [2, 3, 7, 6], [3, 0, 4, 7]], dtype=np.int64)
+_CORNER_SIGNS = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]] * 2, dtype=np.float64)
+FACES_PER_BOX = len(_BOX_FACES)
+
+
+def weight_tiles(tensor, kind):
+    """(filters, channels, rows, cols) view of a layer tensor, NaN where a tile is padded.
+
+    conv2d kernels are Keras (kh, kw, in, out); dense kernels (in, out) give each output
+    unit one near-square tile of its input weights; biases (out,) give one box per filter.
+    """
+    tensor = np.asarray(tensor)
+    if tensor.ndim == 4 and kind == CONV:
+        return np.transpose(tensor, (3, 2, 0, 1))
+    if tensor.ndim == 2 and kind == DENSE:
+        n_in, n_out = tensor.shape
+        cols = int(math.ceil(math.sqrt(n_in)))
+        rows = int(math.ceil(n_in / cols))
+        padded = np.full((n_out, rows * cols), np.nan, dtype=np.float64)
+        padded[:, :n_in] = tensor.T
+        return padded.reshape(n_out, 1, rows, cols)
+    if tensor.ndim == 1:
+        return tensor.reshape(-1, 1, 1, 1)
+    raise ValueError(f"cannot lay out a {kind} tensor of shape {tensor.shape} as weight tiles")
+
+
+def _grid(count):
+    cols = int(math.ceil(math.sqrt(count)))
+    return cols, int(math.ceil(count / cols))
+
+
+def tile_layout(n_filters, n_channels, rows, cols):
+    """x, y of every weight in (filter, channel, row, col) order; filter 0 at the top left."""
+    ch_cols, ch_rows = _grid(n_channels)
+    f_cols, _ = _grid(n_filters)
+    block_w = ch_cols * cols + (ch_cols - 1) * CHANNEL_GAP
+    block_h = ch_rows * rows + (ch_rows - 1) * CHANNEL_GAP
+    f, c, i, j = np.meshgrid(np.arange(n_filters), np.arange(n_channels),
+                             np.arange(rows), np.arange(cols), indexing="ij")
+    x = (f % f_cols) * (block_w + FILTER_GAP) + (c % ch_cols) * (cols + CHANNEL_GAP) + j
+    y = (f // f_cols) * (block_h + FILTER_GAP) + (c // ch_cols) * (rows + CHANNEL_GAP) + i
+    return x.astype(np.float64), -y.astype(np.float64)
+
+
+class BoxGeometry:
+    """Boxes as arrays ready for VTK: points (8n, 3), faces (6n, 4), and per-box data."""
+
+    def __init__(self, points, faces, box_values, box_filter, box_channel):
+        self.points, self.faces = points, faces
+        self.box_values, self.box_filter, self.box_channel = box_values, box_filter, box_channel
+
+    @property
+    def n_boxes(self):
+        return len(self.box_values)
+
+    def per_face(self, box_array):
+        """Repeat a per-box array for each of the box's faces (VTK cell data)."""
+        return np.repeat(box_array, FACES_PER_BOX, axis=0)
+
+
+def weight_boxes(tensor, kind, height_scale=1.0, filters=None):
+    """One box per weight, height along z = weight * height_scale, from z = 0.
+
+    `filters` selects filter indices (None: all). Padding of dense tiles makes no box.
+    """
+    tiles = weight_tiles(tensor, kind)
+    n_filters, n_channels, rows, cols = tiles.shape
+    x, y = tile_layout(n_filters, n_channels, rows, cols)
+    f_index = np.broadcast_to(np.arange(n_filters)[:, None, None, None], tiles.shape)
+    c_index = np.broadcast_to(np.arange(n_channels)[None, :, None, None], tiles.shape)
+    keep = ~np.isnan(tiles)
+    if filters is not None:
+        keep &= np.isin(f_index, np.asarray(filters, dtype=np.int64))
+    values = tiles[keep].astype(np.float64)
+    x, y = x[keep], y[keep]
+    half = BOX_FOOTPRINT / 2.0
+    n = len(values)
+    points = np.empty((n, 8, 3), dtype=np.float32)
+    points[:, :, 0] = x[:, None] + half * _CORNER_SIGNS[None, :, 0]
+    points[:, :, 1] = y[:, None] + half * _CORNER_SIGNS[None, :, 1]
+    points[:, :4, 2] = 0.0
+    points[:, 4:, 2] = (values * height_scale)[:, None]
+    faces = (_BOX_FACES[None, :, :] + 8 * np.arange(n, dtype=np.int64)[:, None, None])
+    return BoxGeometry(points.reshape(-1, 3), faces.reshape(-1, 4), values,
+                       f_index[keep].astype(np.int32), c_index[keep].astype(np.int32))
+
+
+# ParaView's "Cool to Warm" end points and centre: blue for negative, red for positive
+_BLUE = np.array([59, 76, 192], dtype=np.float64)
+_WHITE = np.array([221, 221, 221], dtype=np.float64)
+_RED = np.array([180, 4, 38], dtype=np.float64)
+
+
+def diverging_rgb(values, limit):
+    """uint8 RGB on a blue-white-red map centred on 0, saturating at +-limit."""
+    limit = float(limit) if limit and np.isfinite(limit) and limit > 0 else 1.0
+    t = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)) / limit, -1.0, 1.0)[:, None]
+    rgb = np.where(t >= 0, _WHITE + t * (_RED - _WHITE), _WHITE - t * (_BLUE - _WHITE))
+    return np.rint(rgb).astype(np.uint8)

@@ -1,0 +1,119 @@
+"""TensorViz Reader: a run store as a time-varying VTK source; time = the training step.
+
+Output: a multiblock with one block per layer; each block's field data holds that layer's
+tensors at the current step (arrays named kernel, bias, ...: one tuple per filter), and the
+root's field data the step's scalars (step, epoch, loss, accuracy, learning_rate).
+"""
+
+import os
+
+import numpy as np
+from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
+from vtkmodules.vtkCommonDataModel import vtkMultiBlockDataSet, vtkPolyData
+from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
+
+from . import store_format as F
+from .store import RunReader, StoreError
+from .vtk_base import floor_step, report_error, requested_time
+from .vtk_convert import add_field, string_array
+
+
+class TensorVizReader(VTKPythonAlgorithmBase):
+    def __init__(self):
+        VTKPythonAlgorithmBase.__init__(self, nInputPorts=0, nOutputPorts=1,
+                                        outputType="vtkMultiBlockDataSet")
+        self._filename = None
+        self._run = None
+        self._steps = np.zeros(0, dtype=np.int64)
+        self._last_error = None
+
+    def SetFileName(self, name):
+        if name != self._filename:
+            self._filename = name
+            self._close()
+            self.Modified()
+
+    def GetFileName(self):
+        return self._filename
+
+    def _close(self):
+        if self._run is not None:
+            self._run.close()
+        self._run = None
+
+    def _error(self, message):
+        if message != self._last_error:
+            report_error(message)
+            self._last_error = message
+
+    def tensorviz_run(self):
+        """The open RunReader (None when the file could not be opened): views use it."""
+        if self._run is None and self._filename:
+            try:
+                self._run = RunReader(self._filename)
+            except StoreError as error:
+                self._error(str(error))
+        return self._run
+
+    def GetTimestepValues(self):
+        return [float(s) for s in self._steps]
+
+    def RequestInformation(self, request, in_info, out_info):
+        info = out_info.GetInformationObject(0)
+        sddp = vtkStreamingDemandDrivenPipeline
+        info.Remove(sddp.TIME_STEPS())
+        info.Remove(sddp.TIME_RANGE())
+        if not self._filename:
+            return 1
+        if not os.path.exists(self._filename):
+            self._close()
+        run = self.tensorviz_run()
+        if run is None:
+            self._steps = np.zeros(0, dtype=np.int64)
+            return 1
+        try:  # re-read on every pass: a live trainer appends steps
+            self._steps = run.time_steps()
+        except (StoreError, OSError, KeyError) as error:
+            self._error(f"{self._filename}: cannot read the steps ({error})")
+            self._steps = np.zeros(0, dtype=np.int64)
+        if len(self._steps):
+            times = [float(s) for s in self._steps]
+            info.Set(sddp.TIME_STEPS(), times, len(times))
+            info.Set(sddp.TIME_RANGE(), [times[0], times[-1]], 2)
+        return 1
+
+    def RequestData(self, request, in_info, out_info):
+        info = out_info.GetInformationObject(0)
+        output = vtkMultiBlockDataSet.GetData(info)
+        run = self.tensorviz_run()
+        if run is None or len(self._steps) == 0:
+            return 1
+        step = floor_step(self._steps, requested_time(info, float(self._steps[0])))
+        try:
+            self._fill(run, step, output)
+        except (StoreError, OSError, KeyError, ValueError) as error:
+            self._error(f"{self._filename}: cannot read step {step} ({error})")
+            return 1
+        output.GetInformation().Set(output.DATA_TIME_STEP(), float(step))
+        self._last_error = None
+        return 1
+
+    def _fill(self, run, step, output):
+        table = run.step_table()
+        row = min(int(np.searchsorted(table[F.STEP], step)), max(len(table[F.STEP]) - 1, 0))
+        output.GetFieldData().AddArray(string_array("store", [run.path]))
+        add_field(output, "step", np.int64(step))
+        if len(table[F.STEP]) and table[F.STEP][row] == step:
+            for column in F.STEP_COLUMNS[1:]:
+                add_field(output, column, table[column][row])
+        for index, layer in enumerate(run.layers):
+            block = vtkPolyData()
+            for quantity in F.QUANTITIES:
+                if run.has_series(layer, quantity) and len(run.series_steps(layer, quantity)):
+                    _, value = run.tensor_at(layer, quantity, step)
+                    value = np.asarray(value, dtype=np.float32)
+                    # flat, one component: blocks of other layers share the array names
+                    add_field(block, quantity, value.ravel())
+                    add_field(block, quantity + "_shape", np.asarray(value.shape, np.int64))
+            output.SetBlock(index, block)
+            output.GetMetaData(index).Set(vtkMultiBlockDataSet.NAME(), layer)

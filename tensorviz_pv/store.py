@@ -1,0 +1,335 @@
+"""Writer and reader of the run store (numpy + h5py only; see store_format for the names).
+
+The writer keeps HDF5 1.10 compatibility (libver v110) so Debian's ParaView can read the file,
+and writes in SWMR mode so a reader can open the store while training goes on. Rows are
+buffered in memory and written in one block per dataset at each flush, so recording costs a
+few resizes per flush rather than per step.
+"""
+
+import json
+import os
+import time
+
+import h5py
+import numpy as np
+
+from . import store_format as F
+
+
+class StoreError(Exception):
+    """A store that cannot be used: the message names the file and the problem."""
+
+
+def _chunk_rows(row_shape, dtype, target_bytes=256 * 1024):
+    row_bytes = int(np.prod(row_shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    return int(max(1, min(1024, target_bytes // max(row_bytes, 1))))
+
+
+class _Growing:
+    """A dataset extended along axis 0, with rows buffered until flush."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        self.pending = []
+
+    def append(self, row):
+        self.pending.append(np.asarray(row, dtype=self.dataset.dtype))
+
+    def write_pending(self):
+        if not self.pending:
+            return
+        block = np.stack(self.pending)
+        start = self.dataset.shape[0]
+        self.dataset.resize(start + len(block), axis=0)
+        self.dataset[start:] = block
+        self.pending = []
+
+    def truncate(self, rows):
+        self.dataset.resize(rows, axis=0)
+
+
+def _create_growing(group, name, row_shape, dtype, compress=False):
+    row_shape = tuple(int(n) for n in row_shape)
+    dataset = group.create_dataset(
+        name, shape=(0,) + row_shape, maxshape=(None,) + row_shape, dtype=dtype,
+        chunks=(_chunk_rows(row_shape, dtype),) + row_shape,
+        compression="gzip" if compress else None, compression_opts=1 if compress else None,
+        shuffle=compress)
+    return _Growing(dataset)
+
+
+class SeriesSpec:
+    """What one tensor series holds: a quantity of a layer, its shape, and its storage."""
+
+    def __init__(self, layer, quantity, shape, dtype="float32", compress=False):
+        self.layer, self.quantity = layer, quantity
+        self.shape, self.dtype, self.compress = tuple(shape), dtype, compress
+
+
+class RunWriter:
+    """Appends training records to a store; every dataset exists before SWMR starts."""
+
+    def __init__(self, h5file, path, flush_interval):
+        self.file = h5file
+        self.path = path
+        self.flush_interval = flush_interval
+        self._last_flush = time.monotonic()
+        self._columns = {c: _Growing(h5file[F.steps_path(c)]) for c in F.STEP_COLUMNS}
+        self._norms = {w: _Growing(h5file[F.norms_path(w)])
+                       for w in (F.WEIGHT_NORM, F.GRADIENT_NORM)}
+        self._evaluation = {c: _Growing(h5file[F.evaluation_path(c)]) for c in F.EVAL_COLUMNS}
+        self._series = {}
+        tensors = h5file[F.TENSORS_GROUP]
+        for layer in tensors:
+            for quantity in tensors[layer]:
+                group = tensors[layer][quantity]
+                self._series[(layer, quantity)] = (_Growing(group[F.SERIES_STEP]),
+                                                   _Growing(group[F.SERIES_VALUE]))
+
+    @classmethod
+    def create(cls, path, run_info, variables, series, probe_images=None, probe_labels=None,
+               flush_interval=0.5):
+        """A new store at `path` (which must not exist). `variables` names the norm columns."""
+        if os.path.exists(path):
+            raise StoreError(f"{path}: a store already exists there")
+        f = h5py.File(path, "w", libver=("v110", "v110"))
+        try:
+            f.attrs[F.ATTR_FORMAT] = F.FORMAT_NAME
+            f.attrs[F.ATTR_VERSION] = F.FORMAT_VERSION
+            f.attrs[F.ATTR_RUN_INFO] = json.dumps(run_info)
+            steps = f.create_group(F.STEPS_GROUP)
+            for column in F.STEP_COLUMNS:
+                _create_growing(steps, column, (), F.STEP_COLUMN_DTYPES[column])
+            norms = f.create_group(F.NORMS_GROUP)
+            norms.attrs[F.ATTR_VARIABLES] = json.dumps(list(variables))
+            for which in (F.WEIGHT_NORM, F.GRADIENT_NORM):
+                _create_growing(norms, which, (len(variables),), "float32")
+            evaluation = f.create_group(F.EVALUATION_GROUP)
+            for column in F.EVAL_COLUMNS:
+                _create_growing(evaluation, column, (), F.EVAL_COLUMN_DTYPES.get(column, "float32"))
+            tensors = f.create_group(F.TENSORS_GROUP)
+            for spec in series:
+                group = tensors.require_group(spec.layer).create_group(spec.quantity)
+                _create_growing(group, F.SERIES_STEP, (), "int64")
+                _create_growing(group, F.SERIES_VALUE, spec.shape, spec.dtype, spec.compress)
+            probe = f.create_group(F.PROBE_GROUP)
+            if probe_images is not None:
+                probe.create_dataset(F.PROBE_IMAGES, data=np.asarray(probe_images, "float32"))
+                probe.create_dataset(F.PROBE_LABELS, data=np.asarray(probe_labels, "int64"))
+            f.swmr_mode = True
+        except Exception:
+            f.close()
+            os.remove(path)
+            raise
+        return cls(f, path, flush_interval)
+
+    @classmethod
+    def append_to(cls, path, last_step, flush_interval=0.5):
+        """Reopen a store to continue a run after `last_step`: later records are dropped,
+        so that a resumed run neither misses nor doubles a step."""
+        check_store_file(path)
+        f = h5py.File(path, "r+", libver=("v110", "v110"))
+        writer = cls(f, path, flush_interval)
+        writer._truncate_after(last_step)
+        f.swmr_mode = True
+        return writer
+
+    def _truncate_after(self, last_step):
+        step_column = self._columns[F.STEP].dataset[:]
+        rows = int(np.searchsorted(step_column, last_step, side="right"))
+        for growing in list(self._columns.values()) + list(self._norms.values()):
+            growing.truncate(min(rows, growing.dataset.shape[0]))
+        eval_steps = self._evaluation["step"].dataset[:]
+        rows = int(np.searchsorted(eval_steps, last_step, side="right"))
+        for growing in self._evaluation.values():
+            growing.truncate(min(rows, growing.dataset.shape[0]))
+        for steps, values in self._series.values():
+            rows = int(np.searchsorted(steps.dataset[:], last_step, side="right"))
+            steps.truncate(rows)
+            values.truncate(rows)
+
+    @property
+    def run_info(self):
+        return json.loads(self.file.attrs[F.ATTR_RUN_INFO])
+
+    def add_step(self, step, epoch, loss, accuracy, learning_rate, weight_norms, gradient_norms):
+        for column, value in zip(F.STEP_COLUMNS, (step, epoch, loss, accuracy, learning_rate)):
+            self._columns[column].append(value)
+        self._norms[F.WEIGHT_NORM].append(weight_norms)
+        self._norms[F.GRADIENT_NORM].append(gradient_norms)
+
+    def add_tensor(self, layer, quantity, step, value):
+        steps, values = self._series[(layer, quantity)]
+        steps.append(step)
+        values.append(value)
+
+    def has_series(self, layer, quantity):
+        return (layer, quantity) in self._series
+
+    def add_evaluation(self, **row):
+        for column in F.EVAL_COLUMNS:
+            self._evaluation[column].append(row.get(column, np.nan))
+
+    def maybe_flush(self):
+        """Flush when the last flush is older than flush_interval (readers see new rows)."""
+        if time.monotonic() - self._last_flush >= self.flush_interval:
+            self.flush()
+
+    def flush(self):
+        # data first, the step column last: a live reader never sees a step without its data
+        for steps, values in self._series.values():
+            values.write_pending()
+            steps.write_pending()
+        for growing in list(self._norms.values()) + list(self._evaluation.values()):
+            growing.write_pending()
+        for column in reversed(F.STEP_COLUMNS):
+            self._columns[column].write_pending()
+        self.file.flush()
+        self._last_flush = time.monotonic()
+
+    def close(self):
+        if self.file.id.valid:
+            self.flush()
+            self.file.close()
+
+
+def check_store_file(path):
+    if not os.path.exists(path):
+        raise StoreError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise StoreError(f"{path}: is a directory, not a TensorViz store "
+                         f"(a run directory holds {F.STORE_FILENAME})")
+    if not h5py.is_hdf5(path):
+        raise StoreError(f"{path}: not a TensorViz run store (not an HDF5 file)")
+
+
+def resolve_store_path(path):
+    """A run directory or a store file -> the store file."""
+    if os.path.isdir(path):
+        return os.path.join(path, F.STORE_FILENAME)
+    return path
+
+
+class RunReader:
+    """Reads a store, also while a trainer is still writing it (SWMR)."""
+
+    def __init__(self, path):
+        path = resolve_store_path(path)
+        check_store_file(path)
+        self.path = path
+        try:
+            self.file = h5py.File(path, "r", swmr=True)
+        except OSError:
+            try:  # files written without SWMR support (not by TensorViz, or damaged)
+                self.file = h5py.File(path, "r")
+            except OSError as error:
+                raise StoreError(f"{path}: cannot be opened as HDF5 ({error})") from None
+        try:
+            self._check_format()
+            self.info = json.loads(self._attr(F.ATTR_RUN_INFO))
+            self.variables = json.loads(self.file[F.NORMS_GROUP].attrs[F.ATTR_VARIABLES])
+        except StoreError:
+            self.file.close()
+            raise
+        except (KeyError, ValueError, OSError) as error:
+            self.file.close()
+            raise StoreError(f"{path}: damaged TensorViz store ({error})") from None
+        self.layers = [layer["name"] for layer in self.info.get("layers", [])]
+
+    def _attr(self, name):
+        value = self.file.attrs[name]
+        return value.decode() if isinstance(value, bytes) else value
+
+    def _check_format(self):
+        if self.file.attrs.get(F.ATTR_FORMAT) is None:
+            raise StoreError(f"{self.path}: not a TensorViz run store "
+                             f"(HDF5 without the '{F.ATTR_FORMAT}' attribute)")
+        if self._attr(F.ATTR_FORMAT) != F.FORMAT_NAME:
+            raise StoreError(f"{self.path}: not a TensorViz run store "
+                             f"(format is {self._attr(F.ATTR_FORMAT)!r})")
+        version = int(self.file.attrs[F.ATTR_VERSION])
+        if version > F.FORMAT_VERSION:
+            raise StoreError(f"{self.path}: store format version {version} is newer than this "
+                             f"TensorViz reads ({F.FORMAT_VERSION}); update TensorViz")
+
+    def close(self):
+        if self.file.id.valid:
+            self.file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _dataset(self, path):
+        try:
+            dataset = self.file[path]
+        except KeyError:
+            raise StoreError(f"{self.path}: missing dataset '{path}'") from None
+        if self.file.swmr_mode:
+            dataset.refresh()
+        return dataset
+
+    # ---- per-update tables
+    def step_count(self):
+        """Rows readable in every step column (a live writer may be one block ahead in some)."""
+        return min(self._dataset(F.steps_path(c)).shape[0] for c in F.STEP_COLUMNS)
+
+    def step_table(self):
+        n = self.step_count()
+        return {c: self._dataset(F.steps_path(c))[:n] for c in F.STEP_COLUMNS}
+
+    def norms(self, which):
+        n = self.step_count()
+        return self._dataset(F.norms_path(which))[:n]
+
+    def evaluation(self):
+        columns = {c: self._dataset(F.evaluation_path(c))[:] for c in F.EVAL_COLUMNS}
+        n = min(len(v) for v in columns.values())
+        return {c: v[:n] for c, v in columns.items()}
+
+    # ---- snapshots
+    def layer_info(self, layer):
+        for entry in self.info.get("layers", []):
+            if entry["name"] == layer:
+                return entry
+        raise StoreError(f"{self.path}: no layer named {layer!r} "
+                         f"(layers: {', '.join(self.layers) or 'none'})")
+
+    def has_series(self, layer, quantity):
+        return F.series_path(layer, quantity, F.SERIES_STEP) in self.file
+
+    def series_steps(self, layer, quantity):
+        self.layer_info(layer)
+        if not self.has_series(layer, quantity):
+            raise StoreError(f"{self.path}: layer {layer!r} has no recorded {quantity}")
+        steps = self._dataset(F.series_path(layer, quantity, F.SERIES_STEP))
+        values = self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE))
+        return steps[:min(steps.shape[0], values.shape[0])]
+
+    def series_value(self, layer, quantity, index):
+        return self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE))[index]
+
+    def tensor_at(self, layer, quantity, step):
+        """(snapshot step, value): the latest snapshot taken at or before `step`
+        (the first one when `step` precedes every snapshot)."""
+        steps = self.series_steps(layer, quantity)
+        if len(steps) == 0:
+            raise StoreError(f"{self.path}: layer {layer!r} has no {quantity} snapshot yet")
+        index = max(int(np.searchsorted(steps, step, side="right")) - 1, 0)
+        return int(steps[index]), self.series_value(layer, quantity, index)
+
+    def time_steps(self):
+        """Every step that something was recorded at: the viewer's time axis."""
+        parts = [self._dataset(F.steps_path(F.STEP))[:self.step_count()]]
+        for layer in self.file[F.TENSORS_GROUP]:
+            for quantity in self.file[F.TENSORS_GROUP][layer]:
+                parts.append(self.series_steps(layer, quantity))
+        return np.unique(np.concatenate(parts)).astype(np.int64)
+
+    def probe(self):
+        group = self.file[F.PROBE_GROUP]
+        if F.PROBE_IMAGES not in group:
+            raise StoreError(f"{self.path}: no probe batch was recorded")
+        return group[F.PROBE_IMAGES][:], group[F.PROBE_LABELS][:]

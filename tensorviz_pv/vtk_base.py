@@ -1,0 +1,104 @@
+"""What every TensorViz VTK algorithm shares: reporting, the store upstream, the time asked for.
+
+The classes are plain VTKPythonAlgorithmBase subclasses (no paraview.util decorators, which
+fail on Debian's ParaView 5.11); their proxies are declared in xml/.
+"""
+
+import numpy as np
+from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
+from vtkmodules.vtkCommonCore import vtkOutputWindow, vtkStringArray
+from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
+
+from .store import StoreError
+
+
+def report_error(message):
+    """One message in ParaView's Output Messages (stderr in pvpython/pvbatch)."""
+    vtkOutputWindow.GetInstance().DisplayErrorText("TensorViz: " + message + "\n")
+
+
+def requested_time(out_info, default=0.0):
+    key = vtkStreamingDemandDrivenPipeline.UPDATE_TIME_STEP()
+    return out_info.Get(key) if out_info.Has(key) else default
+
+
+def floor_step(steps, time):
+    """The recorded step at or before `time` (the first step when `time` precedes all)."""
+    if len(steps) == 0:
+        return None
+    index = max(int(np.searchsorted(steps, time + 1e-6, side="right")) - 1, 0)
+    return int(steps[index])
+
+
+class TensorVizView(VTKPythonAlgorithmBase):
+    """A filter downstream of a TensorViz Reader: it reads the reader's store directly, so a
+    view over all steps (norm tables, trajectories) needs no data passed down the pipeline."""
+
+    layer_kinds = None  # restrict the Layer list to these kinds (None: every layer)
+
+    def __init__(self, output_type):
+        VTKPythonAlgorithmBase.__init__(self, nInputPorts=1, nOutputPorts=1,
+                                        outputType=output_type)
+        self._layer = None
+        self._last_error = None
+
+    # ---- the store upstream
+    def run(self):
+        """The RunReader of the nearest TensorViz Reader upstream, or None."""
+        algorithm = self
+        while algorithm is not None and not hasattr(algorithm, "tensorviz_run"):
+            has_input = algorithm.GetNumberOfInputPorts() and algorithm.GetNumberOfInputConnections(0)
+            algorithm = algorithm.GetInputAlgorithm(0, 0) if has_input else None
+        return algorithm.tensorviz_run() if algorithm is not None else None
+
+    # ---- Layer property
+    def SetLayer(self, name):
+        if name != self._layer:
+            self._layer = name
+            self.Modified()
+
+    def layer_names(self):
+        run = self.run()
+        if run is None:
+            return []
+        return [layer["name"] for layer in run.info.get("layers", [])
+                if self.layer_kinds is None or layer["kind"] in self.layer_kinds]
+
+    def GetLayerNames(self):
+        array = vtkStringArray()
+        for name in self.layer_names():
+            array.InsertNextValue(name)
+        return array
+
+    def current_layer(self, run):
+        names = self.layer_names()
+        layer = self._layer or (names[0] if names else None)
+        if layer is None:
+            raise StoreError(f"{run.path}: the run has no layer this view can show")
+        if layer not in names:
+            raise StoreError(f"{run.path}: no layer named {layer!r} for this view "
+                             f"(layers: {', '.join(names) or 'none'})")
+        return layer
+
+    # ---- errors: one message per distinct problem, and an empty output
+    def fail(self, message):
+        if message != self._last_error:
+            report_error(message)
+            self._last_error = message
+        return 1
+
+    def RequestData(self, request, in_info, out_info):
+        run = self.run()
+        if run is None:
+            return self.fail("this view needs a TensorViz Reader upstream with a readable run")
+        try:
+            self.produce(run, out_info.GetInformationObject(0))
+        except StoreError as error:
+            return self.fail(str(error))
+        except (OSError, KeyError, ValueError) as error:
+            return self.fail(f"{run.path}: cannot read the store ({error})")
+        self._last_error = None
+        return 1
+
+    def produce(self, run, out_info):
+        raise NotImplementedError

@@ -1,0 +1,232 @@
+"""TensorVizCallback: records a Keras model's training into a TensorViz run store.
+
+    model.fit(x, y, callbacks=[TensorVizCallback("runs/my-run")])
+
+Every step: loss, accuracy, learning rate, and the L2 norm of every trainable variable and of its
+gradient. At a cadence (and at step 0 and every epoch end): the kernels, biases and gradients of
+Conv2D layers, the kernels and biases of Dense layers, and the activations of every Conv2D layer
+for a fixed probe batch. Every epoch: validation/test loss and accuracy, and a Keras checkpoint.
+"""
+
+import json
+import math
+import os
+import sys
+import time
+
+import keras
+import numpy as np
+
+from tensorviz_pv import store_format as F
+from tensorviz_pv.store import RunWriter, SeriesSpec
+
+from .recording_hooks import RecordingHooks
+
+DEFAULT_CADENCE = {"conv_every": 10, "dense_every": 0, "activations_every": 100}
+PROBE_SIZE = 16
+
+
+def checkpoint_path(run_dir, epoch):
+    return os.path.join(run_dir, F.CHECKPOINT_DIR, f"epoch-{epoch:04d}.keras")
+
+
+def latest_checkpoint(run_dir):
+    """(path, {"epoch", "step"}) of the newest checkpoint, or None."""
+    directory = os.path.join(run_dir, F.CHECKPOINT_DIR)
+    if not os.path.isdir(directory):
+        return None
+    names = sorted(n for n in os.listdir(directory) if n.endswith(".keras"))
+    for name in reversed(names):
+        meta = os.path.join(directory, name[:-len(".keras")] + ".json")
+        if os.path.exists(meta):
+            with open(meta) as f:
+                return os.path.join(directory, name), json.load(f)
+    return None
+
+
+def _kind(layer):
+    if isinstance(layer, keras.layers.Conv2D):
+        return F.CONV
+    if isinstance(layer, keras.layers.Dense):
+        return F.DENSE
+    return None
+
+
+class TensorVizCallback(keras.callbacks.Callback):
+    def __init__(self, run_dir, probe=None, test_data=None, conv_every=None, dense_every=None,
+                 activations_every=None, run_info=None, resume_from=None,
+                 stop_on_nonfinite=True, checkpoints=True):
+        """probe: (images, labels), the first 16 are kept; test_data: (x, y) evaluated each
+        epoch; *_every: snapshot cadence in steps (0: only at step 0 and epoch ends);
+        resume_from: {"epoch", "step"} of the checkpoint a resumed run starts from."""
+        super().__init__()
+        self.run_dir = run_dir
+        self.store_path = os.path.join(run_dir, F.STORE_FILENAME)
+        cadence = dict(DEFAULT_CADENCE)
+        for key, value in (("conv_every", conv_every), ("dense_every", dense_every),
+                           ("activations_every", activations_every)):
+            if value is not None:
+                cadence[key] = int(value)
+        self.cadence = cadence
+        self.probe = None if probe is None else (np.asarray(probe[0][:PROBE_SIZE]),
+                                                 np.asarray(probe[1][:PROBE_SIZE]))
+        self.test_data = test_data
+        self.extra_info = dict(run_info or {})
+        self.resume_from = resume_from
+        self.stop_on_nonfinite = stop_on_nonfinite
+        self.checkpoints = checkpoints
+        self.hooks = None
+        self.writer = None
+        self.step = 0
+        self.epoch = 0
+        self.nonfinite_step = None
+
+    # ---- setup
+    def set_model(self, model):
+        super().set_model(model)
+        self.layers = [(layer, kind) for layer in model.layers
+                       if (kind := _kind(layer)) is not None]
+        conv_paths = [layer.kernel.path for layer, kind in self.layers if kind == F.CONV]
+        conv_paths += [layer.bias.path for layer, kind in self.layers
+                       if kind == F.CONV and layer.bias is not None]
+        self.hooks = RecordingHooks(model, gradient_copies=conv_paths)
+        self.probe_model = None
+        if self.probe is not None and any(kind == F.CONV for _, kind in self.layers):
+            try:
+                inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+                self.probe_model = keras.Model(
+                    inputs, [layer.output for layer, kind in self.layers if kind == F.CONV])
+            except (ValueError, AttributeError, TypeError):
+                self.probe_model = None  # subclassed models have no symbolic outputs
+
+    def _series_specs(self):
+        specs = []
+        for layer, kind in self.layers:
+            specs.append(SeriesSpec(layer.name, F.KERNEL, layer.kernel.shape))
+            if layer.bias is not None:
+                specs.append(SeriesSpec(layer.name, F.BIAS, layer.bias.shape))
+            if kind == F.CONV:
+                specs.append(SeriesSpec(layer.name, F.KERNEL_GRADIENT, layer.kernel.shape))
+                if layer.bias is not None:
+                    specs.append(SeriesSpec(layer.name, F.BIAS_GRADIENT, layer.bias.shape))
+                if self.probe_model is not None:
+                    shape = (len(self.probe[0]),) + tuple(layer.output.shape[1:])
+                    specs.append(SeriesSpec(layer.name, F.ACTIVATION, shape, compress=True))
+        return specs
+
+    def _layer_info(self):
+        info = []
+        for layer, kind in self.layers:
+            entry = {"name": layer.name, "kind": kind,
+                     "kernel_shape": list(layer.kernel.shape),
+                     "bias_shape": None if layer.bias is None else list(layer.bias.shape),
+                     "filters": int(layer.kernel.shape[-1]),
+                     "activation": getattr(layer.activation, "__name__", str(layer.activation))}
+            if kind == F.CONV and self.probe_model is not None:
+                entry["activation_shape"] = list(layer.output.shape[1:])
+            info.append(entry)
+        return info
+
+    def run_info(self):
+        info = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "keras_version": keras.__version__,
+                "model_name": self.model.name,
+                "parameters": int(self.model.count_params()),
+                "optimizer": self.model.optimizer.__class__.__name__,
+                "layers": self._layer_info(),
+                "variables": self.hooks.paths,
+                "cadence": self.cadence,
+                "probe_size": 0 if self.probe_model is None else len(self.probe[0])}
+        info.update(self.extra_info)
+        return info
+
+    def on_train_begin(self, logs=None):
+        if self.resume_from is not None:
+            self.step = int(self.resume_from["step"])
+            self.epoch = int(self.resume_from["epoch"])
+            self.writer = RunWriter.append_to(self.store_path, self.step)
+            return
+        os.makedirs(self.run_dir, exist_ok=True)
+        probe = self.probe if self.probe_model is not None else (None, None)
+        self.writer = RunWriter.create(self.store_path, self.run_info(), self.hooks.paths,
+                                       self._series_specs(), probe[0], probe[1])
+        self.step = 0
+        self._snapshot(conv=True, dense=True, activations=True, gradients=False)
+        self.writer.flush()
+
+    # ---- per step
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        loss, accuracy, lr, grad_norms, weight_norms = self.hooks.read_step()
+        self.writer.add_step(self.step, self.epoch, loss, accuracy, lr, weight_norms, grad_norms)
+        self._snapshot(conv=self._due("conv_every"), dense=self._due("dense_every"),
+                       activations=self._due("activations_every"), gradients=True)
+        finite = math.isfinite(loss) and np.all(np.isfinite(weight_norms)) \
+            and np.all(np.isfinite(grad_norms))
+        if not finite and self.nonfinite_step is None:
+            self.nonfinite_step = self.step
+            print(f"\nTensorViz: loss or weights became NaN/Inf at step {self.step} "
+                  f"(loss {loss}); recorded in {self.store_path}"
+                  + ("; stopping" if self.stop_on_nonfinite else "; continuing"),
+                  file=sys.stderr)
+            if self.stop_on_nonfinite:
+                self.model.stop_training = True
+        self.writer.maybe_flush()
+
+    def _due(self, key):
+        every = self.cadence[key]
+        return every > 0 and self.step % every == 0
+
+    def _snapshot(self, conv, dense, activations, gradients):
+        for layer, kind in self.layers:
+            if (kind == F.CONV and conv) or (kind == F.DENSE and dense):
+                self.writer.add_tensor(layer.name, F.KERNEL, self.step, layer.kernel.numpy())
+                if layer.bias is not None:
+                    self.writer.add_tensor(layer.name, F.BIAS, self.step, layer.bias.numpy())
+            if kind == F.CONV and conv and gradients:
+                self.writer.add_tensor(layer.name, F.KERNEL_GRADIENT, self.step,
+                                       self.hooks.gradient(layer.kernel.path))
+                if layer.bias is not None:
+                    self.writer.add_tensor(layer.name, F.BIAS_GRADIENT, self.step,
+                                           self.hooks.gradient(layer.bias.path))
+        if activations and self.probe_model is not None:
+            outputs = self.probe_model(self.probe[0], training=False)
+            if not isinstance(outputs, (list, tuple)):
+                outputs = [outputs]
+            conv_layers = [layer for layer, kind in self.layers if kind == F.CONV]
+            for layer, output in zip(conv_layers, outputs):
+                self.writer.add_tensor(layer.name, F.ACTIVATION, self.step,
+                                       np.asarray(output, dtype=np.float32))
+
+    # ---- per epoch
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self._snapshot(conv=not self._due("conv_every"), dense=not self._due("dense_every"),
+                       activations=not self._due("activations_every"), gradients=True)
+        row = {"epoch": epoch + 1, "step": self.step,
+               "val_loss": logs.get("val_loss", np.nan),
+               "val_accuracy": logs.get("val_accuracy", np.nan)}
+        if self.test_data is not None:
+            test = self.model.evaluate(*self.test_data, verbose=0, return_dict=True)
+            row["test_loss"], row["test_accuracy"] = test["loss"], test.get("accuracy", np.nan)
+        self.writer.add_evaluation(**row)
+        self.writer.flush()
+        if self.checkpoints:
+            self._checkpoint(epoch + 1)
+
+    def _checkpoint(self, epoch):
+        path = checkpoint_path(self.run_dir, epoch)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.model.save(path)
+        # the metadata last: a checkpoint without it is an interrupted save, never resumed
+        with open(path[:-len(".keras")] + ".json", "w") as f:
+            json.dump({"epoch": epoch, "step": self.step}, f)
+
+    def on_train_end(self, logs=None):
+        if self.writer is not None:
+            self.writer.close()
+        if self.hooks is not None:
+            self.hooks.uninstall()

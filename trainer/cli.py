@@ -1,0 +1,99 @@
+"""The `tensorviz` command: train, info, render, paraview."""
+
+import argparse
+import json
+import os
+import sys
+
+from tensorviz_pv import store_format as F
+from tensorviz_pv.store import StoreError
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="tensorviz", description=(
+        "Record the training of a convolutional network and watch it in ParaView."))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train the poster's network and record the run")
+    train.add_argument("run_dir", metavar="RUN_DIR")
+    train.add_argument("--dataset", default="mnist-5k",
+                       help="mnist-5k (default, offline), mnist, fashion-mnist, or a PATH to "
+                            "IDX files / an .npz")
+    train.add_argument("--epochs", type=int, default=3)
+    train.add_argument("--max-samples", type=int, default=None,
+                       help="use at most this many training images")
+    train.add_argument("--batch-size", type=int, default=50)
+    train.add_argument("--lr", type=float, default=0.05, help="SGD learning rate")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing run")
+
+    info = sub.add_parser("info", help="summarise a run")
+    info.add_argument("run_dir", metavar="RUN_DIR")
+    info.add_argument("--json", action="store_true", help="one JSON object (docs/INFO.md)")
+
+    render = sub.add_parser("render", help="render the poster's figures to PNGs with pvbatch")
+    render.add_argument("run_dir", metavar="RUN_DIR")
+    render.add_argument("--out", required=True, help="directory for the PNGs")
+    render.add_argument("--layer", default=None, help="layer of the glyph figure (default: first)")
+    render.add_argument("--size", default="800x700", help="panel size WIDTHxHEIGHT in pixels")
+
+    paraview = sub.add_parser("paraview", help="open the ParaView GUI with the plugin loaded")
+    paraview.add_argument("run_dir", metavar="RUN_DIR", nargs="?")
+    return parser
+
+
+def _store_of(run_dir):
+    path = os.path.join(run_dir, F.STORE_FILENAME) if os.path.isdir(run_dir) else run_dir
+    if not os.path.exists(path):
+        raise StoreError(f"{run_dir}: no TensorViz run there ({path} is missing)")
+    return path
+
+
+def cmd_train(args):
+    from .train import train
+    return train(args)
+
+
+def cmd_info(args):
+    from tensorviz_pv.info import format_summary, run_summary
+    summary = run_summary(_store_of(args.run_dir))
+    print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
+    return 0
+
+
+def cmd_render(args):
+    from .paraview_launch import ROOT, run
+    store = _store_of(args.run_dir)
+    os.makedirs(args.out, exist_ok=True)
+    script = os.path.join(ROOT, "tensorviz_pv", "render.py")
+    argv = [script, os.path.abspath(store), os.path.abspath(args.out), "--size", args.size]
+    if args.layer:
+        argv += ["--layer", args.layer]
+    return run("pvbatch", argv).returncode
+
+
+def cmd_paraview(args):
+    from .paraview_launch import command, paraview_env
+    argv = []
+    if args.run_dir:
+        argv.append("--data=" + os.path.abspath(_store_of(args.run_dir)))
+    os.execve(command("paraview", argv, virtual_display=False)[0],
+              command("paraview", argv, virtual_display=False), paraview_env())
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    from .datasets import DatasetError
+    from .paraview_launch import ParaViewNotFound
+    from .train import TrainError
+    try:
+        return {"train": cmd_train, "info": cmd_info, "render": cmd_render,
+                "paraview": cmd_paraview}[args.command](args)
+    except (StoreError, DatasetError, TrainError, ParaViewNotFound) as error:
+        print(f"tensorviz {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Start ParaView's programs (pvbatch, pvpython, paraview) with the TensorViz plugin loaded.
+
+ParaView's Python is not the venv's, so the child gets a clean environment: the venv is taken off
+PATH, PYTHONPATH points at this checkout (for tensorviz_pv) and PV_PLUGIN_PATH at plugin/,
+which makes every ParaView program auto-load plugin/TensorViz.xml.
+Set TENSORVIZ_PARAVIEW_BIN to the bin/ directory of another ParaView (a Kitware binary, say).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import tensorviz_pv
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(tensorviz_pv.__file__)))
+PLUGIN_DIR = os.path.join(ROOT, "plugin")
+XVFB_SCREEN = "-screen 0 1920x1200x24"
+
+
+class ParaViewNotFound(Exception):
+    pass
+
+
+def paraview_program(name):
+    directory = os.environ.get("TENSORVIZ_PARAVIEW_BIN")
+    if directory:
+        path = os.path.join(directory, name)
+        if not os.access(path, os.X_OK):
+            raise ParaViewNotFound(f"TENSORVIZ_PARAVIEW_BIN={directory}: no {name} there")
+        return path
+    path = shutil.which(name, path=_path_without_venv())
+    if path is None:
+        raise ParaViewNotFound(f"{name} not found: install ParaView (the README's set-up does, "
+                               "as root) or set TENSORVIZ_PARAVIEW_BIN to ParaView's bin/")
+    return path
+
+
+def _path_without_venv():
+    venv_bin = os.path.dirname(sys.executable)
+    return os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if p and os.path.abspath(p) != venv_bin)
+
+
+def paraview_env():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH")}
+    env["PATH"] = _path_without_venv()
+    env["PYTHONPATH"] = ROOT
+    env["PV_PLUGIN_PATH"] = PLUGIN_DIR
+    return env
+
+
+def needs_virtual_display():
+    return not os.environ.get("DISPLAY")
+
+
+def command(name, args, virtual_display=None):
+    """The argv that runs ParaView program `name`, under xvfb-run where there is no display."""
+    argv = [paraview_program(name)] + list(args)
+    if virtual_display is None:
+        virtual_display = needs_virtual_display() and name != "pvpython"
+    if virtual_display:
+        xvfb = shutil.which("xvfb-run")
+        if xvfb is None:
+            raise ParaViewNotFound("no display and no xvfb-run: install xvfb, or set DISPLAY")
+        argv = [xvfb, "-a", "-s", XVFB_SCREEN] + argv
+    return argv
+
+
+def run(name, args, **kwargs):
+    return subprocess.run(command(name, args), env=paraview_env(), **kwargs)

@@ -1,0 +1,83 @@
+"""`tensorviz train`: train the poster's network on a dataset and record it into RUN_DIR."""
+
+import os
+import shutil
+import sys
+import time
+
+from tensorviz_pv import store_format as F
+
+from .datasets import load_dataset
+
+
+class TrainError(Exception):
+    """A problem with the request, found before anything was touched."""
+
+
+def check_run_dir(run_dir, resume, overwrite):
+    """Refuse an unusable RUN_DIR before loading TensorFlow or touching any file."""
+    if resume and overwrite:
+        raise TrainError("--resume and --overwrite exclude each other")
+    store = os.path.join(run_dir, F.STORE_FILENAME)
+    if os.path.exists(run_dir) and not os.path.isdir(run_dir):
+        raise TrainError(f"{run_dir}: exists and is not a directory")
+    if resume:
+        if not os.path.exists(store):
+            raise TrainError(f"{run_dir}: no run to resume ({store} is missing)")
+    elif os.path.exists(store) and not overwrite:
+        raise TrainError(f"{run_dir}: already holds a run; use --resume to continue it "
+                         "or --overwrite to replace it")
+    existing = run_dir
+    while not os.path.exists(existing):
+        existing = os.path.dirname(os.path.abspath(existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise TrainError(f"{run_dir}: not writable ({existing} does not allow writing)")
+
+
+def train(args):
+    check_run_dir(args.run_dir, args.resume, args.overwrite)
+    dataset = load_dataset(args.dataset).limited(args.max_samples)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    import keras  # TensorFlow loads only once the request is known to be valid
+
+    from .callback import TensorVizCallback, latest_checkpoint
+    from .model import poster_model
+
+    keras.utils.set_random_seed(args.seed)
+    resume_from = None
+    if args.resume:
+        found = latest_checkpoint(args.run_dir)
+        if found is None:
+            raise TrainError(f"{args.run_dir}: no complete checkpoint to resume from")
+        model = keras.models.load_model(found[0])
+        resume_from = found[1]
+    else:
+        if args.overwrite and os.path.isdir(args.run_dir):
+            shutil.rmtree(args.run_dir)
+        model = poster_model(dataset.x_train.shape[1:], dataset.classes)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=args.lr),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    hyper = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
+             "optimizer": "sgd", "seed": args.seed, "max_samples": args.max_samples,
+             "conv_filters": [16, 32], "fc_units": 1024}
+    callback = TensorVizCallback(
+        args.run_dir, probe=(dataset.x_test, dataset.y_test),
+        test_data=(dataset.x_test, dataset.y_test), resume_from=resume_from,
+        run_info={"dataset": dataset.summary(), "hyperparameters": hyper,
+                  "tensorflow_version": _tf_version()})
+    initial_epoch = resume_from["epoch"] if resume_from else 0
+    print(f"TensorViz: training on {dataset.name} ({len(dataset.x_train)} images), "
+          f"recording into {callback.store_path}", flush=True)
+    started = time.time()
+    model.fit(dataset.x_train, dataset.y_train, batch_size=args.batch_size, epochs=args.epochs,
+              initial_epoch=initial_epoch, validation_data=(dataset.x_val, dataset.y_val),
+              callbacks=[callback], verbose=1 if sys.stdout.isatty() else 2)
+    print(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "
+          f"run store: {callback.store_path}", flush=True)
+    return 0
+
+
+def _tf_version():
+    import tensorflow as tf
+    return tf.__version__
