@@ -40,7 +40,7 @@ def style_glyph_view(simple, view, source, layer, step, limit):
     bar.ComponentTitle = ""
     bar.Visibility = 1
     bar.WindowLocation = "Any Location"
-    bar.Position = [0.88, 0.08]
+    bar.Position = [0.85, 0.08]
     bar.ScalarBarLength = 0.5
     bar.TitleColor = bar.LabelColor = [0.1, 0.1, 0.1]
     title = simple.Text(Text=f"{layer} weights, step {int(step)}")
@@ -65,10 +65,12 @@ def oblique_camera(simple, view, source):
     camera.SetPosition(cx, cy - 1.1 * size, 1.5 * size)
     camera.SetViewUp(0, 0.8, 0.6)
     view.ResetCamera(False)
-    camera.Zoom(1.2)
-    # leave the right edge to the colour legend
-    camera.SetFocalPoint(cx + 0.08 * size, cy, 0)
-    camera.SetPosition(cx + 0.08 * size, cy - 1.1 * size, 1.5 * size)
+    camera.Zoom(1.1)
+    # slide right so the right edge is left to the colour legend
+    shift = 0.14 * size
+    focal, position = camera.GetFocalPoint(), camera.GetPosition()
+    camera.SetFocalPoint(focal[0] + shift, focal[1], focal[2])
+    camera.SetPosition(position[0] + shift, position[1], position[2])
 
 
 def render_fig2(simple, store, out_dir, layer=None, size=(800, 700)):

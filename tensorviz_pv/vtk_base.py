@@ -37,19 +37,25 @@ class TensorVizView(VTKPythonAlgorithmBase):
     layer_kinds = None  # restrict the Layer list to these kinds (None: every layer)
 
     def __init__(self, output_type):
+        # inputType vtkDataObject: the reader's multiblock arrives whole, not block by block
         VTKPythonAlgorithmBase.__init__(self, nInputPorts=1, nOutputPorts=1,
-                                        outputType=output_type)
+                                        inputType="vtkDataObject", outputType=output_type)
         self._layer = None
         self._last_error = None
 
     # ---- the store upstream
-    def run(self):
-        """The RunReader of the nearest TensorViz Reader upstream, or None."""
+    def upstream_reader(self):
+        """The nearest TensorViz Reader upstream (ParaView puts other algorithms between)."""
         algorithm = self
         while algorithm is not None and not hasattr(algorithm, "tensorviz_run"):
             has_input = algorithm.GetNumberOfInputPorts() and algorithm.GetNumberOfInputConnections(0)
             algorithm = algorithm.GetInputAlgorithm(0, 0) if has_input else None
-        return algorithm.tensorviz_run() if algorithm is not None else None
+        return algorithm
+
+    def run(self):
+        """The RunReader of the reader upstream, or None."""
+        reader = self.upstream_reader()
+        return reader.tensorviz_run() if reader is not None else None
 
     # ---- Layer property
     def SetLayer(self, name):
@@ -88,9 +94,12 @@ class TensorVizView(VTKPythonAlgorithmBase):
         return 1
 
     def RequestData(self, request, in_info, out_info):
-        run = self.run()
+        reader = self.upstream_reader()
+        if reader is None:
+            return self.fail("this view needs a TensorViz Reader upstream")
+        run = reader.tensorviz_run()
         if run is None:
-            return self.fail("this view needs a TensorViz Reader upstream with a readable run")
+            return 1  # the reader has reported why; an empty output says the rest
         try:
             self.produce(run, out_info.GetInformationObject(0))
         except StoreError as error:

