@@ -3,6 +3,7 @@
 import os
 import shutil
 import sys
+import tempfile
 import time
 
 from tensorviz_pv import store_format as F
@@ -30,8 +31,13 @@ def check_run_dir(run_dir, resume, overwrite):
     existing = run_dir
     while not os.path.exists(existing):
         existing = os.path.dirname(os.path.abspath(existing))
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise TrainError(f"{run_dir}: not writable ({existing} does not allow writing)")
+    if not os.path.isdir(existing):
+        raise TrainError(f"{run_dir}: not writable ({existing} is not a directory)")
+    try:  # a real probe: permission bits say nothing for root or read-only mounts
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise TrainError(f"{run_dir}: not writable ({existing}: {error.strerror})") from None
 
 
 def train(args):

@@ -1,0 +1,25 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def tensorviz(*args, check=True, timeout=600):
+    """Run the `tensorviz` command of this interpreter's venv; returns the CompletedProcess."""
+    command = [os.path.join(os.path.dirname(sys.executable), "tensorviz")] + [str(a) for a in args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    if check and result.returncode != 0:
+        raise AssertionError(f"{command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A run of the poster's network on 200 embedded digits: 2 epochs of 4 steps."""
+    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
+    tensorviz("train", run_dir, "--max-samples", 200, "--epochs", 2, "--batch-size", 50)
+    return run_dir

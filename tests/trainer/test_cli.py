@@ -1,0 +1,66 @@
+"""`tensorviz train` and `tensorviz info` through the command line."""
+
+import json
+import os
+
+import numpy as np
+
+from conftest import tensorviz
+from tensorviz_pv import store_format as F
+from tensorviz_pv.store import RunReader
+
+
+def test_info_json_describes_the_run(tiny_run):
+    summary = json.loads(tensorviz("info", tiny_run, "--json").stdout)
+    assert summary["format_version"] == F.FORMAT_VERSION
+    assert summary["steps"] == {"count": 8, "first": 1, "last": 8}
+    assert [layer["name"] for layer in summary["layers"]] == ["conv1", "conv2", "fc1", "fc2"]
+    conv1 = summary["layers"][0]
+    assert conv1["kernel_shape"] == [3, 3, 1, 16] and conv1["filters"] == 16
+    assert conv1["recorded"]["kernel"]["snapshots"] == 3  # step 0 and both epoch ends
+    assert summary["dataset"]["name"] == "mnist-5k" and summary["dataset"]["train"] == 200
+    assert summary["hyperparameters"]["batch_size"] == 50
+    assert [row["epoch"] for row in summary["evaluation"]] == [1, 2]
+    assert 0.0 <= summary["evaluation"][-1]["test_accuracy"] <= 1.0
+    text = tensorviz("info", tiny_run).stdout
+    assert "conv1" in text and "mnist-5k" in text
+
+
+def test_recorded_norms_match_the_stored_weights(tiny_run):
+    with RunReader(str(tiny_run)) as run:
+        column = run.variables.index("conv1/kernel")
+        norms = run.norms(F.WEIGHT_NORM)[:, column]
+        steps = run.step_table()[F.STEP]
+        for snapshot in run.series_steps("conv1", F.KERNEL)[1:]:
+            _, kernel = run.tensor_at("conv1", F.KERNEL, snapshot)
+            row = int(np.searchsorted(steps, snapshot))
+            np.testing.assert_allclose(norms[row], np.linalg.norm(kernel), rtol=1e-5)
+        losses = run.step_table()[F.LOSS]
+        assert np.all(np.isfinite(losses)) and losses[0] > 1.0  # ~ln(10) before learning
+
+
+def test_existing_run_is_refused_and_untouched(tiny_run):
+    store = os.path.join(tiny_run, F.STORE_FILENAME)
+    before = os.stat(store).st_mtime_ns, os.path.getsize(store)
+    result = tensorviz("train", tiny_run, "--epochs", 1, check=False)
+    assert result.returncode == 2
+    assert "already holds a run" in result.stderr and "--resume" in result.stderr
+    assert (os.stat(store).st_mtime_ns, os.path.getsize(store)) == before
+
+
+def test_unwritable_directory_is_a_clear_error(tmp_path):
+    result = tensorviz("train", "/proc/tensorviz-run", "--epochs", 1, check=False)
+    assert result.returncode == 2
+    assert "/proc/tensorviz-run: not writable" in result.stderr
+
+
+def test_unknown_dataset_says_what_is_accepted(tmp_path):
+    result = tensorviz("train", tmp_path / "r", "--dataset", "cifar-99", check=False)
+    assert result.returncode == 2
+    assert "cifar-99: unknown dataset" in result.stderr and "mnist-5k" in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_info_on_a_missing_run(tmp_path):
+    result = tensorviz("info", tmp_path / "nothing", check=False)
+    assert result.returncode == 2 and "no TensorViz run there" in result.stderr
