@@ -199,7 +199,7 @@ class TensorVizCallback(keras.callbacks.Callback):
             conv_layers = [layer for layer, kind in self.layers if kind == F.CONV]
             for layer, output in zip(conv_layers, outputs):
                 self.writer.add_tensor(layer.name, F.ACTIVATION, self.step,
-                                       np.asarray(output, dtype=np.float32))
+                                       keras.ops.convert_to_numpy(output).astype(np.float32))
 
     # ---- per epoch
     def on_epoch_end(self, epoch, logs=None):

@@ -23,8 +23,24 @@ def _parser():
     train.add_argument("--max-samples", type=int, default=None,
                        help="use at most this many training images")
     train.add_argument("--batch-size", type=int, default=50)
-    train.add_argument("--lr", type=float, default=0.05, help="SGD learning rate")
+    train.add_argument("--lr", type=float, default=0.05, help="learning rate")
+    train.add_argument("--lr-schedule", choices=["constant", "exponential", "cosine"],
+                       default="constant", help="exponential: x0.9 per epoch; cosine: to 0")
+    train.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="sgd")
+    train.add_argument("--momentum", type=float, default=0.9, help="for --optimizer momentum")
+    train.add_argument("--conv-filters", default="16,32",
+                       help="filters per conv layer, comma-separated (also sets how many)")
+    train.add_argument("--fc-units", type=int, default=1024)
+    train.add_argument("--dropout", type=float, default=0.0)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--conv-every", type=int, default=None,
+                       help="conv weights/gradients every N steps (default 10)")
+    train.add_argument("--dense-every", type=int, default=None,
+                       help="dense weights every N steps (default 0: epoch ends only)")
+    train.add_argument("--activations-every", type=int, default=None,
+                       help="probe activations every N steps (default 100)")
+    train.add_argument("--continue-on-nan", action="store_true",
+                       help="keep training when the loss or weights become NaN/Inf")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--overwrite", action="store_true", help="replace an existing run")
 

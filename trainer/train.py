@@ -40,8 +40,31 @@ def check_run_dir(run_dir, resume, overwrite):
         raise TrainError(f"{run_dir}: not writable ({existing}: {error.strerror})") from None
 
 
+def parse_filters(text):
+    try:
+        filters = [int(part) for part in str(text).split(",") if part.strip()]
+    except ValueError:
+        filters = []
+    if not filters or min(filters) < 1:
+        raise TrainError(f"--conv-filters {text!r}: give positive integers, e.g. 16,32")
+    return filters
+
+
+def make_optimizer(keras, args, steps_per_epoch):
+    lr = args.lr
+    if args.lr_schedule == "exponential":
+        lr = keras.optimizers.schedules.ExponentialDecay(args.lr, steps_per_epoch, 0.9)
+    elif args.lr_schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(args.lr, steps_per_epoch * args.epochs)
+    if args.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=lr)
+    momentum = args.momentum if args.optimizer == "momentum" else 0.0
+    return keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
+
+
 def train(args):
     check_run_dir(args.run_dir, args.resume, args.overwrite)
+    conv_filters = parse_filters(args.conv_filters)
     dataset = load_dataset(args.dataset).limited(args.max_samples)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
@@ -61,15 +84,22 @@ def train(args):
     else:
         if args.overwrite and os.path.isdir(args.run_dir):
             shutil.rmtree(args.run_dir)
-        model = poster_model(dataset.x_train.shape[1:], dataset.classes)
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=args.lr),
+        model = poster_model(dataset.x_train.shape[1:], dataset.classes, conv_filters,
+                             args.fc_units, args.dropout)
+        steps_per_epoch = -(-len(dataset.x_train) // args.batch_size)
+        model.compile(optimizer=make_optimizer(keras, args, steps_per_epoch),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     hyper = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
-             "optimizer": "sgd", "seed": args.seed, "max_samples": args.max_samples,
-             "conv_filters": [16, 32], "fc_units": 1024}
+             "lr_schedule": args.lr_schedule, "optimizer": args.optimizer,
+             "momentum": args.momentum if args.optimizer == "momentum" else None,
+             "seed": args.seed, "max_samples": args.max_samples,
+             "conv_filters": conv_filters, "fc_units": args.fc_units, "dropout": args.dropout}
     callback = TensorVizCallback(
         args.run_dir, probe=(dataset.x_test, dataset.y_test),
         test_data=(dataset.x_test, dataset.y_test), resume_from=resume_from,
+        conv_every=args.conv_every, dense_every=args.dense_every,
+        activations_every=args.activations_every,
+        stop_on_nonfinite=not args.continue_on_nan,
         run_info={"dataset": dataset.summary(), "hyperparameters": hyper,
                   "tensorflow_version": _tf_version()})
     initial_epoch = resume_from["epoch"] if resume_from else 0

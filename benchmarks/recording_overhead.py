@@ -1,0 +1,104 @@
+"""Recording overhead: TensorViz's callback and Keras's TensorBoard callback against plain fit.
+
+    .venv/bin/python benchmarks/recording_overhead.py [--reps 5] [--epochs 2] [--samples 4000]
+
+Same model, seed and data for every arm; the arms are interleaved in each repetition (the machine
+is shared and noisy) and the medians are compared as ratios. Two figures per arm:
+  step ratio   the steady-state time per training step (the budget in DESIGN.md: <= 1.05),
+               from batch 10 of the last epoch to its end, measured after every callback ran
+  fit ratio    the wall time of the whole fit, epoch-end work included (evaluation, checkpoints,
+               TensorBoard's histograms), which weighs more on this small epoch than on 55k images
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras  # noqa: E402
+
+from trainer.callback import TensorVizCallback  # noqa: E402
+from trainer.datasets import load_dataset  # noqa: E402
+from trainer.model import poster_model  # noqa: E402
+
+WARMUP_BATCHES = 10
+
+
+class StepClock(keras.callbacks.Callback):
+    """Steady-state seconds per step of the last epoch; placed last, it sees every callback's work."""
+
+    def __init__(self, last_epoch):
+        super().__init__()
+        self.last_epoch = last_epoch
+        self.per_step = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch != self.last_epoch:
+            return
+        if batch == WARMUP_BATCHES:
+            self.start = time.perf_counter()
+        elif batch > WARMUP_BATCHES:
+            self.per_step = (time.perf_counter() - self.start) / (batch - WARMUP_BATCHES)
+
+
+def one_fit(arm, data, epochs, batch_size, workdir, rep):
+    keras.utils.set_random_seed(0)
+    model = poster_model(data.x_train.shape[1:], data.classes)
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    callbacks = []
+    if arm == "tensorviz":
+        callbacks.append(TensorVizCallback(os.path.join(workdir, f"tvz-{rep}"),
+                                           probe=(data.x_test, data.y_test),
+                                           test_data=(data.x_test, data.y_test)))
+    elif arm == "tensorboard":
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(workdir, f"tb-{rep}"),
+                                                     histogram_freq=1))
+    clock = StepClock(epochs - 1)
+    started = time.perf_counter()
+    model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs,
+              validation_data=(data.x_val, data.y_val), callbacks=callbacks + [clock], verbose=0)
+    return clock.per_step, time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=4000)
+    parser.add_argument("--batch-size", type=int, default=50)
+    args = parser.parse_args()
+    data = load_dataset("mnist-5k").limited(args.samples)
+    arms = ["plain", "tensorviz", "tensorboard"]
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        arms.remove("tensorboard")
+        print("tensorboard is not installed: its arm is skipped (pip install tensorboard)")
+    steps, fits = {a: [] for a in arms}, {a: [] for a in arms}
+    with tempfile.TemporaryDirectory() as workdir:
+        one_fit("plain", data, 1, args.batch_size, workdir, -1)  # warm caches, not measured
+        for rep in range(args.reps):
+            for arm in arms[rep % len(arms):] + arms[:rep % len(arms)]:  # rotate the order
+                per_step, fit = one_fit(arm, data, args.epochs, args.batch_size, workdir, rep)
+                steps[arm].append(per_step)
+                fits[arm].append(fit)
+    base_step, base_fit = statistics.median(steps["plain"]), statistics.median(fits["plain"])
+    print(f"{args.reps} interleaved repetitions, {args.epochs} epochs of {len(data.x_train)} "
+          f"images, batch {args.batch_size}")
+    print(f"{'arm':<12} {'ms/step':>8} {'step ratio':>11} {'fit s':>7} {'fit ratio':>10}")
+    for arm in arms:
+        step, fit = statistics.median(steps[arm]), statistics.median(fits[arm])
+        print(f"{arm:<12} {1000 * step:8.2f} {step / base_step:11.3f} {fit:7.2f} {fit / base_fit:10.3f}")
+
+
+if __name__ == "__main__":
+    main()
