@@ -58,8 +58,14 @@ class RecordingHooks:
             loss = original_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                  training=training)
             if training:
-                hooks.loss_accuracy.assign(tf.stack([tf.cast(loss, tf.float32),
-                                                     batch_accuracy(y, y_pred)]))
+                # under a distribution strategy each replica holds its share of the batch and
+                # a loss already divided by the replica count: sum the losses, mean the accuracy
+                context = tf.distribute.get_replica_context()
+                total, accuracy = tf.cast(loss, tf.float32), batch_accuracy(y, y_pred)
+                if context is not None and context.num_replicas_in_sync > 1:
+                    total = context.all_reduce(tf.distribute.ReduceOp.SUM, total)
+                    accuracy = context.all_reduce(tf.distribute.ReduceOp.MEAN, accuracy)
+                hooks.loss_accuracy.assign(tf.stack([total, accuracy]))
             return loss
 
         def apply(grads, trainable_variables=None):
@@ -83,6 +89,14 @@ class RecordingHooks:
         self.model.train_function = None
 
     def _record(self, grads, variables, optimizer):
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            # per-replica gradients of the scaled loss; their sum is the batch's gradient
+            present = [i for i, g in enumerate(grads) if g is not None]
+            summed = context.all_reduce(tf.distribute.ReduceOp.SUM, [grads[i] for i in present])
+            grads = list(grads)
+            for i, g in zip(present, summed):
+                grads[i] = g
         by_path = {v.path: (g, v) for g, v in zip(grads, variables)}
         zero = tf.constant(0.0, tf.float32)
         grad_norms, weight_norms = [], []

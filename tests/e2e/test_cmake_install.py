@@ -1,0 +1,44 @@
+"""CMakeLists.txt: `cmake --install` gives a ParaView that auto-loads the plugin from the install."""
+
+import os
+import shutil
+import subprocess
+
+from conftest import ROOT
+from trainer.paraview_launch import paraview_env, paraview_program
+
+CHECK = """
+import tensorviz_pv
+from paraview import simple
+from tensorviz_pv.synthetic import write_synthetic_run
+write_synthetic_run("run.tvz", steps=5, every=5)
+reader = simple.TensorVizReader(FileName="run.tvz")
+print("module", tensorviz_pv.__file__)
+print("steps", list(reader.TimestepValues))
+"""
+
+
+def test_install_puts_package_and_plugin_where_paraview_loads_them(tmp_path):
+    build, prefix, site = tmp_path / "build", tmp_path / "prefix", tmp_path / "site"
+    subprocess.run(["cmake", "-S", ROOT, "-B", str(build), f"-DCMAKE_INSTALL_PREFIX={prefix}",
+                    f"-DTENSORVIZ_PYTHON_DIR={site}"], check=True, capture_output=True)
+    subprocess.run(["cmake", "--install", str(build)], check=True, capture_output=True)
+    plugin_dir = prefix / "lib" / "tensorviz" / "plugins"
+    assert (plugin_dir / "TensorViz.xml").read_text() == \
+        open(os.path.join(ROOT, "plugin", "TensorViz.xml")).read()
+    assert (site / "tensorviz_pv" / "reader.py").exists()
+    env_script = (plugin_dir / "tensorviz-env.sh").read_text()
+    assert f"PV_PLUGIN_PATH=\"{plugin_dir}" in env_script
+
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    (work / "check.py").write_text(CHECK)
+    env = dict(paraview_env(), PYTHONPATH=str(site))
+    # what sourcing the installed env script does
+    env["PV_PLUGIN_PATH"] = str(plugin_dir)
+    result = subprocess.run([paraview_program("pvpython"), "check.py"], cwd=work, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"module {site}/tensorviz_pv/__init__.py" in result.stdout
+    assert "steps [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]" in result.stdout
+    shutil.rmtree(build)
