@@ -47,7 +47,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 # pip runs again only when what it installs changes
-REQUIREMENTS="tensorflow-cpu==2.21.0 h5py scipy pytest pillow"
+REQUIREMENTS="tensorflow-cpu==2.21.0 h5py scipy pytest pillow tensorboard"
 stamp="$(cat setup.cfg pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
 if [ "$(cat .venv/.tensorviz-setup 2>/dev/null)" != "$stamp" ]; then
   echo "setup: installing the trainer's Python packages into .venv (a few minutes the first time)"

@@ -20,7 +20,7 @@ class StoreError(Exception):
     """A store that cannot be used: the message names the file and the problem."""
 
 
-def _chunk_rows(row_shape, dtype, target_bytes=256 * 1024):
+def _chunk_rows(row_shape, dtype, target_bytes=32 * 1024):
     row_bytes = int(np.prod(row_shape, dtype=np.int64)) * np.dtype(dtype).itemsize
     return int(max(1, min(1024, target_bytes // max(row_bytes, 1))))
 

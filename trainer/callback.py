@@ -80,6 +80,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.step = 0
         self.epoch = 0
         self.nonfinite_step = None
+        self.last_loss_accuracy = (float("nan"), float("nan"))
 
     # ---- setup
     def set_model(self, model):
@@ -161,6 +162,7 @@ class TensorVizCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
         loss, accuracy, lr, grad_norms, weight_norms = self.hooks.read_step()
+        self.last_loss_accuracy = (loss, accuracy)
         self.writer.add_step(self.step, self.epoch, loss, accuracy, lr, weight_norms, grad_norms)
         self._snapshot(conv=self._due("conv_every"), dense=self._due("dense_every"),
                        activations=self._due("activations_every"), gradients=True)

@@ -72,8 +72,10 @@ def train(args):
 
     from .callback import TensorVizCallback, latest_checkpoint
     from .model import poster_model
+    from .progress import ProgressLine
 
     keras.utils.set_random_seed(args.seed)
+    steps_per_epoch = -(-len(dataset.x_train) // args.batch_size)
     resume_from = None
     if args.resume:
         found = latest_checkpoint(args.run_dir)
@@ -86,7 +88,6 @@ def train(args):
             shutil.rmtree(args.run_dir)
         model = poster_model(dataset.x_train.shape[1:], dataset.classes, conv_filters,
                              args.fc_units, args.dropout)
-        steps_per_epoch = -(-len(dataset.x_train) // args.batch_size)
         model.compile(optimizer=make_optimizer(keras, args, steps_per_epoch),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     hyper = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
@@ -108,7 +109,8 @@ def train(args):
     started = time.time()
     model.fit(dataset.x_train, dataset.y_train, batch_size=args.batch_size, epochs=args.epochs,
               initial_epoch=initial_epoch, validation_data=(dataset.x_val, dataset.y_val),
-              callbacks=[callback], verbose=1 if sys.stdout.isatty() else 2)
+              callbacks=[callback, ProgressLine(callback, args.epochs, steps_per_epoch)],
+              verbose=0)
     print(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "
           f"run store: {callback.store_path}", flush=True)
     return 0
