@@ -88,7 +88,7 @@ class RunWriter:
 
     @classmethod
     def create(cls, path, run_info, variables, series, probe_images=None, probe_labels=None,
-               flush_interval=0.5):
+               flush_interval=0.75):
         """A new store at `path` (which must not exist). `variables` names the norm columns."""
         if os.path.exists(path):
             raise StoreError(f"{path}: a store already exists there")
@@ -124,7 +124,7 @@ class RunWriter:
         return cls(f, path, flush_interval)
 
     @classmethod
-    def append_to(cls, path, last_step, flush_interval=0.5):
+    def append_to(cls, path, last_step, flush_interval=0.75):
         """Reopen a store to continue a run after `last_step`: later records are dropped,
         so that a resumed run neither misses nor doubles a step."""
         check_store_file(path)
@@ -170,9 +170,12 @@ class RunWriter:
         for column in F.EVAL_COLUMNS:
             self._evaluation[column].append(row.get(column, np.nan))
 
+    def flush_due(self):
+        return time.monotonic() - self._last_flush >= self.flush_interval
+
     def maybe_flush(self):
         """Flush when the last flush is older than flush_interval (readers see new rows)."""
-        if time.monotonic() - self._last_flush >= self.flush_interval:
+        if self.flush_due():
             self.flush()
 
     def flush(self):

@@ -16,6 +16,7 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tensorviz_pv import store_format as F
 from tensorviz_pv.store import RunWriter, SeriesSpec
@@ -24,6 +25,7 @@ from .recording_hooks import RecordingHooks
 
 DEFAULT_CADENCE = {"conv_every": 10, "dense_every": 0, "activations_every": 100}
 PROBE_SIZE = 16
+DRAIN_EVERY = 32  # steps between reads of the in-graph ring buffer (it holds 64)
 
 
 def checkpoint_path(run_dir, epoch):
@@ -92,6 +94,7 @@ class TensorVizCallback(keras.callbacks.Callback):
                        if kind == F.CONV and layer.bias is not None]
         self.hooks = RecordingHooks(model, gradient_copies=conv_paths)
         self.probe_model = None
+        self._probe_function = None
         if self.probe is not None and any(kind == F.CONV for _, kind in self.layers):
             try:
                 inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
@@ -146,14 +149,17 @@ class TensorVizCallback(keras.callbacks.Callback):
             self.step = int(self.resume_from["step"])
             self.epoch = int(self.resume_from["epoch"])
             self.writer = RunWriter.append_to(self.store_path, self.step)
-            return
-        os.makedirs(self.run_dir, exist_ok=True)
-        probe = self.probe if self.probe_model is not None else (None, None)
-        self.writer = RunWriter.create(self.store_path, self.run_info(), self.hooks.paths,
-                                       self._series_specs(), probe[0], probe[1])
-        self.step = 0
-        self._snapshot(conv=True, dense=True, activations=True, gradients=False)
-        self.writer.flush()
+        else:
+            os.makedirs(self.run_dir, exist_ok=True)
+            probe = self.probe if self.probe_model is not None else (None, None)
+            self.writer = RunWriter.create(self.store_path, self.run_info(), self.hooks.paths,
+                                           self._series_specs(), probe[0], probe[1])
+            self.step = 0
+            self._snapshot(conv=True, dense=True, activations=True, gradients=False)
+            self.writer.flush()
+        # step s of this fit is optimizer iteration first_iteration + (s - first_step)
+        self.first_step, self.first_iteration = self.step, self.hooks.iterations()
+        self.drained_step = self.step
 
     # ---- per step
     def on_epoch_begin(self, epoch, logs=None):
@@ -161,41 +167,61 @@ class TensorVizCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
-        loss, accuracy, lr, grad_norms, weight_norms = self.hooks.read_step()
-        self.last_loss_accuracy = (loss, accuracy)
-        self.writer.add_step(self.step, self.epoch, loss, accuracy, lr, weight_norms, grad_norms)
         self._snapshot(conv=self._due("conv_every"), dense=self._due("dense_every"),
                        activations=self._due("activations_every"), gradients=True)
-        finite = math.isfinite(loss) and np.all(np.isfinite(weight_norms)) \
-            and np.all(np.isfinite(grad_norms))
-        if not finite and self.nonfinite_step is None:
-            self.nonfinite_step = self.step
-            print(f"\nTensorViz: loss or weights became NaN/Inf at step {self.step} "
-                  f"(loss {loss}); recorded in {self.store_path}"
-                  + ("; stopping" if self.stop_on_nonfinite else "; continuing"),
-                  file=sys.stderr)
-            if self.stop_on_nonfinite:
-                self.model.stop_training = True
-        self.writer.maybe_flush()
+        if self.step - self.drained_step >= DRAIN_EVERY or self.writer.flush_due():
+            self._drain()
+            self.writer.maybe_flush()
+
+    def _iteration(self, step):
+        return self.first_iteration + step - self.first_step
+
+    def _drain(self):
+        """Move the steps since the last drain from the in-graph ring buffer to the store."""
+        rows = self.hooks.read_rows(self._iteration(self.drained_step + 1),
+                                    self._iteration(self.step))
+        for step, row in enumerate(rows, start=self.drained_step + 1):
+            self.writer.add_step(step, self.epoch, row.loss, row.accuracy, row.learning_rate,
+                                 row.weight_norms, row.gradient_norms)
+            if not row.finite and self.nonfinite_step is None:
+                self._report_nonfinite(step, row.loss)
+        if rows:
+            self.last_loss_accuracy = (rows[-1].loss, rows[-1].accuracy)
+        self.drained_step = self.step
+
+    def _report_nonfinite(self, step, loss):
+        self.nonfinite_step = step
+        print(f"\nTensorViz: loss or weights became NaN/Inf at step {step} (loss {loss}); "
+              f"recorded in {self.store_path}"
+              + ("; stopping" if self.stop_on_nonfinite else "; continuing"), file=sys.stderr)
+        if self.stop_on_nonfinite:
+            self.model.stop_training = True
 
     def _due(self, key):
         every = self.cadence[key]
         return every > 0 and self.step % every == 0
 
     def _snapshot(self, conv, dense, activations, gradients):
+        """Record the due tensors, read from TensorFlow in one transfer."""
+        wanted = []  # (layer name, quantity, tf variable)
         for layer, kind in self.layers:
             if (kind == F.CONV and conv) or (kind == F.DENSE and dense):
-                self.writer.add_tensor(layer.name, F.KERNEL, self.step, layer.kernel.numpy())
+                wanted.append((layer.name, F.KERNEL, layer.kernel))
                 if layer.bias is not None:
-                    self.writer.add_tensor(layer.name, F.BIAS, self.step, layer.bias.numpy())
+                    wanted.append((layer.name, F.BIAS, layer.bias))
             if kind == F.CONV and conv and gradients:
-                self.writer.add_tensor(layer.name, F.KERNEL_GRADIENT, self.step,
-                                       self.hooks.gradient(layer.kernel.path))
+                wanted.append((layer.name, F.KERNEL_GRADIENT, self.hooks.gradients[layer.kernel.path]))
                 if layer.bias is not None:
-                    self.writer.add_tensor(layer.name, F.BIAS_GRADIENT, self.step,
-                                           self.hooks.gradient(layer.bias.path))
+                    wanted.append((layer.name, F.BIAS_GRADIENT, self.hooks.gradients[layer.bias.path]))
+        if wanted:
+            values = self.hooks.read_tensors([variable for _, _, variable in wanted])
+            for (name, quantity, _), value in zip(wanted, values):
+                self.writer.add_tensor(name, quantity, self.step, value)
         if activations and self.probe_model is not None:
-            outputs = self.probe_model(self.probe[0], training=False)
+            if self._probe_function is None:  # traced once: an eager call costs milliseconds
+                images = tf.constant(self.probe[0])
+                self._probe_function = tf.function(lambda: self.probe_model(images, training=False))
+            outputs = self._probe_function()
             if not isinstance(outputs, (list, tuple)):
                 outputs = [outputs]
             conv_layers = [layer for layer, kind in self.layers if kind == F.CONV]
@@ -206,6 +232,7 @@ class TensorVizCallback(keras.callbacks.Callback):
     # ---- per epoch
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        self._drain()
         self._snapshot(conv=not self._due("conv_every"), dense=not self._due("dense_every"),
                        activations=not self._due("activations_every"), gradients=True)
         row = {"epoch": epoch + 1, "step": self.step,
@@ -229,6 +256,7 @@ class TensorVizCallback(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         if self.writer is not None:
+            self._drain()
             self.writer.close()
         if self.hooks is not None:
             self.hooks.uninstall()

@@ -39,6 +39,8 @@ def _parser():
                        help="dense weights every N steps (default 0: epoch ends only)")
     train.add_argument("--activations-every", type=int, default=None,
                        help="probe activations every N steps (default 100)")
+    train.add_argument("--no-record", action="store_true",
+                       help="plain model.fit with nothing recorded (a baseline to compare with)")
     train.add_argument("--continue-on-nan", action="store_true",
                        help="keep training when the loss or weights become NaN/Inf")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")

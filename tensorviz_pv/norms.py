@@ -1,0 +1,23 @@
+"""Per-layer L2 norms from the per-variable norms in the store, and their power-law growth."""
+
+import numpy as np
+
+
+def layer_norms(variable_norms, variables, layer):
+    """sqrt of the sum of squares over a layer's variables ('layer/kernel', 'layer/bias')."""
+    columns = [i for i, name in enumerate(variables) if name.split("/")[0] == layer]
+    if not columns:
+        return np.full(len(variable_norms), np.nan)
+    return np.sqrt((np.asarray(variable_norms, dtype=np.float64)[:, columns] ** 2).sum(axis=1))
+
+
+def power_law_fit(steps, values):
+    """(coefficient a, exponent b) of values ~ a * step**b, least squares in log-log space over
+    the steps > 0 with finite positive values; (nan, nan) with fewer than 2 such points."""
+    steps = np.asarray(steps, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    keep = (steps > 0) & np.isfinite(values) & (values > 0)
+    if keep.sum() < 2 or np.ptp(np.log(steps[keep])) == 0:
+        return float("nan"), float("nan")
+    exponent, intercept = np.polyfit(np.log(steps[keep]), np.log(values[keep]), 1)
+    return float(np.exp(intercept)), float(exponent)
