@@ -5,6 +5,7 @@ tensors at the current step (arrays named kernel, bias, ...: one tuple per filte
 root's field data the step's scalars (step, epoch, loss, accuracy, learning_rate).
 """
 
+import json
 import os
 
 import numpy as np
@@ -35,6 +36,11 @@ class TensorVizReader(VTKPythonAlgorithmBase):
 
     def GetFileName(self):
         return self._filename
+
+    def Refresh(self):
+        """File > Reload Files: reopen the store (a new run may have replaced it)."""
+        self._close()
+        self.Modified()
 
     def _close(self):
         if self._run is not None:
@@ -102,6 +108,11 @@ class TensorVizReader(VTKPythonAlgorithmBase):
         table = run.step_table()
         row = min(int(np.searchsorted(table[F.STEP], step)), max(len(table[F.STEP]) - 1, 0))
         output.GetFieldData().AddArray(string_array("store", [run.path]))
+        # the Information panel lists field data: what the run is, in one readable string
+        output.GetFieldData().AddArray(string_array("run_info", [json.dumps(run.info, indent=1)]))
+        output.GetFieldData().AddArray(string_array("layers", [
+            f"{e['name']} {e['kind']} kernel {tuple(e['kernel_shape'])} filters {e['filters']}"
+            for e in run.info.get("layers", [])]))
         add_field(output, "step", np.int64(step))
         if len(table[F.STEP]) and table[F.STEP][row] == step:
             for column in F.STEP_COLUMNS[1:]:

@@ -21,13 +21,39 @@ def expected_kernel(layer, step, seed=0):
     return (0.1 * rng.standard_normal(shape) + 0.001 * step).astype(np.float32)
 
 
-def write_synthetic_run(path, steps=30, every=10, seed=0, close=True):
-    """Steps 1..steps in the tables; kernels of every layer at 0, every `every`, and the last."""
+PROBE = 2
+ACTIVATION_SHAPE = (PROBE, 5, 5, 4)
+
+
+def expected_activation(step, seed=0):
+    """conv1's probe activations: filter 1 = 2 x filter 0 + 0.1 (r = 1), filter 2 dead (all
+    zero), filter 3 independent noise."""
+    rng = np.random.default_rng([seed, step, 99])
+    base = rng.random(ACTIVATION_SHAPE[:3])
+    activation = np.zeros(ACTIVATION_SHAPE, dtype=np.float32)
+    activation[..., 0] = base
+    activation[..., 1] = 2 * base + 0.1
+    activation[..., 3] = rng.random(ACTIVATION_SHAPE[:3])
+    return activation
+
+
+def probe_images():
+    images = np.linspace(0, 1, PROBE * 28 * 28, dtype=np.float32).reshape(PROBE, 28, 28, 1)
+    return images, np.arange(PROBE)
+
+
+def write_synthetic_run(path, steps=30, every=10, seed=0, close=True, activations=True):
+    """Steps 1..steps in the tables; kernels of every layer (and conv1's probe activations)
+    at 0, every `every`, and the last."""
     info = {"layers": LAYERS, "dataset": {"name": "synthetic"}, "cadence": {"conv_every": every},
             "hyperparameters": {"seed": seed}}
     variables = [f"{layer['name']}/kernel" for layer in LAYERS]
     specs = [SeriesSpec(layer["name"], F.KERNEL, layer["kernel_shape"]) for layer in LAYERS]
-    writer = RunWriter.create(path, info, variables, specs)
+    probe = (None, None)
+    if activations:
+        specs.append(SeriesSpec("conv1", F.ACTIVATION, ACTIVATION_SHAPE, compress=True))
+        probe = probe_images()
+    writer = RunWriter.create(path, info, variables, specs, *probe)
     snapshot_steps = sorted(set([0] + list(range(every, steps + 1, every)) + [steps]))
     for step in range(0, steps + 1):
         if step > 0:
@@ -38,6 +64,8 @@ def write_synthetic_run(path, steps=30, every=10, seed=0, close=True):
             for layer in LAYERS:
                 writer.add_tensor(layer["name"], F.KERNEL, step,
                                   expected_kernel(layer["name"], step, seed))
+            if activations:
+                writer.add_tensor("conv1", F.ACTIVATION, step, expected_activation(step, seed))
     writer.add_evaluation(epoch=1, step=steps, val_loss=0.5, val_accuracy=0.9)
     if close:
         writer.close()

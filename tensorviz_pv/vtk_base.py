@@ -7,6 +7,7 @@ fail on Debian's ParaView 5.11); their proxies are declared in xml/.
 import numpy as np
 from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
 from vtkmodules.vtkCommonCore import vtkOutputWindow, vtkStringArray
+from vtkmodules.vtkCommonDataModel import vtkDataObject
 from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
 
 from .store import StoreError
@@ -36,12 +37,28 @@ class TensorVizView(VTKPythonAlgorithmBase):
 
     layer_kinds = None  # restrict the Layer list to these kinds (None: every layer)
 
-    def __init__(self, output_type):
+    def __init__(self, *output_types):
         # inputType vtkDataObject: the reader's multiblock arrives whole, not block by block
-        VTKPythonAlgorithmBase.__init__(self, nInputPorts=1, nOutputPorts=1,
-                                        inputType="vtkDataObject", outputType=output_type)
+        VTKPythonAlgorithmBase.__init__(self, nInputPorts=1, nOutputPorts=len(output_types),
+                                        inputType="vtkDataObject", outputType=output_types[0])
+        self._output_types = output_types
         self._layer = None
         self._last_error = None
+
+    def FillOutputPortInformation(self, port, info):
+        info.Set(vtkDataObject.DATA_TYPE_NAME(), self._output_types[port])
+        return 1
+
+    def set_value(self, attribute, value):
+        """Property setters: store and mark modified only on change."""
+        if getattr(self, attribute) != value:
+            setattr(self, attribute, value)
+            self.Modified()
+
+    @staticmethod
+    def requested_step(outputs, steps):
+        """The recorded step shown at the time asked of output port 0 (floor)."""
+        return floor_step(steps, requested_time(outputs.GetInformationObject(0), float(steps[0])))
 
     # ---- the store upstream
     def upstream_reader(self):
@@ -59,9 +76,7 @@ class TensorVizView(VTKPythonAlgorithmBase):
 
     # ---- Layer property
     def SetLayer(self, name):
-        if name != self._layer:
-            self._layer = name
-            self.Modified()
+        self.set_value("_layer", name)
 
     def layer_names(self):
         run = self.run()
@@ -101,7 +116,7 @@ class TensorVizView(VTKPythonAlgorithmBase):
         if run is None:
             return 1  # the reader has reported why; an empty output says the rest
         try:
-            self.produce(run, out_info.GetInformationObject(0))
+            self.produce(run, out_info)
         except StoreError as error:
             return self.fail(str(error))
         except (OSError, KeyError, ValueError) as error:
@@ -109,5 +124,6 @@ class TensorVizView(VTKPythonAlgorithmBase):
         self._last_error = None
         return 1
 
-    def produce(self, run, out_info):
+    def produce(self, run, outputs):
+        """Fill the outputs (a vtkInformationVector) from the run; StoreError for bad input."""
         raise NotImplementedError

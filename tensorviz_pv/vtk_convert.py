@@ -43,3 +43,38 @@ def add_field(dataobject, name, values):
 
 def add_cell(dataset, name, values):
     dataset.GetCellData().AddArray(vtk_array(name, values))
+
+
+def _cell_array(lists):
+    """A vtkCellArray from a list of point-id arrays (any lengths)."""
+    lengths = np.array([len(ids) for ids in lists], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    connectivity = np.concatenate([np.asarray(ids, dtype=np.int64) for ids in lists]) \
+        if lists else np.zeros(0, dtype=np.int64)
+    cells = vtkCellArray()
+    cells.SetData(numpy_to_vtkIdTypeArray(offsets, deep=1),
+                  numpy_to_vtkIdTypeArray(np.ascontiguousarray(connectivity), deep=1))
+    return cells
+
+
+def set_cells(polydata, points, lines=None, vertices=False):
+    """Points (n, 3) with polylines (lists of point ids) and/or one vertex per point."""
+    vtk_points = vtkPoints()
+    vtk_points.SetData(numpy_to_vtk(np.ascontiguousarray(points, dtype=np.float64), deep=1))
+    polydata.SetPoints(vtk_points)
+    if lines:
+        polydata.SetLines(_cell_array(lines))
+    if vertices:
+        polydata.SetVerts(_cell_array([[i] for i in range(len(points))]))
+
+
+def set_image(image, values, name, origin=(0.0, 0.0, 0.0)):
+    """A 2D vtkImageData from values (rows, cols): row 0 at the top (largest y)."""
+    values = np.asarray(values)
+    rows, cols = values.shape[:2]
+    image.SetDimensions(cols, rows, 1)
+    image.SetOrigin(origin[0], origin[1] - (rows - 1), origin[2])
+    image.SetSpacing(1.0, 1.0, 1.0)
+    flipped = values[::-1].reshape(rows * cols, *values.shape[2:])  # VTK: x fastest, y up
+    image.GetPointData().AddArray(vtk_array(name, flipped))
+    image.GetPointData().SetActiveScalars(name)

@@ -6,16 +6,43 @@ from vtkmodules.vtkCommonDataModel import vtkPolyData
 from . import store_format as F
 from .glyphs import diverging_rgb, weight_boxes
 from .store import StoreError
-from .vtk_base import TensorVizView, floor_step, requested_time
+from .vtk_base import TensorVizView
 from .vtk_convert import add_cell, add_field, set_polygons
+
+QUANTITY_CHOICES = (F.KERNEL, F.KERNEL_GRADIENT, F.BIAS, F.BIAS_GRADIENT)
+
+
+def parse_filter_list(text, count):
+    """'0-3,7' -> [0, 1, 2, 3, 7]; '' or 'all' -> None (every filter)."""
+    text = (text or "").strip().lower()
+    if text in ("", "all"):
+        return None
+    chosen = []
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        try:
+            low, _, high = part.partition("-")
+            chosen.extend(range(int(low), int(high or low) + 1))
+        except ValueError:
+            raise StoreError(f"Filters {text!r}: use indices and ranges like 0-3,7") from None
+    bad = [f for f in chosen if not 0 <= f < count]
+    if bad:
+        raise StoreError(f"Filters {text!r}: filter {bad[0]} does not exist (0-{count - 1})")
+    return sorted(set(chosen))
 
 
 def colour_limit(run, layer, quantity):
-    """The largest |value| over every snapshot: one colour scale for the whole run, so
+    """The largest finite |value| over every snapshot: one colour scale for the whole run, so
     colours compare across steps (the poster sees them darken as training goes on)."""
     steps = run.series_steps(layer, quantity)
-    return max((float(np.nanmax(np.abs(run.series_value(layer, quantity, i))))
-                for i in range(len(steps))), default=1.0)
+    limits = []
+    for i in range(len(steps)):
+        values = np.abs(run.series_value(layer, quantity, i))
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            limits.append(float(finite.max()))
+    return max(limits, default=1.0) or 1.0
 
 
 class WeightGlyphs(TensorVizView):
@@ -23,32 +50,46 @@ class WeightGlyphs(TensorVizView):
         TensorVizView.__init__(self, "vtkPolyData")
         self._quantity = F.KERNEL
         self._height_scale = 1.0
+        self._filters = ""
         self._limits = {}
 
     def SetHeightScale(self, scale):
-        if scale != self._height_scale:
-            self._height_scale = float(scale)
-            self.Modified()
+        self.set_value("_height_scale", float(scale))
 
-    def produce(self, run, out_info):
+    def SetQuantity(self, index):
+        self.set_value("_quantity", QUANTITY_CHOICES[int(index)])
+
+    def SetFilters(self, text):
+        self.set_value("_filters", text or "")
+
+    def produce(self, run, outputs):
         layer = self.current_layer(run)
         steps = run.series_steps(layer, self._quantity)
         if len(steps) == 0:
             raise StoreError(f"{run.path}: layer {layer!r} has no {self._quantity} snapshot yet")
-        step = floor_step(steps, requested_time(out_info, float(steps[0])))
-        _, tensor = run.tensor_at(layer, self._quantity, step)
+        step, tensor = run.tensor_at(layer, self._quantity, self.requested_step(outputs, steps))
         kind = run.layer_info(layer)["kind"]
-        boxes = weight_boxes(tensor, kind, self._height_scale)
+        filters = parse_filter_list(self._filters, tensor.shape[-1])
+        nonfinite = int(np.size(tensor) - np.isfinite(tensor).sum())
+        if nonfinite:
+            from .vtk_base import report_error
+            report_error(f"{run.path}: {layer} {self._quantity} at step {step} has {nonfinite} "
+                         "NaN/Inf values, drawn flat and flagged in the 'nonfinite' array")
+        finite_tensor = np.where(np.isfinite(tensor), tensor, 0.0)
+        boxes = weight_boxes(finite_tensor, kind, self._height_scale, filters)
+        flags = weight_boxes(~np.isfinite(tensor), kind, 0.0, filters).box_values > 0
         key = (run.path, layer, self._quantity, len(steps))
         if key not in self._limits:
             self._limits = {key: colour_limit(run, layer, self._quantity)}
         limit = self._limits[key]
-        output = vtkPolyData.GetData(out_info)
+        output = vtkPolyData.GetData(outputs, 0)
         set_polygons(output, boxes.points, boxes.faces)
         add_cell(output, self._quantity, boxes.per_face(boxes.box_values.astype(np.float32)))
         add_cell(output, "filter", boxes.per_face(boxes.box_filter))
         add_cell(output, "channel", boxes.per_face(boxes.box_channel))
         add_cell(output, "rgb", boxes.per_face(diverging_rgb(boxes.box_values, limit)))
+        if nonfinite:
+            add_cell(output, "nonfinite", boxes.per_face(flags.astype(np.uint8)))
         output.GetCellData().SetActiveScalars(self._quantity)
         add_field(output, "snapshot_step", np.int64(step))
         add_field(output, "colour_limit", np.float64(limit))

@@ -34,6 +34,8 @@ class ProgressLine(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.recorder.drained_step == self.first_step:
+            return  # nothing read back from the training graph yet
         if time.monotonic() - self.last_shown >= self.interval:
             self.show()
 

@@ -1,0 +1,49 @@
+"""Activation Maps: every filter's activation map for one probe image at the current step,
+tiled in a grid (the poster's Fig. 4), with the input image beside it (output port 1)."""
+
+import numpy as np
+from vtkmodules.vtkCommonDataModel import vtkImageData
+
+from . import store_format as F
+from .store import StoreError
+from .tiles import tile_maps
+from .vtk_base import TensorVizView
+from .vtk_convert import add_field, set_image
+
+INPUT_GAP = 4  # pixels between the input image and the tiles
+
+
+class ActivationMaps(TensorVizView):
+    layer_kinds = (F.CONV,)
+
+    def __init__(self):
+        TensorVizView.__init__(self, "vtkImageData", "vtkImageData")
+        self._probe_image = 0
+
+    def SetProbeImage(self, index):
+        self.set_value("_probe_image", int(index))
+
+    def produce(self, run, outputs):
+        layer = self.current_layer(run)
+        if not run.has_series(layer, F.ACTIVATION):
+            raise StoreError(f"{run.path}: activations of {layer!r} were not recorded "
+                             "(the run has no probe batch)")
+        steps = run.series_steps(layer, F.ACTIVATION)
+        if len(steps) == 0:
+            raise StoreError(f"{run.path}: layer {layer!r} has no activation snapshot yet")
+        step, activation = run.tensor_at(layer, F.ACTIVATION, self.requested_step(outputs, steps))
+        images, labels = run.probe()
+        if not 0 <= self._probe_image < len(images):
+            raise StoreError(f"{run.path}: ProbeImage {self._probe_image} does not exist "
+                             f"(0-{len(images) - 1})")
+        maps = np.moveaxis(activation[self._probe_image], -1, 0)  # (filters, H, W)
+        tiled, _ = tile_maps(maps)
+        tiles = vtkImageData.GetData(outputs, 0)
+        set_image(tiles, tiled, "activation")
+        add_field(tiles, "snapshot_step", np.int64(step))
+        add_field(tiles, "label", np.int64(labels[self._probe_image]))
+        picture = images[self._probe_image][..., 0]
+        source = vtkImageData.GetData(outputs, 1)
+        set_image(source, picture, "input",
+                  origin=(-(picture.shape[1] + INPUT_GAP), 0.0, 0.0))
+        add_field(source, "label", np.int64(labels[self._probe_image]))

@@ -1,0 +1,79 @@
+"""Filter Correlation: the C x C Pearson correlation between a layer's filters at the current
+step (the poster's Fig. 4 heatmaps), from the probe activations or from the filter weights, with
+the groups of filters correlated above a threshold."""
+
+import numpy as np
+from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
+
+from . import store_format as F
+from .correlation import SAMPLERS, pearson, threshold_groups
+from .store import StoreError
+from .vtk_base import TensorVizView
+from .vtk_convert import add_field, set_image, vtk_array
+
+BASES = (F.ACTIVATION, F.KERNEL)  # property Basis: 0 Activations, 1 Weights
+
+
+class CorrelationView(TensorVizView):
+    """What Filter Correlation and Filter Groups share: layer, basis and threshold."""
+
+    layer_kinds = (F.CONV,)
+
+    def __init__(self, *output_types):
+        TensorVizView.__init__(self, *output_types)
+        self._basis = F.ACTIVATION
+        self._threshold = 0.85
+
+    def SetBasis(self, index):
+        self.set_value("_basis", BASES[int(index)])
+
+    def SetThreshold(self, value):
+        self.set_value("_threshold", float(value))
+
+    def basis_steps(self, run, layer):
+        if not run.has_series(layer, self._basis):
+            raise StoreError(f"{run.path}: {self._basis} of {layer!r} were not recorded; "
+                             "choose the other Basis")
+        steps = run.series_steps(layer, self._basis)
+        if len(steps) == 0:
+            raise StoreError(f"{run.path}: layer {layer!r} has no {self._basis} snapshot yet")
+        return steps
+
+    def correlate(self, run, layer, index):
+        """(r, dead, groups) of the basis snapshot at `index`."""
+        value = run.series_value(layer, self._basis, index)
+        if not np.isfinite(value).all():
+            raise StoreError(f"{run.path}: {layer} {self._basis} has NaN/Inf values at step "
+                             f"{int(run.series_steps(layer, self._basis)[index])}")
+        r, dead = pearson(SAMPLERS[self._basis](value))
+        return r, dead, threshold_groups(r, dead, self._threshold)
+
+
+class FilterCorrelation(CorrelationView):
+    """Port 0: a table (filter, r_0..r_{C-1}, dead, group). Port 1: the heatmap, a C x C image
+    with row i = filter i from the top; dead filters are 0 off the diagonal and flagged."""
+
+    def __init__(self):
+        CorrelationView.__init__(self, "vtkTable", "vtkImageData")
+
+    def produce(self, run, outputs):
+        layer = self.current_layer(run)
+        steps = self.basis_steps(run, layer)
+        step = self.requested_step(outputs, steps)
+        index = int(np.searchsorted(steps, step))
+        r, dead, groups = self.correlate(run, layer, index)
+        table = vtkTable.GetData(outputs, 0)
+        table.AddColumn(vtk_array("filter", np.arange(len(r), dtype=np.int64)))
+        for j in range(len(r)):
+            table.AddColumn(vtk_array(f"r_{j}", r[:, j]))
+        table.AddColumn(vtk_array("dead", dead.astype(np.uint8)))
+        table.AddColumn(vtk_array("group", groups))
+        heatmap = vtkImageData.GetData(outputs, 1)
+        set_image(heatmap, r, "correlation")
+        heatmap.GetPointData().AddArray(
+            vtk_array("dead", (dead[:, None] | dead[None, :]).astype(np.uint8)[::-1].ravel()))
+        for data in (table, heatmap):
+            add_field(data, "snapshot_step", np.int64(steps[index]))
+            add_field(data, "groups", np.int64(groups.max() + 1 if groups.size else 0))
+            add_field(data, "dead_filters", np.flatnonzero(dead).astype(np.int64)
+                      if dead.any() else np.array([-1], dtype=np.int64))

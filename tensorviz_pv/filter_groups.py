@@ -1,0 +1,32 @@
+"""Filter Groups: at every snapshot step, which filters fall into which correlation group
+(transitive r >= Threshold); a table and a step x filter image of group ids."""
+
+import numpy as np
+from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
+
+from .filter_correlation import CorrelationView
+from .vtk_convert import set_image, vtk_array
+
+
+class FilterGroups(CorrelationView):
+    """Port 0: a table, one row per snapshot step: step, groups, and group_<f> per filter
+    (-1: dead). Port 1: an image, x = filter, y = snapshot index (the first step at the top)."""
+
+    def __init__(self):
+        CorrelationView.__init__(self, "vtkTable", "vtkImageData")
+        self._cache = {}
+
+    def produce(self, run, outputs):
+        layer = self.current_layer(run)
+        steps = self.basis_steps(run, layer)
+        key = (run.path, layer, self._basis, self._threshold, len(steps))
+        if key not in self._cache:
+            self._cache = {key: np.stack([self.correlate(run, layer, i)[2]
+                                          for i in range(len(steps))])}
+        groups = self._cache[key]
+        table = vtkTable.GetData(outputs, 0)
+        table.AddColumn(vtk_array("step", steps))
+        table.AddColumn(vtk_array("groups", groups.max(axis=1) + 1))
+        for f in range(groups.shape[1]):
+            table.AddColumn(vtk_array(f"group_{f}", groups[:, f]))
+        set_image(vtkImageData.GetData(outputs, 1), groups.astype(np.float64), "group")
