@@ -301,7 +301,8 @@ class RunReader:
                          f"(layers: {', '.join(self.layers) or 'none'})")
 
     def has_series(self, layer, quantity):
-        return F.series_path(layer, quantity, F.SERIES_STEP) in self.file
+        return (F.series_path(layer, quantity, F.SERIES_STEP) in self.file
+                and F.series_path(layer, quantity, F.SERIES_VALUE) in self.file)
 
     def series_steps(self, layer, quantity):
         self.layer_info(layer)
@@ -328,7 +329,9 @@ class RunReader:
         parts = [self._dataset(F.steps_path(F.STEP))[:self.step_count()]]
         for layer in self.file[F.TENSORS_GROUP]:
             for quantity in self.file[F.TENSORS_GROUP][layer]:
-                parts.append(self.series_steps(layer, quantity))
+                if layer in self.layers and self.has_series(layer, quantity):
+                    parts.append(self.series_steps(layer, quantity))
+                # an incomplete series is reported by the view that needs it
         return np.unique(np.concatenate(parts)).astype(np.int64)
 
     def probe(self):

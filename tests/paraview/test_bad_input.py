@@ -1,0 +1,106 @@
+"""Bad input to the views: one clear message in ParaView's output, an empty output, and
+ParaView keeps working (each case in its own pvpython, whose output is read)."""
+
+import os
+import shutil
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+from tensorviz_pv import store_format as F
+from tensorviz_pv.synthetic import write_synthetic_run
+
+PVPYTHON = os.environ.get("TENSORVIZ_PVPYTHON") or shutil.which("pvpython")
+PLUGIN = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "plugin", "TensorViz.xml"))
+
+SCRIPT = """
+from paraview import simple, servermanager
+simple.LoadPlugin({plugin!r}, ns=vars(simple))
+reader = simple.TensorVizReader(FileName={path!r})
+view = simple.{view}(Input=reader)
+for name, value in {properties!r}.items():
+    setattr(view, name, value)
+view.UpdatePipeline(10.0)
+view.UpdatePipeline(20.0)
+data = servermanager.Fetch(view)
+size = data.GetNumberOfPoints() if hasattr(data, "GetNumberOfPoints") else data.GetNumberOfRows()
+print("output-size", size)
+glyphs = simple.WeightGlyphs(Input=reader, Layer="fc1")  # ParaView still works after it
+glyphs.UpdatePipeline(0.0)
+print("still-working", glyphs.GetDataInformation().GetNumberOfCells())
+"""
+
+
+def run_view(tmp_path, path, view, properties):
+    script = tmp_path / "case.py"
+    script.write_text(SCRIPT.format(plugin=PLUGIN, path=path, view=view, properties=properties))
+    result = subprocess.run([PVPYTHON, str(script)], capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, PV_PLUGIN_PATH=""))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    errors = [line for line in output.splitlines() if "TensorViz:" in line]
+    return output, errors
+
+
+def size_of(output):
+    return int(output.split("output-size")[1].split()[0])
+
+
+@pytest.fixture
+def store(tmp_path):
+    path = str(tmp_path / "run.tvz")
+    write_synthetic_run(path, steps=25, every=10)
+    return path
+
+
+@pytest.mark.parametrize("view", ["WeightGlyphs", "ActivationMaps", "FilterCorrelation",
+                                  "WeightTrajectory", "FilterGroups"])
+def test_a_layer_that_does_not_exist(tmp_path, store, view):
+    output, errors = run_view(tmp_path, store, view, {"Layer": "conv9"})
+    assert len(errors) == 1, output
+    assert "no layer named 'conv9'" in errors[0] and store in errors[0]
+    assert size_of(output) == 0
+    assert "still-working 180" in output  # fc1: 30 boxes x 6 faces
+
+
+@pytest.mark.parametrize("view", ["ActivationMaps", "FilterCorrelation"])
+def test_a_view_that_needs_activations_the_run_did_not_record(tmp_path, view):
+    path = str(tmp_path / "noact.tvz")
+    write_synthetic_run(path, steps=25, every=10, activations=False)
+    output, errors = run_view(tmp_path, path, view, {})
+    assert len(errors) == 1, output
+    assert "activation" in errors[0] and "not recorded" in errors[0]
+    assert size_of(output) == 0 and "still-working" in output
+
+
+def test_a_truncated_store(tmp_path, store):
+    size = os.path.getsize(store)
+    with open(store, "r+b") as f:
+        f.truncate(size // 2)
+    output, errors = run_view(tmp_path, store, "WeightGlyphs", {})
+    assert len(errors) == 1, output
+    assert store in errors[0]
+    assert size_of(output) == 0 and "still-working 0" in output
+
+
+def test_a_store_with_garbage_inside(tmp_path, store):
+    with h5py.File(store, "r+") as f:  # a dataset the wrong shape, as a damaged file may hold
+        del f[F.series_path("conv1", F.KERNEL, F.SERIES_STEP)]
+    output, errors = run_view(tmp_path, store, "WeightGlyphs", {"Layer": "conv1"})
+    assert len(errors) == 1, output
+    assert store in errors[0]
+    assert size_of(output) == 0 and "still-working" in output
+
+
+def test_nan_weights_are_reported_and_drawn_flat(tmp_path, store):
+    with h5py.File(store, "r+") as f:
+        values = f[F.series_path("conv1", F.KERNEL, F.SERIES_VALUE)]
+        snapshot = values[1]
+        snapshot[0, 0, 0, :] = [np.nan, np.inf, -np.inf, np.nan]
+        values[1] = snapshot
+    output, errors = run_view(tmp_path, store, "WeightGlyphs", {"Layer": "conv1"})
+    assert len(errors) == 1, output
+    assert "4 NaN/Inf values" in errors[0] and "step 10" in errors[0]
+    assert size_of(output) == 36 * 8  # every box still drawn, the bad ones flat
