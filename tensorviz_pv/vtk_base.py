@@ -8,7 +8,7 @@ import numpy as np
 from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
 from vtkmodules.vtkCommonCore import vtkOutputWindow, vtkStringArray
 from vtkmodules.vtkCommonDataModel import vtkDataObject
-from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
+from vtkmodules.vtkCommonExecutionModel import vtkExecutive, vtkStreamingDemandDrivenPipeline
 
 from .store import StoreError
 
@@ -42,6 +42,7 @@ class TensorVizView(VTKPythonAlgorithmBase):
         VTKPythonAlgorithmBase.__init__(self, nInputPorts=1, nOutputPorts=len(output_types),
                                         inputType="vtkDataObject", outputType=output_types[0])
         self._output_types = output_types
+        self._updating_port = 0
         self._layer = None
         self._last_error = None
 
@@ -55,10 +56,10 @@ class TensorVizView(VTKPythonAlgorithmBase):
             setattr(self, attribute, value)
             self.Modified()
 
-    @staticmethod
-    def requested_step(outputs, steps):
-        """The recorded step shown at the time asked of output port 0 (floor)."""
-        return floor_step(steps, requested_time(outputs.GetInformationObject(0), float(steps[0])))
+    def requested_step(self, outputs, steps):
+        """The recorded step shown at the time asked of the port being updated (floor)."""
+        info = outputs.GetInformationObject(self._updating_port)
+        return floor_step(steps, requested_time(info, float(steps[0])))
 
     # ---- the store upstream
     def upstream_reader(self):
@@ -115,6 +116,10 @@ class TensorVizView(VTKPythonAlgorithmBase):
         run = reader.tensorviz_run()
         if run is None:
             return 1  # the reader has reported why; an empty output says the rest
+        # each port carries its own requested time: use the one of the port asked for
+        key = vtkExecutive.FROM_OUTPUT_PORT()
+        port = request.Get(key) if request.Has(key) else 0
+        self._updating_port = port if 0 <= port < out_info.GetNumberOfInformationObjects() else 0
         try:
             self.produce(run, out_info)
         except StoreError as error:

@@ -33,14 +33,24 @@ scene = GetAnimationScene()
 scene.UpdateAnimationUsingDataTimeSteps()
 glyphs = WeightGlyphs(Input=reader)
 Show(glyphs)
-snapshots = []
+correlation = FilterCorrelation(Input=reader, Layer="conv2")
+Show(OutputPort(correlation, 1))
+
+
+def snapshot_step(source, port=0):
+    info = source.GetDataInformation(port).DataInformation.GetFieldDataInformation()
+    return info.GetArrayInformation("snapshot_step").GetComponentRange(0)[0]
+
+
+snapshots, heatmaps = [], []
 for t in reader.TimestepValues[::2]:
     scene.AnimationTime = t
     Render()
-    snapshots.append(glyphs.GetDataInformation().DataInformation.GetFieldDataInformation()
-                     .GetArrayInformation("snapshot_step").GetComponentRange(0)[0])
+    snapshots.append(snapshot_step(glyphs))
+    heatmaps.append(snapshot_step(correlation, 1))
 SaveScreenshot({shot!r}, GetActiveView())
-json.dump({{"timesteps": list(reader.TimestepValues), "snapshots": snapshots}}, open({out!r}, "w"))
+json.dump({{"timesteps": list(reader.TimestepValues), "snapshots": snapshots,
+           "heatmaps": heatmaps}}, open({out!r}, "w"))
 """
 
 
@@ -60,7 +70,7 @@ def test_pvbatch_reads_the_steps_and_the_last_checkpoints_weights(tiny_run, tmp_
     np.testing.assert_allclose(seen["tops"], np.transpose(kernel, (3, 2, 0, 1)).ravel(), rtol=1e-6)
 
 
-def test_gui_opens_a_run_and_moves_the_time(tiny_run, tmp_path):
+def test_gui_opens_a_run_applies_filter_correlation_and_scrubs_the_time(tiny_run, tmp_path):
     out, shot = tmp_path / "gui.json", tmp_path / "gui.png"
     script = tmp_path / "gui.py"
     script.write_text(GUI_SCRIPT.format(store=os.path.join(str(tiny_run), F.STORE_FILENAME),
@@ -72,6 +82,7 @@ def test_gui_opens_a_run_and_moves_the_time(tiny_run, tmp_path):
     assert seen["timesteps"] == [float(s) for s in range(9)]
     # snapshots are at steps 0, 4 and 8: the glyphs follow the time by floor
     assert seen["snapshots"] == [0.0, 0.0, 4.0, 4.0, 8.0]
+    assert seen["heatmaps"] == [0.0, 0.0, 4.0, 4.0, 8.0]  # activations: step 0 and epoch ends
     assert shot.stat().st_size > 10_000
 
 
