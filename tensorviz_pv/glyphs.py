@@ -54,19 +54,24 @@ def tile_layout(n_filters, n_channels, rows, cols):
     f_cols, _ = _grid(n_filters)
     block_w = ch_cols * cols + (ch_cols - 1) * CHANNEL_GAP
     block_h = ch_rows * rows + (ch_rows - 1) * CHANNEL_GAP
-    f, c, i, j = np.meshgrid(np.arange(n_filters), np.arange(n_channels),
-                             np.arange(rows), np.arange(cols), indexing="ij")
+    # one term per axis, broadcast: no (filters, channels, rows, cols) index grids
+    f = np.arange(n_filters, dtype=np.float64)[:, None, None, None]
+    c = np.arange(n_channels, dtype=np.float64)[None, :, None, None]
+    i = np.arange(rows, dtype=np.float64)[None, None, :, None]
+    j = np.arange(cols, dtype=np.float64)[None, None, None, :]
+    shape = (n_filters, n_channels, rows, cols)
     x = (f % f_cols) * (block_w + FILTER_GAP) + (c % ch_cols) * (cols + CHANNEL_GAP) + j
     y = (f // f_cols) * (block_h + FILTER_GAP) + (c // ch_cols) * (rows + CHANNEL_GAP) + i
-    return x.astype(np.float64), -y.astype(np.float64)
+    return np.broadcast_to(x, shape), -np.broadcast_to(y, shape)
 
 
 class BoxGeometry:
     """Boxes as arrays ready for VTK: points (8n, 3), faces (6n, 4), and per-box data."""
 
-    def __init__(self, points, faces, box_values, box_filter, box_channel):
+    def __init__(self, points, faces, box_values, box_filter, box_channel, kept):
         self.points, self.faces = points, faces
         self.box_values, self.box_filter, self.box_channel = box_values, box_filter, box_channel
+        self.kept = kept  # mask over weight_tiles(...): which weights have a box
 
     @property
     def n_boxes(self):
@@ -85,23 +90,25 @@ def weight_boxes(tensor, kind, height_scale=1.0, filters=None):
     tiles = weight_tiles(tensor, kind)
     n_filters, n_channels, rows, cols = tiles.shape
     x, y = tile_layout(n_filters, n_channels, rows, cols)
-    f_index = np.broadcast_to(np.arange(n_filters)[:, None, None, None], tiles.shape)
-    c_index = np.broadcast_to(np.arange(n_channels)[None, :, None, None], tiles.shape)
+    f_index = np.broadcast_to(np.arange(n_filters, dtype=np.int32)[:, None, None, None], tiles.shape)
+    c_index = np.broadcast_to(np.arange(n_channels, dtype=np.int32)[None, :, None, None], tiles.shape)
     keep = ~np.isnan(tiles)
     if filters is not None:
-        keep &= np.isin(f_index, np.asarray(filters, dtype=np.int64))
+        chosen = np.zeros(n_filters, dtype=bool)
+        chosen[np.asarray(filters, dtype=np.int64)] = True
+        keep &= chosen[:, None, None, None]
     values = tiles[keep].astype(np.float64)
-    x, y = x[keep], y[keep]
+    x, y = x[keep].astype(np.float32), y[keep].astype(np.float32)
     half = BOX_FOOTPRINT / 2.0
     n = len(values)
     points = np.empty((n, 8, 3), dtype=np.float32)
     points[:, :, 0] = x[:, None] + half * _CORNER_SIGNS[None, :, 0]
     points[:, :, 1] = y[:, None] + half * _CORNER_SIGNS[None, :, 1]
     points[:, :4, 2] = 0.0
-    points[:, 4:, 2] = (values * height_scale)[:, None]
+    points[:, 4:, 2] = (values * height_scale).astype(np.float32)[:, None]
     faces = (_BOX_FACES[None, :, :] + 8 * np.arange(n, dtype=np.int64)[:, None, None])
     return BoxGeometry(points.reshape(-1, 3), faces.reshape(-1, 4), values,
-                       f_index[keep].astype(np.int32), c_index[keep].astype(np.int32))
+                       f_index[keep], c_index[keep], keep)
 
 
 # ParaView's "Cool to Warm" end points and centre: blue for negative, red for positive

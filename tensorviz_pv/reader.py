@@ -16,7 +16,7 @@ from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
 from . import store_format as F
 from .store import RunReader, StoreError
 from .vtk_base import floor_step, report_error, requested_time
-from .vtk_convert import add_field, string_array
+from .vtk_convert import add_field, string_array, vtk_array
 
 
 class TensorVizReader(VTKPythonAlgorithmBase):
@@ -27,6 +27,7 @@ class TensorVizReader(VTKPythonAlgorithmBase):
         self._run = None
         self._steps = np.zeros(0, dtype=np.int64)
         self._last_error = None
+        self._arrays = {}  # (layer, quantity, snapshot index) -> VTK arrays of the last output
 
     def SetFileName(self, name):
         if name != self._filename:
@@ -46,6 +47,7 @@ class TensorVizReader(VTKPythonAlgorithmBase):
         if self._run is not None:
             self._run.close()
         self._run = None
+        self._arrays = {}
 
     def _error(self, message):
         if message != self._last_error:
@@ -77,7 +79,9 @@ class TensorVizReader(VTKPythonAlgorithmBase):
         if run is None:
             self._steps = np.zeros(0, dtype=np.int64)
             return 1
-        try:  # re-read on every pass: a live trainer appends steps
+        try:  # re-check on every pass: a live trainer appends steps
+            if run.refresh():
+                self._arrays = {}
             self._steps = run.time_steps()
         except (StoreError, OSError, KeyError) as error:
             self._error(f"{self._filename}: cannot read the steps ({error})")
@@ -105,8 +109,6 @@ class TensorVizReader(VTKPythonAlgorithmBase):
         return 1
 
     def _fill(self, run, step, output):
-        table = run.step_table()
-        row = min(int(np.searchsorted(table[F.STEP], step)), max(len(table[F.STEP]) - 1, 0))
         output.GetFieldData().AddArray(string_array("store", [run.path]))
         # the Information panel lists field data: what the run is, in one readable string
         output.GetFieldData().AddArray(string_array("run_info", [json.dumps(run.info, indent=1)]))
@@ -114,17 +116,26 @@ class TensorVizReader(VTKPythonAlgorithmBase):
             f"{e['name']} {e['kind']} kernel {tuple(e['kernel_shape'])} filters {e['filters']}"
             for e in run.info.get("layers", [])]))
         add_field(output, "step", np.int64(step))
-        if len(table[F.STEP]) and table[F.STEP][row] == step:
+        row = run.step_row(step)
+        if row is not None:
             for column in F.STEP_COLUMNS[1:]:
-                add_field(output, column, table[column][row])
+                add_field(output, column, row[column])
+        arrays = {}
         for index, layer in enumerate(run.layers):
             block = vtkPolyData()
             for quantity in F.QUANTITIES:
-                if run.has_series(layer, quantity) and len(run.series_steps(layer, quantity)):
-                    _, value = run.tensor_at(layer, quantity, step)
-                    value = np.asarray(value, dtype=np.float32)
+                if not run.has_series(layer, quantity) or not len(run.series_steps(layer, quantity)):
+                    continue
+                snapshot = run.snapshot_index(layer, quantity, step)
+                key = (layer, quantity, snapshot)
+                if key not in self._arrays:  # unchanged snapshots (most, per step) are reused
+                    value = np.asarray(run.series_value(layer, quantity, snapshot), np.float32)
                     # flat, one component: blocks of other layers share the array names
-                    add_field(block, quantity, value.ravel())
-                    add_field(block, quantity + "_shape", np.asarray(value.shape, np.int64))
+                    self._arrays[key] = (vtk_array(quantity, value.ravel()),
+                                         vtk_array(quantity + "_shape", np.asarray(value.shape, np.int64)))
+                arrays[key] = self._arrays[key]
+                for array in arrays[key]:
+                    block.GetFieldData().AddArray(array)
             output.SetBlock(index, block)
             output.GetMetaData(index).Set(vtkMultiBlockDataSet.NAME(), layer)
+        self._arrays = arrays

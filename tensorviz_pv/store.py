@@ -48,22 +48,22 @@ class _Growing:
         self.dataset.resize(rows, axis=0)
 
 
-def _create_growing(group, name, row_shape, dtype, compress=False):
+def _create_growing(group, name, row_shape, dtype):
+    # no compression: gzip halved activations on disk but made each time step's read 30x
+    # slower (4 ms instead of 0.14 ms for conv1's probe activations; benchmarks/view_latency.py)
     row_shape = tuple(int(n) for n in row_shape)
     dataset = group.create_dataset(
         name, shape=(0,) + row_shape, maxshape=(None,) + row_shape, dtype=dtype,
-        chunks=(_chunk_rows(row_shape, dtype),) + row_shape,
-        compression="gzip" if compress else None, compression_opts=1 if compress else None,
-        shuffle=compress)
+        chunks=(_chunk_rows(row_shape, dtype),) + row_shape)
     return _Growing(dataset)
 
 
 class SeriesSpec:
-    """What one tensor series holds: a quantity of a layer, its shape, and its storage."""
+    """What one tensor series holds: a quantity of a layer, its shape and type."""
 
-    def __init__(self, layer, quantity, shape, dtype="float32", compress=False):
+    def __init__(self, layer, quantity, shape, dtype="float32"):
         self.layer, self.quantity = layer, quantity
-        self.shape, self.dtype, self.compress = tuple(shape), dtype, compress
+        self.shape, self.dtype = tuple(shape), dtype
 
 
 class RunWriter:
@@ -111,7 +111,7 @@ class RunWriter:
             for spec in series:
                 group = tensors.require_group(spec.layer).create_group(spec.quantity)
                 _create_growing(group, F.SERIES_STEP, (), "int64")
-                _create_growing(group, F.SERIES_VALUE, spec.shape, spec.dtype, spec.compress)
+                _create_growing(group, F.SERIES_VALUE, spec.shape, spec.dtype)
             probe = f.create_group(F.PROBE_GROUP)
             if probe_images is not None:
                 probe.create_dataset(F.PROBE_IMAGES, data=np.asarray(probe_images, "float32"))
@@ -220,6 +220,19 @@ class RunReader:
         path = resolve_store_path(path)
         check_store_file(path)
         self.path = path
+        self._open()
+        self.layers = [layer["name"] for layer in self.info.get("layers", [])]
+
+    def _stamp(self):
+        stat = os.stat(self.path)
+        return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+    def _open(self):
+        path = self.path
+        self._opened_stamp = self._stamp()
+        self._series_steps = {}
+        self._step_column = None
+        self._last_value = {}
         try:
             self.file = h5py.File(path, "r", swmr=True)
         except OSError:
@@ -237,7 +250,19 @@ class RunReader:
         except (KeyError, ValueError, OSError) as error:
             self.file.close()
             raise StoreError(f"{path}: damaged TensorViz store ({error})") from None
-        self.layers = [layer["name"] for layer in self.info.get("layers", [])]
+
+    def refresh(self):
+        """See what a live writer appended since the file was opened: reopen it when it changed.
+        (h5py's Dataset.refresh() is not used: after refreshing several datasets, reads of a
+        multi-chunk dataset returned its first chunk again, with HDF5 1.10.8 and 1.14.6.)"""
+        try:
+            changed = self._stamp() != self._opened_stamp
+        except OSError as error:
+            raise StoreError(f"{self.path}: {error.strerror}") from None
+        if changed:
+            self.file.close()
+            self._open()
+        return changed
 
     def _attr(self, name):
         value = self.file.attrs[name]
@@ -267,12 +292,9 @@ class RunReader:
 
     def _dataset(self, path):
         try:
-            dataset = self.file[path]
+            return self.file[path]
         except KeyError:
             raise StoreError(f"{self.path}: missing dataset '{path}'") from None
-        if self.file.swmr_mode:
-            dataset.refresh()
-        return dataset
 
     # ---- per-update tables
     def step_count(self):
@@ -282,6 +304,19 @@ class RunReader:
     def step_table(self):
         n = self.step_count()
         return {c: self._dataset(F.steps_path(c))[:n] for c in F.STEP_COLUMNS}
+
+    def step_row(self, step):
+        """{column: value} of the step table's row for `step`, or None when it has none."""
+        n = self.step_count()
+        column = self._dataset(F.steps_path(F.STEP))
+        if n == 0:
+            return None
+        if self._step_column is None or len(self._step_column) != n:
+            self._step_column = column[:n]
+        row = int(np.searchsorted(self._step_column, step))
+        if row >= n or self._step_column[row] != step:
+            return None
+        return {c: self._dataset(F.steps_path(c))[row] for c in F.STEP_COLUMNS}
 
     def norms(self, which):
         n = self.step_count()
@@ -305,24 +340,40 @@ class RunReader:
                 and F.series_path(layer, quantity, F.SERIES_VALUE) in self.file)
 
     def series_steps(self, layer, quantity):
-        self.layer_info(layer)
-        if not self.has_series(layer, quantity):
-            raise StoreError(f"{self.path}: layer {layer!r} has no recorded {quantity}")
-        steps = self._dataset(F.series_path(layer, quantity, F.SERIES_STEP))
-        values = self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE))
-        return steps[:min(steps.shape[0], values.shape[0])]
+        """Steps of a series' snapshots (cached until the file is reopened by refresh)."""
+        key = (layer, quantity)
+        if key not in self._series_steps:
+            self.layer_info(layer)
+            if not self.has_series(layer, quantity):
+                raise StoreError(f"{self.path}: layer {layer!r} has no recorded {quantity}")
+            steps = self._dataset(F.series_path(layer, quantity, F.SERIES_STEP))
+            values = self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE))
+            self._series_steps[key] = steps[:min(steps.shape[0], values.shape[0])]
+        return self._series_steps[key]
 
     def series_value(self, layer, quantity, index):
-        return self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE))[index]
+        """One snapshot. The last one read per series is kept: the reader and the views below
+        it ask for the same snapshot at each time step, and activations cost a decompression."""
+        key = (layer, quantity)
+        cached = self._last_value.get(key)
+        if cached is None or cached[0] != index:
+            value = self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE))[index]
+            value.setflags(write=False)
+            self._last_value[key] = cached = (index, value)
+        return cached[1]
 
-    def tensor_at(self, layer, quantity, step):
-        """(snapshot step, value): the latest snapshot taken at or before `step`
-        (the first one when `step` precedes every snapshot)."""
+    def snapshot_index(self, layer, quantity, step):
+        """Index of the latest snapshot taken at or before `step` (the first one when `step`
+        precedes every snapshot)."""
         steps = self.series_steps(layer, quantity)
         if len(steps) == 0:
             raise StoreError(f"{self.path}: layer {layer!r} has no {quantity} snapshot yet")
-        index = max(int(np.searchsorted(steps, step, side="right")) - 1, 0)
-        return int(steps[index]), self.series_value(layer, quantity, index)
+        return max(int(np.searchsorted(steps, step, side="right")) - 1, 0)
+
+    def tensor_at(self, layer, quantity, step):
+        """(snapshot step, value) of the snapshot shown at `step` (see snapshot_index)."""
+        index = self.snapshot_index(layer, quantity, step)
+        return int(self.series_steps(layer, quantity)[index]), self.series_value(layer, quantity, index)
 
     def time_steps(self):
         """Every step that something was recorded at: the viewer's time axis."""

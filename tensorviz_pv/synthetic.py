@@ -51,7 +51,7 @@ def write_synthetic_run(path, steps=30, every=10, seed=0, close=True, activation
     specs = [SeriesSpec(layer["name"], F.KERNEL, layer["kernel_shape"]) for layer in LAYERS]
     probe = (None, None)
     if activations:
-        specs.append(SeriesSpec("conv1", F.ACTIVATION, ACTIVATION_SHAPE, compress=True))
+        specs.append(SeriesSpec("conv1", F.ACTIVATION, ACTIVATION_SHAPE))
         probe = probe_images()
     writer = RunWriter.create(path, info, variables, specs, *probe)
     snapshot_steps = sorted(set([0] + list(range(every, steps + 1, every)) + [steps]))

@@ -4,7 +4,7 @@ import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 
 from . import store_format as F
-from .glyphs import diverging_rgb, weight_boxes
+from .glyphs import diverging_rgb, weight_boxes, weight_tiles
 from .store import StoreError
 from .vtk_base import TensorVizView
 from .vtk_convert import add_cell, add_field, set_polygons
@@ -75,9 +75,8 @@ class WeightGlyphs(TensorVizView):
             from .vtk_base import report_error
             report_error(f"{run.path}: {layer} {self._quantity} at step {step} has {nonfinite} "
                          "NaN/Inf values, drawn flat and flagged in the 'nonfinite' array")
-        finite_tensor = np.where(np.isfinite(tensor), tensor, 0.0)
-        boxes = weight_boxes(finite_tensor, kind, self._height_scale, filters)
-        flags = weight_boxes(~np.isfinite(tensor), kind, 0.0, filters).box_values > 0
+        boxes = weight_boxes(np.nan_to_num(tensor, nan=0.0, posinf=0.0, neginf=0.0) if nonfinite
+                             else tensor, kind, self._height_scale, filters)
         key = (run.path, layer, self._quantity, len(steps))
         if key not in self._limits:
             self._limits = {key: colour_limit(run, layer, self._quantity)}
@@ -89,6 +88,7 @@ class WeightGlyphs(TensorVizView):
         add_cell(output, "channel", boxes.per_face(boxes.box_channel))
         add_cell(output, "rgb", boxes.per_face(diverging_rgb(boxes.box_values, limit)))
         if nonfinite:
+            flags = weight_tiles(~np.isfinite(tensor), kind)[boxes.kept]
             add_cell(output, "nonfinite", boxes.per_face(flags.astype(np.uint8)))
         output.GetCellData().SetActiveScalars(self._quantity)
         add_field(output, "snapshot_step", np.int64(step))

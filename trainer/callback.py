@@ -115,7 +115,7 @@ class TensorVizCallback(keras.callbacks.Callback):
                     specs.append(SeriesSpec(layer.name, F.BIAS_GRADIENT, layer.bias.shape))
                 if self.probe_model is not None:
                     shape = (len(self.probe[0]),) + tuple(layer.output.shape[1:])
-                    specs.append(SeriesSpec(layer.name, F.ACTIVATION, shape, compress=True))
+                    specs.append(SeriesSpec(layer.name, F.ACTIVATION, shape))
         return specs
 
     def _layer_info(self):
