@@ -21,8 +21,10 @@ from tensorviz_pv.store import RunWriter, SeriesSpec  # noqa: E402
 
 # the poster's network, and the default cadence of `tensorviz train`
 LAYERS = [
-    {"name": "conv1", "kind": F.CONV, "kernel_shape": [3, 3, 1, 16], "bias_shape": [16], "filters": 16},
-    {"name": "conv2", "kind": F.CONV, "kernel_shape": [3, 3, 16, 32], "bias_shape": [32], "filters": 32},
+    {"name": "conv1", "kind": F.CONV, "kernel_shape": [3, 3, 1, 16], "bias_shape": [16], "filters": 16,
+     "activation_shape": [28, 28, 16]},
+    {"name": "conv2", "kind": F.CONV, "kernel_shape": [3, 3, 16, 32], "bias_shape": [32], "filters": 32,
+     "activation_shape": [14, 14, 32]},
     {"name": "fc1", "kind": F.DENSE, "kernel_shape": [1568, 1024], "bias_shape": [1024], "filters": 1024},
 ]
 ACTIVATION_SHAPES = {"conv1": (16, 28, 28, 16), "conv2": (16, 14, 14, 32)}

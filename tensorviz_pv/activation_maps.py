@@ -6,7 +6,7 @@ from vtkmodules.vtkCommonDataModel import vtkImageData
 
 from . import store_format as F
 from .store import StoreError
-from .tiles import tile_maps
+from .tiles import tile_maps, tiled_shape
 from .vtk_base import TensorVizView
 from .vtk_convert import add_field, set_image
 
@@ -22,6 +22,11 @@ class ActivationMaps(TensorVizView):
 
     def SetProbeImage(self, index):
         self.set_value("_probe_image", int(index))
+
+    def image_shapes(self, run):
+        height, width, filters = run.layer_info(self.current_layer(run))["activation_shape"]
+        images, _ = run.probe()
+        return {0: tiled_shape(filters, height, width), 1: images.shape[1:3]}
 
     def produce(self, run, outputs):
         layer = self.current_layer(run)

@@ -56,6 +56,10 @@ class FilterCorrelation(CorrelationView):
     def __init__(self):
         CorrelationView.__init__(self, "vtkTable", "vtkImageData")
 
+    def image_shapes(self, run):
+        filters = run.layer_info(self.current_layer(run))["filters"]
+        return {1: (filters, filters)}
+
     def produce(self, run, outputs):
         layer = self.current_layer(run)
         steps = self.basis_steps(run, layer)

@@ -16,6 +16,10 @@ class FilterGroups(CorrelationView):
         CorrelationView.__init__(self, "vtkTable", "vtkImageData")
         self._cache = {}
 
+    def image_shapes(self, run):
+        layer = self.current_layer(run)
+        return {1: (len(self.basis_steps(run, layer)), run.layer_info(layer)["filters"])}
+
     def produce(self, run, outputs):
         layer = self.current_layer(run)
         steps = self.basis_steps(run, layer)

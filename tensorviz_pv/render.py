@@ -1,14 +1,23 @@
 """Scripted renders with paraview.simple; run by pvbatch (`tensorviz render` starts it).
 
-  pvbatch tensorviz_pv/render.py STORE OUT_DIR [--layer NAME] [--size WxH]
+  pvbatch tensorviz_pv/render.py STORE OUT_DIR [--figures fig2,fig3,fig4,fig5]
+                                 [--layer NAME] [--steps A,B,C] [--size WxH]
 
-Writes fig2_weights.png (the poster's Fig. 2: a layer's weight glyphs at the first, middle and
-last recorded step, side by side) and one PNG per step, fig2_step<N>.png.
+The poster's figures for one run:
+  fig2_weights.png         a layer's weight glyphs at three steps (and fig2_step<N>.png each)
+  fig3_norms.png           L2 norms of every layer's weights and gradients over the steps
+  fig3_trajectory.png      the first conv layer's weight vector, first two weights, by step
+  fig4_<layer>.png         activation maps of a probe image, and the filter correlation heatmap,
+                           for the first two conv layers
+  fig5_groups.png          which conv1 filters group together (r >= 0.85) at every snapshot
 """
 
 import argparse
 import os
 import sys
+
+TEXT = [0.1, 0.1, 0.1]
+FIGURES = ("fig2", "fig3", "fig4", "fig5")
 
 
 def _plugin_path():
@@ -28,98 +37,288 @@ def three_steps(steps):
     return [steps[0], steps[len(steps) // 2], steps[-1]]
 
 
-def style_glyph_view(simple, view, source, layer, step, limit):
-    display = simple.Show(source, view)
-    simple.ColorBy(display, ("CELLS", "kernel"))
-    lut = simple.GetColorTransferFunction("kernel")
-    lut.ApplyPreset("Cool to Warm", True)
-    lut.RescaleTransferFunction(-limit, limit)
-    lut.AutomaticRescaleRangeMode = "Never"
-    bar = simple.GetScalarBar(lut, view)
-    bar.Title = "weight"
-    bar.ComponentTitle = ""
-    bar.Visibility = 1
-    bar.WindowLocation = "Any Location"
-    bar.Position = [0.85, 0.08]
-    bar.ScalarBarLength = 0.5
-    bar.TitleColor = bar.LabelColor = [0.1, 0.1, 0.1]
-    title = simple.Text(Text=f"{layer} weights, step {int(step)}")
-    text = simple.Show(title, view)
-    text.WindowLocation = "Upper Center"
-    text.FontSize = 22
-    text.Color = [0.1, 0.1, 0.1]
-    view.Background = [1.0, 1.0, 1.0]
-    if hasattr(view, "UseColorPaletteForBackground"):
-        view.UseColorPaletteForBackground = 0
-    view.OrientationAxesVisibility = 0
-    view.ViewTime = step
+def field_value(source, name, port=0):
+    info = source.GetDataInformation(port).DataInformation.GetFieldDataInformation()
+    return info.GetArrayInformation(name).GetComponentRange(0)[0]
 
 
-def oblique_camera(simple, view, source):
-    """Look down at the grid from the front and a little above, as the poster does."""
-    bounds = source.GetDataInformation().GetBounds()
-    cx, cy = (bounds[0] + bounds[1]) / 2, (bounds[2] + bounds[3]) / 2
-    size = max(bounds[1] - bounds[0], bounds[3] - bounds[2])
-    camera = view.GetActiveCamera()
-    camera.SetFocalPoint(cx, cy, 0)
-    camera.SetPosition(cx, cy - 1.1 * size, 1.5 * size)
-    camera.SetViewUp(0, 0.8, 0.6)
-    view.ResetCamera(False)
-    camera.Zoom(1.1)
-    # slide right so the right edge is left to the colour legend
-    shift = 0.14 * size
-    focal, position = camera.GetFocalPoint(), camera.GetPosition()
-    camera.SetFocalPoint(focal[0] + shift, focal[1], focal[2])
-    camera.SetPosition(position[0] + shift, position[1], position[2])
+class Renderer:
+    """The run's reader and the views made from it, one PNG per figure."""
 
+    def __init__(self, simple, store, out_dir, size):
+        ensure_plugin(simple)
+        self.simple, self.out_dir, self.size = simple, out_dir, tuple(size)
+        self.reader = simple.TensorVizReader(FileName=store)
+        self.steps = list(self.reader.TimestepValues or [])
+        if not self.steps:
+            raise SystemExit(f"{store}: no recorded steps to render")
+        probe = simple.WeightGlyphs(Input=self.reader)
+        self.layers = list(probe.GetProperty("LayerNames"))
+        self.conv_layers = list(simple.FilterCorrelation(Input=self.reader).GetProperty("LayerNames"))
+        self.written = []
 
-def render_fig2(simple, store, out_dir, layer=None, size=(800, 700)):
-    ensure_plugin(simple)
-    reader = simple.TensorVizReader(FileName=store)
-    steps = list(reader.TimestepValues) if reader.TimestepValues else []
-    if not steps:
-        raise SystemExit(f"{store}: no recorded steps to render")
-    glyphs = simple.WeightGlyphs(Input=reader)
-    if layer:
-        glyphs.Layer = layer
-    layer = glyphs.Layer[0]
-    glyphs.HeightScale = 4.0  # conv weights are ~0.1-0.5: taller boxes read better
-    chosen = three_steps(steps)
-    glyphs.UpdatePipeline(chosen[-1])
-    limit = glyphs.GetDataInformation().DataInformation.GetFieldDataInformation() \
-        .GetArrayInformation("colour_limit").GetComponentRange(0)[1]
-    layout = simple.CreateLayout("Fig. 2")
-    layout.SplitHorizontal(0, 1.0 / 3.0)
-    layout.SplitHorizontal(2, 0.5)
-    written = []
-    for cell, step in zip((1, 5, 6), chosen):
-        view = simple.CreateView("RenderView")
-        view.ViewSize = list(size)
-        simple.AssignViewToLayout(view=view, layout=layout, hint=cell)
-        glyphs.UpdatePipeline(step)
-        style_glyph_view(simple, view, glyphs, layer, step, limit)
-        oblique_camera(simple, view, glyphs)
-        path = os.path.join(out_dir, f"fig2_step{int(step)}.png")
-        simple.SaveScreenshot(path, view, ImageResolution=list(size))
-        written.append(path)
-    layout_path = os.path.join(out_dir, "fig2_weights.png")
-    simple.SaveScreenshot(layout_path, layout, ImageResolution=[size[0] * 3, size[1]])
-    written.append(layout_path)
-    return written
+    # ---- helpers
+    def render_view(self, size=None):
+        view = self.simple.CreateView("RenderView")
+        view.ViewSize = list(size or self.size)
+        view.Background = [1.0, 1.0, 1.0]
+        if hasattr(view, "UseColorPaletteForBackground"):
+            view.UseColorPaletteForBackground = 0
+        view.OrientationAxesVisibility = 0
+        return view
+
+    def title(self, view, text, size=22):
+        display = self.simple.Show(self.simple.Text(Text=text), view)
+        display.WindowLocation = "Upper Center"
+        display.FontSize = size
+        display.Color = TEXT
+
+    def colour(self, display, view, array, preset, title, limits=None, association="CELLS"):
+        self.simple.ColorBy(display, (association, array))
+        lut = self.simple.GetColorTransferFunction(array)
+        lut.ApplyPreset(preset, True)
+        if limits is not None:
+            lut.RescaleTransferFunction(*limits)
+            lut.AutomaticRescaleRangeMode = "Never"
+        lut.NanColor = [1.0, 1.0, 1.0]
+        bar = self.simple.GetScalarBar(lut, view)
+        bar.Title, bar.ComponentTitle = title, ""
+        bar.TitleColor = bar.LabelColor = TEXT
+        bar.WindowLocation = "Any Location"
+        bar.Position = [0.86, 0.1]
+        bar.ScalarBarLength = 0.6
+        bar.Visibility = 1
+        return lut
+
+    def save(self, name, view_or_layout, resolution=None):
+        path = os.path.join(self.out_dir, name)
+        self.simple.SaveScreenshot(path, view_or_layout, ImageResolution=list(resolution or self.size))
+        self.written.append(path)
+        print(f"wrote {path}", flush=True)
+
+    def axes(self, view, x_title, y_title, scale=(1.0, 1.0, 1.0)):
+        grid = view.AxesGrid
+        grid.Visibility = 1
+        grid.XTitle, grid.YTitle = x_title, y_title
+        grid.DataScale = list(scale)
+        grid.ShowEdges = 0
+        grid.FacesToRender = 4  # the -Z face only (bit 4): one set of axes under a 2D plot
+        for attribute in ("XTitleColor", "YTitleColor", "XLabelColor", "YLabelColor", "GridColor"):
+            setattr(grid, attribute, TEXT)
+
+    def flat_camera(self, view, source, port=0, margin=1.15, scale=(1.0, 1.0, 1.0)):
+        """Look straight down at a 2D image, leaving the right edge to the legend."""
+        bounds = source.GetDataInformation(port).GetBounds()
+        bounds = [b * scale[i // 2] for i, b in enumerate(bounds)]
+        view.InteractionMode = "2D"
+        view.ResetCamera(False)
+        camera = view.GetActiveCamera()
+        camera.SetParallelProjection(True)
+        width, height = bounds[1] - bounds[0], bounds[3] - bounds[2]
+        aspect = self.size[0] / self.size[1]
+        camera.SetParallelScale(margin * max(height, width / aspect * 1.25) / 2)
+        cx, cy = (bounds[0] + bounds[1]) / 2 + 0.12 * width, (bounds[2] + bounds[3]) / 2
+        camera.SetFocalPoint(cx, cy, 0)
+        camera.SetPosition(cx, cy, 100)
+        camera.SetViewUp(0, 1, 0)
+
+    # ---- Fig. 2
+    def oblique_camera(self, view, source):
+        """Look down at the grid from the front and a little above, as the poster does."""
+        bounds = source.GetDataInformation().GetBounds()
+        cx, cy = (bounds[0] + bounds[1]) / 2, (bounds[2] + bounds[3]) / 2
+        size = max(bounds[1] - bounds[0], bounds[3] - bounds[2])
+        camera = view.GetActiveCamera()
+        camera.SetFocalPoint(cx, cy, 0)
+        camera.SetPosition(cx, cy - 1.1 * size, 1.5 * size)
+        camera.SetViewUp(0, 0.8, 0.6)
+        view.ResetCamera(False)
+        camera.Zoom(1.1)
+        shift = 0.14 * size  # slide right: the right edge is the colour legend's
+        focal, position = camera.GetFocalPoint(), camera.GetPosition()
+        camera.SetFocalPoint(focal[0] + shift, focal[1], focal[2])
+        camera.SetPosition(position[0] + shift, position[1], position[2])
+
+    def fig2(self, layer=None, steps=None):
+        glyphs = self.simple.WeightGlyphs(Input=self.reader)
+        if layer:
+            glyphs.Layer = layer
+        layer = glyphs.Layer[0]
+        glyphs.HeightScale = 4.0  # conv weights are ~0.1-0.5: taller boxes read better
+        chosen = steps or three_steps(self.steps)
+        glyphs.UpdatePipeline(chosen[-1])
+        limit = field_value(glyphs, "colour_limit")
+        layout = self.simple.CreateLayout("Fig. 2")
+        layout.SplitHorizontal(0, 1.0 / 3.0)
+        layout.SplitHorizontal(2, 0.5)
+        for cell, step in zip((1, 5, 6), chosen):
+            view = self.render_view()
+            self.simple.AssignViewToLayout(view=view, layout=layout, hint=cell)
+            glyphs.UpdatePipeline(step)
+            display = self.simple.Show(glyphs, view)
+            self.colour(display, view, "kernel", "Cool to Warm", "weight", (-limit, limit))
+            self.title(view, f"{layer} weights, step {int(step)}")
+            view.ViewTime = step
+            self.oblique_camera(view, glyphs)
+            self.save(f"fig2_step{int(step)}.png", view)
+        self.save("fig2_weights.png", layout, (self.size[0] * len(chosen), self.size[1]))
+
+    # ---- Fig. 3
+    def fig3(self):
+        norms = self.simple.NormTimeSeries(Input=self.reader)
+        chart = self.simple.CreateView("XYChartView")
+        chart.ViewSize = list(self.size)
+        chart.ChartTitle = "L2 norms over training"
+        chart.ChartTitleFontSize = 20
+        chart.LeftAxisTitle = "L2 norm"
+        chart.BottomAxisTitle = "training step"
+        chart.LeftAxisLogScale = 1
+        chart.LegendLocation = "TopLeft"
+        display = self.simple.Show(norms, chart)
+        display.UseIndexForXAxis = 0
+        display.XArrayName = "step"
+        names = [f"{layer} {what} norm" for what in ("weight", "gradient") for layer in self.layers]
+        display.SeriesVisibility = names
+        palette = [[0.85, 0.1, 0.1], [0.1, 0.3, 0.85], [0.1, 0.6, 0.2], [0.6, 0.3, 0.8],
+                   [0.9, 0.5, 0.1], [0.3, 0.3, 0.3]]
+        colours, styles = [], []
+        for index, name in enumerate(names):
+            colour = palette[(index % len(self.layers)) % len(palette)]
+            colours += [name] + [str(c) for c in colour]
+            styles += [name, "1" if "weight" in name else "2"]  # gradients dashed
+        display.SeriesColor = colours
+        display.SeriesLineStyle = styles
+        self.save("fig3_norms.png", chart)
+
+        layer = self.conv_layers[0] if self.conv_layers else self.layers[0]
+        trajectory = self.simple.WeightTrajectory(Input=self.reader, Layer=layer)
+        view = self.render_view()
+        path = self.simple.Show(trajectory, view)
+        path.LineWidth = 2.0
+        self.colour(path, view, "step", "Turbo" if self._has_preset("Turbo") else "Jet", "step",
+                    association="POINTS")
+        marker = self.simple.Show(self.simple.OutputPort(trajectory, 1), view)
+        marker.Representation = "Points"
+        marker.PointSize = 12
+        marker.RenderPointsAsSpheres = 1
+        marker.ColorArrayName = ["POINTS", ""]
+        marker.AmbientColor = marker.DiffuseColor = [0, 0, 0]
+        view.ViewTime = self.steps[-1]
+        trajectory.UpdatePipeline(self.steps[-1])
+        # the two weights move over different ranges: stretch each axis to the same size,
+        # and let the axes grid label the true values
+        bounds = trajectory.GetDataInformation(0).GetBounds()
+        scale = [1.0 / max(bounds[1] - bounds[0], 1e-12), 1.0 / max(bounds[3] - bounds[2], 1e-12), 1.0]
+        path.Scale = marker.Scale = scale
+        self.axes(view, f"{layer} weight 0", f"{layer} weight 1", scale)
+        self.title(view, f"{layer}: path of the weight vector (first 2 weights), by step")
+        self.flat_camera(view, trajectory, margin=1.5, scale=scale)
+        self.save("fig3_trajectory.png", view)
+
+    def _has_preset(self, name):
+        from paraview import servermanager
+        presets = servermanager.vtkSMTransferFunctionPresets.GetInstance() \
+            if hasattr(servermanager.vtkSMTransferFunctionPresets, "GetInstance") \
+            else servermanager.vtkSMTransferFunctionPresets()
+        return presets.HasPreset(name)
+
+    # ---- Fig. 4
+    def fig4(self, probe_image=0):
+        step = self.steps[-1]
+        for layer in self.conv_layers[:2]:
+            layout = self.simple.CreateLayout(f"Fig. 4 {layer}")
+            layout.SplitHorizontal(0, 0.5)
+            maps = self.simple.ActivationMaps(Input=self.reader, Layer=layer, ProbeImage=probe_image)
+            maps.UpdatePipeline(step)
+            view = self.render_view()
+            self.simple.AssignViewToLayout(view=view, layout=layout, hint=1)
+            tiles = self.simple.Show(maps, view)
+            tiles.Representation = "Slice"
+            self.colour(tiles, view, "activation", "Inferno (matplotlib)", "activation",
+                        association="POINTS")
+            picture = self.simple.Show(self.simple.OutputPort(maps, 1), view)
+            picture.Representation = "Slice"
+            self.simple.ColorBy(picture, ("POINTS", "input"))
+            gray = self.simple.GetColorTransferFunction("input")
+            gray.ApplyPreset("Grayscale", True)
+            gray.RescaleTransferFunction(0.0, 1.0)
+            self.simple.HideScalarBarIfNotNeeded(gray, view)
+            label = int(field_value(maps, "label"))
+            self.title(view, f"{layer} activations, probe image {probe_image} (label {label}), "
+                             f"step {int(step)}", 18)
+            view.ViewTime = step
+            self.flat_camera(view, maps)
+            # the input image sits left of the tiles: widen the camera to both
+            bounds = [min(a, b) if i % 2 == 0 else max(a, b) for i, (a, b) in enumerate(zip(
+                maps.GetDataInformation(0).GetBounds(), maps.GetDataInformation(1).GetBounds()))]
+            self._frame(view, bounds)
+
+            correlation = self.simple.FilterCorrelation(Input=self.reader, Layer=layer)
+            heat_view = self.render_view()
+            self.simple.AssignViewToLayout(view=heat_view, layout=layout, hint=2)
+            heat = self.simple.Show(self.simple.OutputPort(correlation, 1), heat_view)
+            heat.Representation = "Slice"
+            self.colour(heat, heat_view, "correlation", "Cool to Warm", "Pearson r", (-1.0, 1.0),
+                        association="POINTS")
+            correlation.UpdatePipeline(step)
+            groups = int(field_value(correlation, "groups", 1))
+            self.title(heat_view, f"{layer} filter correlation, step {int(step)} "
+                                  f"({groups} groups at r >= 0.85)", 18)
+            heat_view.ViewTime = step
+            self.axes(heat_view, "filter", "filter (0 at the top)")
+            self.flat_camera(heat_view, correlation, port=1, margin=1.45)
+            self.save(f"fig4_{layer}.png", layout, (self.size[0] * 2, self.size[1]))
+
+    def _frame(self, view, bounds):
+        width, height = bounds[1] - bounds[0], bounds[3] - bounds[2]
+        aspect = self.size[0] / self.size[1]
+        camera = view.GetActiveCamera()
+        camera.SetParallelScale(1.15 * max(height, width / aspect * 1.25) / 2)
+        cx, cy = (bounds[0] + bounds[1]) / 2 + 0.12 * width, (bounds[2] + bounds[3]) / 2
+        camera.SetFocalPoint(cx, cy, 0)
+        camera.SetPosition(cx, cy, 100)
+
+    # ---- Fig. 5
+    def fig5(self):
+        if not self.conv_layers:
+            return
+        layer = self.conv_layers[0]
+        groups = self.simple.FilterGroups(Input=self.reader, Layer=layer)
+        groups.UpdatePipeline(self.steps[-1])
+        view = self.render_view()
+        image = self.simple.Show(self.simple.OutputPort(groups, 1), view)
+        image.Representation = "Slice"
+        self.colour(image, view, "group", "Rainbow Uniform", "group id", association="POINTS")
+        self.axes(view, "filter", "snapshot (the first at the top)")
+        self.title(view, f"{layer}: filter groups (r >= 0.85) at every snapshot")
+        self.flat_camera(view, groups, port=1, margin=1.4)
+        self.save("fig5_groups.png", view)
 
 
 def main(argv):
     parser = argparse.ArgumentParser(prog="render.py")
     parser.add_argument("store")
     parser.add_argument("out_dir")
-    parser.add_argument("--layer", default=None)
+    parser.add_argument("--figures", default=",".join(FIGURES))
+    parser.add_argument("--layer", default=None, help="layer of Fig. 2 (default: the first)")
+    parser.add_argument("--steps", default=None, help="steps of Fig. 2, comma-separated")
     parser.add_argument("--size", default="800x700")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
+    figures = [f.strip() for f in args.figures.split(",") if f.strip()]
+    unknown = sorted(set(figures) - set(FIGURES))
+    if unknown:
+        raise SystemExit(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
     from paraview import simple
     os.makedirs(args.out_dir, exist_ok=True)
-    for path in render_fig2(simple, args.store, args.out_dir, args.layer, (width, height)):
-        print(f"wrote {path}", flush=True)
+    renderer = Renderer(simple, args.store, args.out_dir, (width, height))
+    steps = [float(s) for s in args.steps.split(",")] if args.steps else None
+    for figure in figures:
+        print(f"rendering {figure}", flush=True)
+        if figure == "fig2":
+            renderer.fig2(args.layer, steps)
+        else:
+            getattr(renderer, figure)()
 
 
 if __name__ == "__main__":

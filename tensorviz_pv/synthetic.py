@@ -9,7 +9,8 @@ from . import store_format as F
 from .store import RunWriter, SeriesSpec
 
 LAYERS = [
-    {"name": "conv1", "kind": F.CONV, "kernel_shape": [3, 3, 1, 4], "bias_shape": [4], "filters": 4},
+    {"name": "conv1", "kind": F.CONV, "kernel_shape": [3, 3, 1, 4], "bias_shape": [4], "filters": 4,
+     "activation_shape": [5, 5, 4]},
     {"name": "fc1", "kind": F.DENSE, "kernel_shape": [10, 3], "bias_shape": [3], "filters": 3},
 ]
 

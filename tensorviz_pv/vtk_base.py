@@ -46,6 +46,24 @@ class TensorVizView(VTKPythonAlgorithmBase):
         self._layer = None
         self._last_error = None
 
+    def RequestInformation(self, request, in_info, out_info):
+        """Image outputs declare their whole extent (ParaView draws nothing without it)."""
+        run = self.run()
+        if run is None:
+            return 1
+        try:
+            shapes = self.image_shapes(run)
+        except (StoreError, OSError, KeyError, ValueError, TypeError):
+            return 1  # RequestData reports the problem
+        for port, (rows, cols) in shapes.items():
+            out_info.GetInformationObject(port).Set(
+                vtkStreamingDemandDrivenPipeline.WHOLE_EXTENT(), [0, cols - 1, 0, rows - 1, 0, 0], 6)
+        return 1
+
+    def image_shapes(self, run):
+        """{output port: (rows, cols)} of the 2D images this view makes."""
+        return {}
+
     def FillOutputPortInformation(self, port, info):
         info.Set(vtkDataObject.DATA_TYPE_NAME(), self._output_types[port])
         return 1

@@ -53,7 +53,10 @@ def _parser():
     render = sub.add_parser("render", help="render the poster's figures to PNGs with pvbatch")
     render.add_argument("run_dir", metavar="RUN_DIR")
     render.add_argument("--out", required=True, help="directory for the PNGs")
-    render.add_argument("--layer", default=None, help="layer of the glyph figure (default: first)")
+    render.add_argument("--figures", default="fig2,fig3,fig4,fig5",
+                        help="which figures, comma-separated (default: all)")
+    render.add_argument("--layer", default=None, help="layer of Fig. 2 (default: the first)")
+    render.add_argument("--steps", default=None, help="the steps of Fig. 2, e.g. 0,4000,8000")
     render.add_argument("--size", default="800x700", help="panel size WIDTHxHEIGHT in pixels")
 
     paraview = sub.add_parser("paraview", help="open the ParaView GUI with the plugin loaded")
@@ -85,9 +88,11 @@ def cmd_render(args):
     store = _store_of(args.run_dir)
     os.makedirs(args.out, exist_ok=True)
     script = os.path.join(ROOT, "tensorviz_pv", "render.py")
-    argv = [script, os.path.abspath(store), os.path.abspath(args.out), "--size", args.size]
-    if args.layer:
-        argv += ["--layer", args.layer]
+    argv = [script, os.path.abspath(store), os.path.abspath(args.out), "--size", args.size,
+            "--figures", args.figures]
+    for option, value in (("--layer", args.layer), ("--steps", args.steps)):
+        if value:
+            argv += [option, value]
     return run("pvbatch", argv).returncode
 
 

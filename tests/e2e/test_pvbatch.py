@@ -86,16 +86,30 @@ def test_gui_opens_a_run_applies_filter_correlation_and_scrubs_the_time(tiny_run
     assert shot.stat().st_size > 10_000
 
 
-def test_render_writes_the_fig2_pngs(tiny_run, tmp_path):
+FIGURES = {"fig2_step0.png": (400, 300), "fig2_step4.png": (400, 300), "fig2_step8.png": (400, 300),
+           "fig2_weights.png": (1200, 300), "fig3_norms.png": (400, 300),
+           "fig3_trajectory.png": (400, 300), "fig4_conv1.png": (800, 300),
+           "fig4_conv2.png": (800, 300), "fig5_groups.png": (400, 300)}
+
+
+def test_render_writes_every_figure_none_blank_and_of_the_asked_size(tiny_run, tmp_path):
     result = tensorviz("render", tiny_run, "--out", tmp_path, "--size", "400x300")
-    names = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert names == ["fig2_step0.png", "fig2_step4.png", "fig2_step8.png",
-                     "fig2_weights.png"], result.stdout
-    from PIL import Image  # keras depends on pillow
-    for name in names:
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(FIGURES), result.stdout
+    from PIL import Image  # installed by the set-up
+    for name, size in FIGURES.items():
         image = np.asarray(Image.open(tmp_path / name).convert("RGB")).astype(int)
-        assert image.shape[:2] == ((300, 1200) if name == "fig2_weights.png" else (300, 400))
-        # not blank: red and blue boxes on the white background
-        reds = ((image[..., 0] > 150) & (image[..., 2] < 120)).sum()
-        blues = ((image[..., 2] > 150) & (image[..., 0] < 120)).sum()
-        assert reds > 100 and blues > 100, name
+        assert image.shape[:2] == size[::-1], name
+        background = np.all(image > 240, axis=-1)
+        assert background.mean() > 0.3, name  # a white page...
+        coloured = (image.max(axis=-1) - image.min(axis=-1)) > 60
+        assert coloured.sum() > 200, name  # ...with coloured marks on it
+    # Fig. 2's boxes: red and blue
+    glyphs = np.asarray(Image.open(tmp_path / "fig2_step8.png").convert("RGB")).astype(int)
+    assert ((glyphs[..., 0] > 150) & (glyphs[..., 2] < 120)).sum() > 100
+    assert ((glyphs[..., 2] > 150) & (glyphs[..., 0] < 120)).sum() > 100
+
+
+def test_render_rejects_an_unknown_figure(tiny_run, tmp_path):
+    result = tensorviz("render", tiny_run, "--out", tmp_path, "--figures", "fig9", check=False)
+    assert result.returncode != 0
+    assert "unknown figure(s) fig9" in result.stdout + result.stderr
