@@ -96,9 +96,13 @@ class Renderer:
         self.written.append(path)
         print(f"wrote {path}", flush=True)
 
-    def axes(self, view, x_title, y_title, scale=(1.0, 1.0, 1.0)):
+    def axes(self, view, x_title, y_title, scale=(1.0, 1.0, 1.0), label_y=True):
+        """Axes under a 2D plot. Images put row 0 at the top, at y = 0, -1, -2...: their y
+        values would read negative, so label_y=False leaves them to the title."""
         grid = view.AxesGrid
         grid.Visibility = 1
+        # the mask names the edges that carry labels: for the -Z face, 0x02/0x10 label x
+        grid.AxesToLabel = 0x3F if label_y else 0x02 | 0x10
         grid.XTitle, grid.YTitle = x_title, y_title
         grid.DataScale = list(scale)
         grid.ShowEdges = 0
@@ -265,7 +269,7 @@ class Renderer:
             self.title(heat_view, f"{layer} filter correlation, step {int(step)} "
                                   f"({groups} groups at r >= 0.85)", 18)
             heat_view.ViewTime = step
-            self.axes(heat_view, "filter", "filter (0 at the top)")
+            self.axes(heat_view, "filter (row 0 at the top)", "", label_y=False)
             self.flat_camera(heat_view, correlation, port=1, margin=1.45)
             self.save(f"fig4_{layer}.png", layout, (self.size[0] * 2, self.size[1]))
 
@@ -289,8 +293,8 @@ class Renderer:
         image = self.simple.Show(self.simple.OutputPort(groups, 1), view)
         image.Representation = "Slice"
         self.colour(image, view, "group", "Rainbow Uniform", "group id", association="POINTS")
-        self.axes(view, "filter", "snapshot (the first at the top)")
-        self.title(view, f"{layer}: filter groups (r >= 0.85) at every snapshot")
+        self.axes(view, "filter", "snapshot (the first at the top)", label_y=False)
+        self.title(view, f"{layer}: filter groups (r >= 0.85); rows: snapshots, the first at the top", 18)
         self.flat_camera(view, groups, port=1, margin=1.4)
         self.save("fig5_groups.png", view)
 
