@@ -35,6 +35,13 @@ def test_recorded_norms_match_the_stored_weights(tiny_run):
             _, kernel = run.tensor_at("conv1", F.KERNEL, snapshot)
             row = int(np.searchsorted(steps, snapshot))
             np.testing.assert_allclose(norms[row], np.linalg.norm(kernel), rtol=1e-5)
+        # and equal those of the weights in the last checkpoint
+        import keras
+        model = keras.models.load_model(os.path.join(tiny_run, "checkpoints", "epoch-0002.keras"))
+        for layer in ("conv1", "fc1"):
+            column = run.variables.index(f"{layer}/kernel")
+            np.testing.assert_allclose(run.norms(F.WEIGHT_NORM)[-1, column],
+                                       np.linalg.norm(model.get_layer(layer).kernel.numpy()), rtol=1e-5)
         losses = run.step_table()[F.LOSS]
         assert np.all(np.isfinite(losses)) and losses[0] > 1.0  # ~ln(10) before learning
 

@@ -148,3 +148,24 @@ def test_bad_conv_filters_flag():
     result = tensorviz("train", "/tmp/never-made", "--conv-filters", "16,x", check=False)
     assert result.returncode == 2 and "--conv-filters" in result.stderr
     assert not os.path.exists("/tmp/never-made")
+
+
+def test_a_sequential_model_in_user_code(tmp_path):
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([keras.Input((8, 8, 1)),
+                              keras.layers.Conv2D(2, 3, activation="relu", name="a"),
+                              keras.layers.Conv2D(3, 3, activation="relu", name="b"),
+                              keras.layers.Flatten(),
+                              keras.layers.Dense(4, activation="softmax", name="out")])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    x, y = tiny_data(32)
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0,
+              callbacks=[TensorVizCallback(str(tmp_path / "seq"), probe=(x, y), conv_every=2)])
+    with RunReader(str(tmp_path / "seq")) as run:
+        assert run.layers == ["a", "b", "out"]
+        assert run.layer_info("b")["activation_shape"] == [4, 4, 3]
+        np.testing.assert_array_equal(run.series_steps("b", F.KERNEL), [0, 2, 4])
+        np.testing.assert_allclose(run.tensor_at("out", F.KERNEL, 4)[1],
+                                   model.get_layer("out").kernel.numpy())
+        np.testing.assert_allclose(run.step_table()[F.LEARNING_RATE], 0.01, rtol=1e-6)
