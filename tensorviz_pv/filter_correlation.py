@@ -7,6 +7,7 @@ from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
 from . import store_format as F
 from .correlation import SAMPLERS, pearson, threshold_groups
+from .lineage import REMOVED
 from .store import StoreError
 from .vtk_base import TensorVizView
 from .vtk_convert import add_field, set_image, vtk_array
@@ -40,18 +41,31 @@ class CorrelationView(TensorVizView):
         return steps
 
     def correlate(self, run, layer, index):
-        """(r, dead, groups) of the basis snapshot at `index`."""
+        """(r, dead, groups, alive) of the basis snapshot at `index`: filters merged away by
+        filter reduction are left out (r 0, group REMOVED)."""
+        step = int(run.series_steps(layer, self._basis)[index])
         value = run.series_value(layer, self._basis, index)
-        if not np.isfinite(value).all():
-            raise StoreError(f"{run.path}: {layer} {self._basis} has NaN/Inf values at step "
-                             f"{int(run.series_steps(layer, self._basis)[index])}")
-        r, dead = pearson(SAMPLERS[self._basis](value))
-        return r, dead, threshold_groups(r, dead, self._threshold)
+        alive = run.alive_at(layer, step)
+        samples = SAMPLERS[self._basis](value)[:, alive]
+        samples = samples[~np.isnan(samples).all(axis=1)]  # rows of removed input channels
+        if not np.isfinite(samples).all():
+            raise StoreError(f"{run.path}: {layer} {self._basis} has NaN/Inf values at step {step}")
+        r_alive, dead_alive = pearson(samples)
+        n = len(alive)
+        r = np.zeros((n, n))
+        r[np.ix_(alive, alive)] = r_alive
+        np.fill_diagonal(r, 1.0)
+        dead = np.zeros(n, dtype=bool)
+        dead[alive] = dead_alive
+        groups = np.full(n, REMOVED, dtype=np.int64)
+        groups[alive] = threshold_groups(r_alive, dead_alive, self._threshold)
+        return r, dead, groups, alive
 
 
 class FilterCorrelation(CorrelationView):
-    """Port 0: a table (filter, r_0..r_{C-1}, dead, group). Port 1: the heatmap, a C x C image
-    with row i = filter i from the top; dead filters are 0 off the diagonal and flagged."""
+    """Port 0: a table (filter, r_0..r_{C-1}, dead, removed, group). Port 1: the heatmap, a C x C
+    image with row i = filter i from the top; dead and merged-away filters are 0 off the
+    diagonal and flagged."""
 
     def __init__(self):
         CorrelationView.__init__(self, "vtkTable", "vtkImageData")
@@ -65,12 +79,13 @@ class FilterCorrelation(CorrelationView):
         steps = self.basis_steps(run, layer)
         step = self.requested_step(outputs, steps)
         index = int(np.searchsorted(steps, step))
-        r, dead, groups = self.correlate(run, layer, index)
+        r, dead, groups, alive = self.correlate(run, layer, index)
         table = vtkTable.GetData(outputs, 0)
         table.AddColumn(vtk_array("filter", np.arange(len(r), dtype=np.int64)))
         for j in range(len(r)):
             table.AddColumn(vtk_array(f"r_{j}", r[:, j]))
         table.AddColumn(vtk_array("dead", dead.astype(np.uint8)))
+        table.AddColumn(vtk_array("removed", (~alive).astype(np.uint8)))
         table.AddColumn(vtk_array("group", groups))
         heatmap = vtkImageData.GetData(outputs, 1)
         set_image(heatmap, r, "correlation")

@@ -5,12 +5,15 @@ import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
 from .filter_correlation import CorrelationView
-from .vtk_convert import set_image, vtk_array
+from .lineage import REMOVED
+from .vtk_convert import add_field, set_image, vtk_array
 
 
 class FilterGroups(CorrelationView):
-    """Port 0: a table, one row per snapshot step: step, groups, and group_<f> per filter
-    (-1: dead). Port 1: an image, x = filter, y = snapshot index (the first step at the top)."""
+    """Port 0: a table, one row per snapshot step: step, groups, and group_<f> per original
+    filter (-1: dead, -2: merged away by filter reduction); the merge events (step, kept,
+    removed, correlation) in field data. Port 1: an image, x = filter, y = snapshot index (the
+    first step at the top)."""
 
     def __init__(self):
         CorrelationView.__init__(self, "vtkTable", "vtkImageData")
@@ -33,4 +36,11 @@ class FilterGroups(CorrelationView):
         table.AddColumn(vtk_array("groups", groups.max(axis=1) + 1))
         for f in range(groups.shape[1]):
             table.AddColumn(vtk_array(f"group_{f}", groups[:, f]))
+        # the lineage: merge events of this layer (original filter ids) as field data
+        merges = run.merges()
+        mine = merges["layer"] == run.layers.index(layer) if len(merges["layer"]) else []
+        for column in ("step", "kept", "removed", "correlation"):
+            add_field(table, f"merge_{column}", np.asarray(merges[column])[mine]
+                      if np.any(mine) else np.zeros(0))
+        add_field(table, "filters_now", np.int64((groups[-1] != REMOVED).sum()))
         set_image(vtkImageData.GetData(outputs, 1), groups.astype(np.float64), "group")

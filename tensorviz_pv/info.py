@@ -23,10 +23,15 @@ def run_summary(path):
                     snapshot_steps = run.series_steps(entry["name"], quantity)
                     recorded[quantity] = {"snapshots": int(len(snapshot_steps)),
                                           "last_step": int(snapshot_steps[-1]) if len(snapshot_steps) else None}
+            last_step = int(steps[-1]) if len(steps) else 0
             layers.append({"name": entry["name"], "kind": entry["kind"],
                            "kernel_shape": entry["kernel_shape"], "bias_shape": entry["bias_shape"],
-                           "filters": entry["filters"], "recorded": recorded})
+                           "filters": entry["filters"],
+                           "filters_now": int(run.alive_at(entry["name"], last_step).sum())
+                           if entry["kind"] == F.CONV else entry["filters"],
+                           "recorded": recorded})
         evaluation = run.evaluation()
+        merges = run.merges()
         last = len(steps) - 1
         return {
             "store": run.path,
@@ -45,6 +50,10 @@ def run_summary(path):
                 "step": int(steps[last]), "epoch": int(table[F.EPOCH][last]),
                 "loss": _float(table[F.LOSS][last]), "accuracy": _float(table[F.ACCURACY][last]),
                 "learning_rate": _float(table[F.LEARNING_RATE][last])},
+            "merges": [{"step": int(merges["step"][i]), "layer": run.layers[int(merges["layer"][i])],
+                        "kept": int(merges["kept"][i]), "removed": int(merges["removed"][i]),
+                        "correlation": _float(merges["correlation"][i])}
+                       for i in range(len(merges["step"]))],
             "evaluation": [{c: (int(evaluation[c][i]) if c in ("epoch", "step")
                                 else _float(evaluation[c][i])) for c in F.EVAL_COLUMNS}
                            for i in range(len(evaluation["epoch"]))],
@@ -70,12 +79,16 @@ def format_summary(summary):
     lines.append("layers")
     for layer in summary["layers"]:
         recorded = ", ".join(f"{q} x{r['snapshots']}" for q, r in layer["recorded"].items())
+        now = "" if layer["filters_now"] == layer["filters"] else f" (now {layer['filters_now']})"
         lines.append(f"  {layer['name']:<8} {layer['kind']:<7} kernel {tuple(layer['kernel_shape'])}"
-                     f" bias {tuple(layer['bias_shape'] or ())} filters {layer['filters']}: {recorded}")
+                     f" bias {tuple(layer['bias_shape'] or ())} filters {layer['filters']}{now}: {recorded}")
     if summary["last"]:
         last = summary["last"]
         lines.append(f"last step  {last['step']} (epoch {last['epoch']}): loss {last['loss']}, "
                      f"accuracy {last['accuracy']}, learning rate {last['learning_rate']}")
+    for merge in summary["merges"]:
+        lines.append(f"merge      step {merge['step']}: {merge['layer']} filter {merge['removed']} "
+                     f"into {merge['kept']} (r = {merge['correlation']:.3f})")
     for row in summary["evaluation"]:
         lines.append(f"epoch {row['epoch']:>3}  step {row['step']:>6}  val loss {row['val_loss']}  "
                      f"val acc {row['val_accuracy']}  test loss {row['test_loss']}  "

@@ -292,9 +292,17 @@ class Renderer:
         view = self.render_view()
         image = self.simple.Show(self.simple.OutputPort(groups, 1), view)
         image.Representation = "Slice"
-        self.colour(image, view, "group", "Rainbow Uniform", "group id", association="POINTS")
+        top = max(field_value(groups, "filters_now"), 1.0)
+        lut = self.colour(image, view, "group", "Rainbow Uniform", "group id", (0.0, top),
+                          association="POINTS")
+        lut.UseBelowRangeColor = 1  # dead (-1) and merged-away (-2) filters: gray
+        lut.BelowRangeColor = [0.45, 0.45, 0.45]
         self.axes(view, "filter", "snapshot (the first at the top)", label_y=False)
-        self.title(view, f"{layer}: filter groups (r >= 0.85); rows: snapshots, the first at the top", 18)
+        merged = groups.GetDataInformation(0).DataInformation.GetFieldDataInformation() \
+            .GetArrayInformation("merge_step").GetNumberOfTuples()
+        lineage = f", {merged} merged away (gray)" if merged else ""
+        self.title(view, f"{layer}: filter groups (r >= 0.85){lineage}\n"
+                         "rows: snapshots, the first at the top", 18)
         self.flat_camera(view, groups, port=1, margin=1.4)
         self.save("fig5_groups.png", view)
 

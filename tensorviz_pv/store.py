@@ -78,6 +78,7 @@ class RunWriter:
         self._norms = {w: _Growing(h5file[F.norms_path(w)])
                        for w in (F.WEIGHT_NORM, F.GRADIENT_NORM)}
         self._evaluation = {c: _Growing(h5file[F.evaluation_path(c)]) for c in F.EVAL_COLUMNS}
+        self._merges = {c: _Growing(h5file[F.merges_path(c)]) for c in F.MERGE_COLUMNS}
         self._series = {}
         tensors = h5file[F.TENSORS_GROUP]
         for layer in tensors:
@@ -107,6 +108,9 @@ class RunWriter:
             evaluation = f.create_group(F.EVALUATION_GROUP)
             for column in F.EVAL_COLUMNS:
                 _create_growing(evaluation, column, (), F.EVAL_COLUMN_DTYPES.get(column, "float32"))
+            merges = f.create_group(F.MERGES_GROUP)
+            for column in F.MERGE_COLUMNS:
+                _create_growing(merges, column, (), F.MERGE_COLUMN_DTYPES.get(column, "float32"))
             tensors = f.create_group(F.TENSORS_GROUP)
             for spec in series:
                 group = tensors.require_group(spec.layer).create_group(spec.quantity)
@@ -139,12 +143,15 @@ class RunWriter:
         rows = int(np.searchsorted(step_column, last_step, side="right"))
         for growing in list(self._columns.values()) + list(self._norms.values()):
             growing.truncate(min(rows, growing.dataset.shape[0]))
-        eval_steps = self._evaluation["step"].dataset[:]
-        rows = int(np.searchsorted(eval_steps, last_step, side="right"))
-        for growing in self._evaluation.values():
-            growing.truncate(min(rows, growing.dataset.shape[0]))
-        for steps, values in self._series.values():
-            rows = int(np.searchsorted(steps.dataset[:], last_step, side="right"))
+        # a reduction recorded at the resume step came after its checkpoint: it goes too
+        reduction_side = "left" if last_step > 0 else "right"
+        for table, side in ((self._evaluation, "right"), (self._merges, reduction_side)):
+            rows = int(np.searchsorted(table["step"].dataset[:], last_step, side=side))
+            for growing in table.values():
+                growing.truncate(min(rows, growing.dataset.shape[0]))
+        for (_, quantity), (steps, values) in self._series.items():
+            side = reduction_side if quantity == F.ALIVE else "right"
+            rows = int(np.searchsorted(steps.dataset[:], last_step, side=side))
             steps.truncate(rows)
             values.truncate(rows)
 
@@ -173,6 +180,10 @@ class RunWriter:
     def flush_due(self):
         return time.monotonic() - self._last_flush >= self.flush_interval
 
+    def add_merge(self, **row):
+        for column in F.MERGE_COLUMNS:
+            self._merges[column].append(row[column])
+
     def maybe_flush(self):
         """Flush when the last flush is older than flush_interval (readers see new rows)."""
         if self.flush_due():
@@ -183,7 +194,8 @@ class RunWriter:
         for steps, values in self._series.values():
             values.write_pending()
             steps.write_pending()
-        for growing in list(self._norms.values()) + list(self._evaluation.values()):
+        for growing in (list(self._norms.values()) + list(self._evaluation.values())
+                        + list(self._merges.values())):
             growing.write_pending()
         for column in reversed(F.STEP_COLUMNS):
             self._columns[column].write_pending()
@@ -321,6 +333,25 @@ class RunReader:
     def norms(self, which):
         n = self.step_count()
         return self._dataset(F.norms_path(which))[:n]
+
+    def merges(self):
+        """The merge events ({column: array}); empty for runs without filter reduction or
+        stores written before reduction existed."""
+        if F.MERGES_GROUP not in self.file:
+            return {c: np.zeros(0) for c in F.MERGE_COLUMNS}
+        columns = {c: self._dataset(F.merges_path(c))[:] for c in F.MERGE_COLUMNS}
+        n = min(len(v) for v in columns.values())
+        return {c: v[:n] for c, v in columns.items()}
+
+    def alive_at(self, layer, step):
+        """Which of the layer's original filters exist in the tensors recorded at `step` (all,
+        without reduction). A reduction recorded at step s happens after that step's
+        snapshots: its row applies to the steps after s."""
+        if self.has_series(layer, F.ALIVE) and len(self.series_steps(layer, F.ALIVE)):
+            steps = self.series_steps(layer, F.ALIVE)
+            index = max(int(np.searchsorted(steps, step, side="left")) - 1, 0)
+            return np.asarray(self.series_value(layer, F.ALIVE, index)).astype(bool)
+        return np.ones(self.layer_info(layer)["filters"], dtype=bool)
 
     def evaluation(self):
         columns = {c: self._dataset(F.evaluation_path(c))[:] for c in F.EVAL_COLUMNS}

@@ -43,12 +43,19 @@ BIAS = "bias"
 KERNEL_GRADIENT = "kernel_gradient"
 BIAS_GRADIENT = "bias_gradient"
 ACTIVATION = "activation"
-QUANTITIES = (KERNEL, BIAS, KERNEL_GRADIENT, BIAS_GRADIENT, ACTIVATION)
+ALIVE = "alive"  # conv layers: which of the original filters exist (1) or were merged away (0)
+QUANTITIES = (KERNEL, BIAS, KERNEL_GRADIENT, BIAS_GRADIENT, ACTIVATION, ALIVE)
 
 # the fixed probe batch whose activations are recorded
 PROBE_GROUP = "probe"
 PROBE_IMAGES = "images"
 PROBE_LABELS = "labels"
+
+# filter reduction: one row per filter merged away (ids are the original filter indices; tensors
+# keep the original layout, NaN where a filter or its input channel no longer exists)
+MERGES_GROUP = "merges"
+MERGE_COLUMNS = ("step", "layer", "kept", "removed", "correlation", "scale", "offset")
+MERGE_COLUMN_DTYPES = {"step": "int64", "layer": "int32", "kept": "int32", "removed": "int32"}
 
 # one row per finished epoch
 EVALUATION_GROUP = "evaluation"
@@ -74,6 +81,10 @@ def series_path(layer, quantity, part):
 
 def evaluation_path(column):
     return "/".join((EVALUATION_GROUP, column))
+
+
+def merges_path(column):
+    return "/".join((MERGES_GROUP, column))
 
 
 def probe_path(part):

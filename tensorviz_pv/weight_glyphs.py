@@ -6,7 +6,8 @@ from vtkmodules.vtkCommonDataModel import vtkPolyData
 from . import store_format as F
 from .glyphs import diverging_rgb, weight_boxes, weight_tiles
 from .store import StoreError
-from .vtk_base import TensorVizView
+from .lineage import removed_entries
+from .vtk_base import TensorVizView, report_error
 from .vtk_convert import add_cell, add_field, set_polygons
 
 QUANTITY_CHOICES = (F.KERNEL, F.KERNEL_GRADIENT, F.BIAS, F.BIAS_GRADIENT)
@@ -70,13 +71,15 @@ class WeightGlyphs(TensorVizView):
         step, tensor = run.tensor_at(layer, self._quantity, self.requested_step(outputs, steps))
         kind = run.layer_info(layer)["kind"]
         filters = parse_filter_list(self._filters, tensor.shape[-1])
-        nonfinite = int(np.size(tensor) - np.isfinite(tensor).sum())
+        # merged-away filters and their input channels are NaN by design: no box for them
+        removed = removed_entries(run, layer, self._quantity, step, tensor.shape)
+        bad = ~np.isfinite(tensor) & ~removed
+        nonfinite = int(bad.sum())
         if nonfinite:
-            from .vtk_base import report_error
             report_error(f"{run.path}: {layer} {self._quantity} at step {step} has {nonfinite} "
                          "NaN/Inf values, drawn flat and flagged in the 'nonfinite' array")
-        boxes = weight_boxes(np.nan_to_num(tensor, nan=0.0, posinf=0.0, neginf=0.0) if nonfinite
-                             else tensor, kind, self._height_scale, filters)
+        shown = np.where(removed, np.nan, np.where(bad, 0.0, tensor))
+        boxes = weight_boxes(shown, kind, self._height_scale, filters)
         key = (run.path, layer, self._quantity, len(steps))
         if key not in self._limits:
             self._limits = {key: colour_limit(run, layer, self._quantity)}
@@ -88,7 +91,7 @@ class WeightGlyphs(TensorVizView):
         add_cell(output, "channel", boxes.per_face(boxes.box_channel))
         add_cell(output, "rgb", boxes.per_face(diverging_rgb(boxes.box_values, limit)))
         if nonfinite:
-            flags = weight_tiles(~np.isfinite(tensor), kind)[boxes.kept]
+            flags = weight_tiles(bad, kind)[boxes.kept]
             add_cell(output, "nonfinite", boxes.per_face(flags.astype(np.uint8)))
         output.GetCellData().SetActiveScalars(self._quantity)
         add_field(output, "snapshot_step", np.int64(step))

@@ -23,3 +23,12 @@ def tiny_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "tiny"
     tensorviz("train", run_dir, "--max-samples", 200, "--epochs", 2, "--batch-size", 50)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def reduced_run(tmp_path_factory):
+    """A tiny run with filter reduction: conv1 loses filters after epochs 1 and 2."""
+    run_dir = tmp_path_factory.mktemp("runs") / "reduced"
+    tensorviz("train", run_dir, "--max-samples", 200, "--epochs", 3, "--batch-size", 50,
+              "--reduce", "--reduce-threshold", "0.5", "--min-filters", "6", "--conv-every", "2")
+    return run_dir

@@ -46,6 +46,17 @@ def latest_checkpoint(run_dir):
     return None
 
 
+def _scatter(value, axis, ids, size):
+    """value placed at `ids` along `axis` of a NaN array of that axis's original `size`."""
+    shape = list(value.shape)
+    shape[axis] = size
+    full = np.full(shape, np.nan, dtype=np.float32)
+    index = [slice(None)] * value.ndim
+    index[axis] = ids
+    full[tuple(index)] = value
+    return full
+
+
 def _kind(layer):
     if isinstance(layer, keras.layers.Conv2D):
         return F.CONV
@@ -57,10 +68,12 @@ def _kind(layer):
 class TensorVizCallback(keras.callbacks.Callback):
     def __init__(self, run_dir, probe=None, test_data=None, conv_every=None, dense_every=None,
                  activations_every=None, run_info=None, resume_from=None,
-                 stop_on_nonfinite=True, checkpoints=True):
+                 stop_on_nonfinite=True, checkpoints=True, keep_open=False):
         """probe: (images, labels), the first 16 are kept; test_data: (x, y) evaluated each
         epoch; *_every: snapshot cadence in steps (0: only at step 0 and epoch ends);
-        resume_from: {"epoch", "step"} of the checkpoint a resumed run starts from."""
+        resume_from: {"epoch", "step"} of the checkpoint a resumed run starts from;
+        keep_open: the store stays open across several fit calls (training with filter
+        reduction, one fit per stretch); call close() at the end."""
         super().__init__()
         self.run_dir = run_dir
         self.store_path = os.path.join(run_dir, F.STORE_FILENAME)
@@ -77,8 +90,10 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.resume_from = resume_from
         self.stop_on_nonfinite = stop_on_nonfinite
         self.checkpoints = checkpoints
+        self.keep_open = keep_open
         self.hooks = None
         self.writer = None
+        self.filter_ids = {}  # conv layer -> original ids of its filters now (reduction)
         self.step = 0
         self.epoch = 0
         self.nonfinite_step = None
@@ -93,6 +108,11 @@ class TensorVizCallback(keras.callbacks.Callback):
         conv_paths += [layer.bias.path for layer, kind in self.layers
                        if kind == F.CONV and layer.bias is not None]
         self.hooks = RecordingHooks(model, gradient_copies=conv_paths)
+        # whose filters a layer's input channels are: the conv layer just before it
+        self.input_of = {}
+        for (previous, previous_kind), (layer, _) in zip(self.layers, self.layers[1:]):
+            if previous_kind == F.CONV:
+                self.input_of[layer.name] = previous.name
         self.probe_model = None
         self._probe_function = None
         if self.probe is not None and any(kind == F.CONV for _, kind in self.layers):
@@ -116,6 +136,7 @@ class TensorVizCallback(keras.callbacks.Callback):
                 if self.probe_model is not None:
                     shape = (len(self.probe[0]),) + tuple(layer.output.shape[1:])
                     specs.append(SeriesSpec(layer.name, F.ACTIVATION, shape))
+                specs.append(SeriesSpec(layer.name, F.ALIVE, (layer.kernel.shape[-1],), "uint8"))
         return specs
 
     def _layer_info(self):
@@ -145,17 +166,24 @@ class TensorVizCallback(keras.callbacks.Callback):
         return info
 
     def on_train_begin(self, logs=None):
-        if self.resume_from is not None:
+        if self.writer is not None:
+            pass  # a further fit of a kept-open run (filter reduction): the store is open
+        elif self.resume_from is not None:
             self.step = int(self.resume_from["step"])
             self.epoch = int(self.resume_from["epoch"])
             self.writer = RunWriter.append_to(self.store_path, self.step)
+            self._load_filter_ids()
         else:
             os.makedirs(self.run_dir, exist_ok=True)
             probe = self.probe if self.probe_model is not None else (None, None)
             self.writer = RunWriter.create(self.store_path, self.run_info(), self.hooks.paths,
                                            self._series_specs(), probe[0], probe[1])
             self.step = 0
+            self.original_filters = {layer.name: int(layer.kernel.shape[-1])
+                                     for layer, kind in self.layers if kind == F.CONV}
+            self.filter_ids = {name: np.arange(n) for name, n in self.original_filters.items()}
             self._snapshot(conv=True, dense=True, activations=True, gradients=False)
+            self._record_alive()
             self.writer.flush()
         # step s of this fit is optimizer iteration first_iteration + (s - first_step)
         self.first_step, self.first_iteration = self.step, self.hooks.iterations()
@@ -216,7 +244,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         if wanted:
             values = self.hooks.read_tensors([variable for _, _, variable in wanted])
             for (name, quantity, _), value in zip(wanted, values):
-                self.writer.add_tensor(name, quantity, self.step, value)
+                self.writer.add_tensor(name, quantity, self.step, self._expand(name, quantity, value))
         if activations and self.probe_model is not None:
             if self._probe_function is None:  # traced once: an eager call costs milliseconds
                 images = tf.constant(self.probe[0])
@@ -226,8 +254,9 @@ class TensorVizCallback(keras.callbacks.Callback):
                 outputs = [outputs]
             conv_layers = [layer for layer, kind in self.layers if kind == F.CONV]
             for layer, output in zip(conv_layers, outputs):
+                value = keras.ops.convert_to_numpy(output).astype(np.float32)
                 self.writer.add_tensor(layer.name, F.ACTIVATION, self.step,
-                                       keras.ops.convert_to_numpy(output).astype(np.float32))
+                                       self._expand(layer.name, F.ACTIVATION, value))
 
     # ---- per epoch
     def on_epoch_end(self, epoch, logs=None):
@@ -257,6 +286,74 @@ class TensorVizCallback(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.writer is not None:
             self._drain()
-            self.writer.close()
+            self.writer.flush()
+            if not self.keep_open:
+                self.close()
         if self.hooks is not None:
             self.hooks.uninstall()
+
+    def close(self):
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    # ---- filter reduction
+    def _load_filter_ids(self):
+        """A resumed run continues with the filters its store says exist."""
+        from tensorviz_pv.store import RunReader
+        self.writer.flush()
+        with RunReader(self.store_path) as run:
+            self.original_filters = {e["name"]: e["filters"] for e in run.info["layers"]
+                                     if e["kind"] == F.CONV}
+            self.filter_ids = {name: np.flatnonzero(run.alive_at(name, self.step))
+                               for name in self.original_filters}
+
+    def _record_alive(self):
+        for name, n in self.original_filters.items():
+            alive = np.zeros(n, dtype=np.uint8)
+            alive[self.filter_ids[name]] = 1
+            self.writer.add_tensor(name, F.ALIVE, self.step, alive)
+
+    def probe_activations(self):
+        """{conv layer: activations of the probe batch} under the current weights."""
+        outputs = self.probe_model(self.probe[0], training=False)
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
+        names = [layer.name for layer, kind in self.layers if kind == F.CONV]
+        return {name: keras.ops.convert_to_numpy(out) for name, out in zip(names, outputs)}
+
+    def record_reduction(self, plans, kept):
+        """Record the merges of a reduction (plans: {layer: [Merge]} in current indices,
+        kept: {layer: indices kept}) and which original filters now exist."""
+        layer_index = {entry["name"]: i for i, entry in enumerate(self._layer_info())}
+        for name, merges in plans.items():
+            ids = self.filter_ids[name]
+            for merge in merges:
+                self.writer.add_merge(step=self.step, layer=layer_index[name],
+                                      kept=int(ids[merge.kept]), removed=int(ids[merge.removed]),
+                                      correlation=merge.correlation, scale=merge.scale,
+                                      offset=merge.offset)
+        for name, keep in kept.items():
+            self.filter_ids[name] = self.filter_ids[name][keep]
+        self._record_alive()
+        self.writer.flush()
+
+    def _expand(self, name, quantity, value):
+        """A tensor of the (possibly reduced) model in the original layout: NaN where a
+        filter, or the input channel of a filter, was merged away."""
+        value = np.asarray(value)
+        if quantity == F.ALIVE:
+            return value
+        ids = self.filter_ids.get(name)
+        if ids is not None and len(ids) < self.original_filters[name]:
+            value = _scatter(value, -1, ids, self.original_filters[name])  # filters: last axis
+        source = self.input_of.get(name)
+        source_ids = self.filter_ids.get(source)
+        if quantity in (F.KERNEL, F.KERNEL_GRADIENT) and source_ids is not None \
+                and len(source_ids) < self.original_filters[source]:
+            # input channels: axis -2 of a conv kernel, or interleaved in a dense kernel's
+            # rows after a channels-last flatten: (positions, channels, out) covers both
+            blocks = value.reshape(-1, len(source_ids), value.shape[-1])
+            blocks = _scatter(blocks, 1, source_ids, self.original_filters[source])
+            value = blocks.reshape(value.shape[:-2] + (-1, value.shape[-1]))
+        return value

@@ -39,6 +39,15 @@ def _parser():
                        help="dense weights every N steps (default 0: epoch ends only)")
     train.add_argument("--activations-every", type=int, default=None,
                        help="probe activations every N steps (default 100)")
+    train.add_argument("--reduce", action="store_true",
+                       help="merge correlated filters during training (the poster's Fig. 5)")
+    train.add_argument("--reduce-threshold", type=float, default=0.85,
+                       help="merge filters whose probe activations correlate at r >= this")
+    train.add_argument("--reduce-layers", default="conv1",
+                       help="conv layers to reduce, comma-separated (default conv1)")
+    train.add_argument("--reduce-every", type=int, default=1, help="reduce every N epochs")
+    train.add_argument("--min-filters", type=int, default=4,
+                       help="never reduce a layer below this many filters")
     train.add_argument("--no-record", action="store_true",
                        help="plain model.fit with nothing recorded (a baseline to compare with)")
     train.add_argument("--continue-on-nan", action="store_true",

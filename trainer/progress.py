@@ -26,6 +26,8 @@ class ProgressLine(keras.callbacks.Callback):
         self.last_shown = 0.0
 
     def on_train_begin(self, logs=None):
+        if getattr(self, "started", None) is not None:
+            return  # a further fit of the same training (filter reduction)
         self.started = time.monotonic()
         self.first_step = self.recorder.step
         self.total = self.epochs * self.steps_per_epoch

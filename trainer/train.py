@@ -110,13 +110,58 @@ def train(args):
     print(f"TensorViz: training on {dataset.name} ({len(dataset.x_train)} images), "
           f"recording into {callback.store_path}", flush=True)
     started = time.time()
-    model.fit(dataset.x_train, dataset.y_train, batch_size=args.batch_size, epochs=args.epochs,
-              initial_epoch=initial_epoch, validation_data=(dataset.x_val, dataset.y_val),
-              callbacks=[callback, ProgressLine(callback, args.epochs, steps_per_epoch)],
-              verbose=0)
+    progress = ProgressLine(callback, args.epochs, steps_per_epoch)
+    fit = dict(batch_size=args.batch_size, validation_data=(dataset.x_val, dataset.y_val),
+               callbacks=[callback, progress], verbose=0)
+    if args.reduce:
+        train_with_reduction(model, dataset, args, callback, initial_epoch, fit, conv_filters)
+    else:
+        model.fit(dataset.x_train, dataset.y_train, epochs=args.epochs,
+                  initial_epoch=initial_epoch, **fit)
     print(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "
           f"run store: {callback.store_path}", flush=True)
     return 0
+
+
+def train_with_reduction(model, dataset, args, callback, initial_epoch, fit, conv_filters):
+    """One fit per stretch of --reduce-every epochs; between them, merge correlated filters
+    of --reduce-layers into a smaller model that training continues with."""
+    from .model import poster_model
+    from .reduction import plan_merges, reduced_model
+
+    layers = [name.strip() for name in args.reduce_layers.split(",") if name.strip()]
+    conv_names = [f"conv{i}" for i in range(1, len(conv_filters) + 1)]
+    unknown = [name for name in layers if name not in conv_names]
+    if unknown:
+        raise TrainError(f"--reduce-layers: no conv layer {unknown[0]!r} "
+                         f"(conv layers: {', '.join(conv_names)})")
+    callback.keep_open = True
+
+    def rebuild(filters):
+        return poster_model(dataset.x_train.shape[1:], dataset.classes, filters,
+                            args.fc_units, args.dropout)
+
+    epoch = initial_epoch
+    try:
+        while epoch < args.epochs:
+            last = min(epoch + args.reduce_every, args.epochs)
+            model.fit(dataset.x_train, dataset.y_train, initial_epoch=epoch, epochs=last, **fit)
+            epoch = last
+            if model.stop_training or epoch >= args.epochs:
+                break
+            activations = callback.probe_activations()
+            plans = {name: plan_merges(activations[name], args.reduce_threshold, args.min_filters)
+                     for name in layers}
+            plans = {name: merges for name, merges in plans.items() if merges}
+            if plans:
+                model, kept = reduced_model(model, plans, rebuild)
+                callback.record_reduction(plans, kept)
+                counts = ", ".join(f"{n} {len(callback.filter_ids[n])}" for n in layers)
+                print(f"TensorViz: step {callback.step}: merged "
+                      f"{sum(len(m) for m in plans.values())} filters; now {counts}", flush=True)
+    finally:
+        callback.close()
+    return model
 
 
 def _train_plain(model, dataset, args):

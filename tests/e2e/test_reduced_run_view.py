@@ -1,0 +1,52 @@
+"""A run with filter reduction in the viewer: at every step the glyphs are that step's weights,
+for the filters that exist then."""
+
+import json
+import os
+
+import numpy as np
+
+from tensorviz_pv import store_format as F
+from tensorviz_pv.store import RunReader
+from trainer.paraview_launch import run as run_paraview
+
+SCRIPT = """
+import json, sys
+from paraview import simple, servermanager
+from vtkmodules.util.numpy_support import vtk_to_numpy
+reader = simple.TensorVizReader(FileName=sys.argv[1])
+glyphs = simple.WeightGlyphs(Input=reader, Layer=sys.argv[3])
+seen = {}
+for step in json.loads(sys.argv[4]):
+    glyphs.UpdatePipeline(float(step))
+    poly = servermanager.Fetch(glyphs)
+    tops = vtk_to_numpy(poly.GetPoints().GetData()).reshape(-1, 8, 3)[:, 4, 2]
+    filters = vtk_to_numpy(poly.GetCellData().GetArray("filter"))[::6]
+    seen[step] = {"tops": tops.tolist(), "filters": filters.tolist(),
+                  "errors": poly.GetCellData().GetArray("nonfinite") is not None}
+json.dump(seen, open(sys.argv[2], "w"))
+"""
+
+
+def test_every_steps_glyphs_are_that_steps_weights(reduced_run, tmp_path):
+    store = os.path.join(reduced_run, F.STORE_FILENAME)
+    with RunReader(store) as run:
+        steps = [int(s) for s in run.series_steps("conv2", F.KERNEL)]
+        truth = {s: run.tensor_at("conv2", F.KERNEL, s)[1] for s in steps}
+        alive = {s: run.alive_at("conv1", s) for s in steps}
+    assert not all(a.all() for a in alive.values())  # some conv1 filters went
+    script, out = tmp_path / "glyphs.py", tmp_path / "glyphs.json"
+    script.write_text(SCRIPT)
+    result = run_paraview("pvbatch", [str(script), store, str(out), "conv2", json.dumps(steps)],
+                          capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "NaN/Inf" not in result.stdout + result.stderr  # merged-away inputs are no error
+    seen = json.loads(out.read_text())
+    for step in steps:
+        kernel = truth[step]  # (3, 3, 16, 32): NaN on the input channels merged away
+        tiles = np.transpose(kernel, (3, 2, 0, 1))  # filter, channel, row, col: the glyph order
+        expected = tiles[~np.isnan(tiles)]
+        got = seen[str(step)]
+        assert len(got["tops"]) == 9 * 32 * alive[step].sum(), step
+        np.testing.assert_allclose(got["tops"], expected, rtol=1e-6)
+        assert not got["errors"]
