@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES="python3-numpy python3-h5py python3-scipy python3-pytest xvfb xauth cmake dataset-fashion-mnist"
+PACKAGES="python3-numpy python3-h5py python3-scipy python3-pytest xvfb xauth cmake imagemagick dataset-fashion-mnist"
 if [ -z "${TENSORVIZ_PARAVIEW_BIN:-}" ]; then
   PACKAGES="paraview python3-paraview $PACKAGES"
 elif [ ! -x "$TENSORVIZ_PARAVIEW_BIN/pvpython" ]; then

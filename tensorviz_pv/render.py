@@ -10,6 +10,8 @@ The poster's figures for one run:
   fig4_<layer>.png         activation maps of a probe image, and the filter correlation heatmap,
                            for the first two conv layers
   fig5_groups.png          which conv1 filters group together (r >= 0.85) at every snapshot
+  animation/               the glyphs over training, one PNG per frame (at most 60 snapshot
+                           steps), and fig2_animation.mp4 where ffmpeg is installed
 """
 
 import argparse
@@ -17,18 +19,18 @@ import os
 import sys
 
 TEXT = [0.1, 0.1, 0.1]
-FIGURES = ("fig2", "fig3", "fig4", "fig5")
+FIGURES = ("fig2", "fig3", "fig4", "fig5", "animation")
 
 
-def _plugin_path():
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.join(os.path.dirname(here), "plugin", "TensorViz.xml")
+PLUGIN_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           "plugin", "TensorViz.xml")
+ANIMATION_FRAMES = 60
 
 
 def ensure_plugin(simple):
     """Load the plugin unless PV_PLUGIN_PATH already auto-loaded it."""
     if not hasattr(simple, "TensorVizReader"):
-        simple.LoadPlugin(_plugin_path(), ns=vars(simple))
+        simple.LoadPlugin(PLUGIN_PATH, ns=vars(simple))
 
 
 def three_steps(steps):
@@ -47,15 +49,21 @@ class Renderer:
 
     def __init__(self, simple, store, out_dir, size):
         ensure_plugin(simple)
-        self.simple, self.out_dir, self.size = simple, out_dir, tuple(size)
+        self.simple, self.store, self.out_dir, self.size = simple, store, out_dir, tuple(size)
         self.reader = simple.TensorVizReader(FileName=store)
         self.steps = list(self.reader.TimestepValues or [])
         if not self.steps:
             raise SystemExit(f"{store}: no recorded steps to render")
-        probe = simple.WeightGlyphs(Input=self.reader)
-        self.layers = list(probe.GetProperty("LayerNames"))
-        self.conv_layers = list(simple.FilterCorrelation(Input=self.reader).GetProperty("LayerNames"))
+        self.layers = self._layer_names("WeightGlyphs")
+        self.conv_layers = self._layer_names("FilterCorrelation")
         self.written = []
+
+    def _layer_names(self, view_name):
+        """The layers a view lists (all, or conv only): asked of a view made and dropped."""
+        view = getattr(self.simple, view_name)(Input=self.reader)
+        names = list(view.GetProperty("LayerNames"))
+        self.simple.Delete(view)
+        return names
 
     # ---- helpers
     def render_view(self, size=None):
@@ -67,9 +75,9 @@ class Renderer:
         view.OrientationAxesVisibility = 0
         return view
 
-    def title(self, view, text, size=22):
+    def title(self, view, text, size=22, location="Upper Center"):
         display = self.simple.Show(self.simple.Text(Text=text), view)
-        display.WindowLocation = "Upper Center"
+        display.WindowLocation = location
         display.FontSize = size
         display.Color = TEXT
 
@@ -167,13 +175,57 @@ class Renderer:
             self.save(f"fig2_step{int(step)}.png", view)
         self.save("fig2_weights.png", layout, (self.size[0] * len(chosen), self.size[1]))
 
+    def animation(self, layer=None, frames=ANIMATION_FRAMES):
+        """The first layer's glyphs over training: a frame per snapshot step (at most
+        `frames`, evenly spread), then an MP4 when ffmpeg exists."""
+        import shutil
+        import subprocess
+        glyphs = self.simple.WeightGlyphs(Input=self.reader)
+        if layer:
+            glyphs.Layer = layer
+        layer = glyphs.Layer[0]
+        glyphs.HeightScale = 4.0
+        glyphs.UpdatePipeline(self.steps[-1])
+        limit = field_value(glyphs, "colour_limit")
+        view = self.render_view()
+        display = self.simple.Show(glyphs, view)
+        self.colour(display, view, "kernel", "Cool to Warm", "weight", (-limit, limit))
+        self.oblique_camera(view, glyphs)
+        label = self.simple.Text(Text="")
+        shown = self.simple.Show(label, view)
+        shown.WindowLocation, shown.FontSize, shown.Color = "Upper Center", 22, TEXT
+        snapshots = self.snapshot_steps(layer)
+        pick = sorted(set(int(round(i)) for i in
+                          [k * (len(snapshots) - 1) / max(frames - 1, 1) for k in range(frames)]))
+        folder = os.path.join(self.out_dir, "animation")
+        os.makedirs(folder, exist_ok=True)
+        for frame, index in enumerate(pick):
+            step = snapshots[index]
+            label.Text = f"{layer} weights, step {int(step)}"
+            view.ViewTime = step
+            path = os.path.join(folder, f"glyphs_{frame:04d}.png")
+            self.simple.SaveScreenshot(path, view, ImageResolution=list(self.size))
+        print(f"wrote {len(pick)} frames in {folder}", flush=True)
+        ffmpeg = shutil.which("ffmpeg")
+        if ffmpeg:
+            movie = os.path.join(self.out_dir, "fig2_animation.mp4")
+            subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-framerate", "10", "-i",
+                            os.path.join(folder, "glyphs_%04d.png"), "-pix_fmt", "yuv420p",
+                            "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", movie], check=True)
+            self.written.append(movie)
+            print(f"wrote {movie}", flush=True)
+
+    def snapshot_steps(self, layer):
+        """The steps at which the layer's weights were recorded: where the glyphs change."""
+        from tensorviz_pv.store import RunReader
+        with RunReader(self.store) as run:
+            return [float(s) for s in run.series_steps(layer, "kernel")]
+
     # ---- Fig. 3
-    def fig3(self):
-        norms = self.simple.NormTimeSeries(Input=self.reader)
-        chart = self.simple.CreateView("XYChartView")
-        chart.ViewSize = list(self.size)
+    def norm_chart(self, chart, norms):
+        """Every layer's weight norm (solid) and gradient norm (dashed) over the steps."""
         chart.ChartTitle = "L2 norms over training"
-        chart.ChartTitleFontSize = 20
+        chart.ChartTitleFontSize = 18
         chart.LeftAxisTitle = "L2 norm"
         chart.BottomAxisTitle = "training step"
         chart.LeftAxisLogScale = 1
@@ -192,6 +244,13 @@ class Renderer:
             styles += [name, "1" if "weight" in name else "2"]  # gradients dashed
         display.SeriesColor = colours
         display.SeriesLineStyle = styles
+        return display
+
+    def fig3(self):
+        norms = self.simple.NormTimeSeries(Input=self.reader)
+        chart = self.simple.CreateView("XYChartView")
+        chart.ViewSize = list(self.size)
+        self.norm_chart(chart, norms)
         self.save("fig3_norms.png", chart)
 
         layer = self.conv_layers[0] if self.conv_layers else self.layers[0]
@@ -227,50 +286,60 @@ class Renderer:
         return presets.HasPreset(name)
 
     # ---- Fig. 4
+    def activation_panel(self, view, layer, step, probe_image):
+        """A layer's activation maps for one probe image, the image itself on the left."""
+        maps = self.simple.ActivationMaps(Input=self.reader, Layer=layer, ProbeImage=probe_image)
+        maps.UpdatePipeline(step)
+        tiles = self.simple.Show(maps, view)
+        tiles.Representation = "Slice"
+        self.colour(tiles, view, "activation", "Inferno (matplotlib)", "activation",
+                    association="POINTS")
+        picture = self.simple.Show(self.simple.OutputPort(maps, 1), view)
+        picture.Representation = "Slice"
+        self.simple.ColorBy(picture, ("POINTS", "input"))
+        gray = self.simple.GetColorTransferFunction("input")
+        gray.ApplyPreset("Grayscale", True)
+        gray.RescaleTransferFunction(0.0, 1.0)
+        self.simple.HideScalarBarIfNotNeeded(gray, view)
+        label = int(field_value(maps, "label"))
+        self.title(view, f"{layer} activations, probe image {probe_image} (label {label})", 16)
+        view.ViewTime = step
+        self.flat_camera(view, maps)
+        # the input image sits left of the tiles: frame both
+        bounds = [min(a, b) if i % 2 == 0 else max(a, b) for i, (a, b) in enumerate(zip(
+            maps.GetDataInformation(0).GetBounds(), maps.GetDataInformation(1).GetBounds()))]
+        self._frame(view, bounds)
+        return maps
+
+    def correlation_panel(self, view, layer, step):
+        """The Pearson correlation heatmap of a layer's filters."""
+        correlation = self.simple.FilterCorrelation(Input=self.reader, Layer=layer)
+        heat = self.simple.Show(self.simple.OutputPort(correlation, 1), view)
+        heat.Representation = "Slice"
+        self.colour(heat, view, "correlation", "Cool to Warm", "Pearson r", (-1.0, 1.0),
+                    association="POINTS")
+        correlation.UpdatePipeline(step)
+        self.title(view, f"{layer} filter correlation", 16)
+        view.ViewTime = step
+        self.axes(view, "filter (row 0 at the top)", "", label_y=False)
+        self.flat_camera(view, correlation, port=1, margin=1.45)
+        return correlation
+
     def fig4(self, probe_image=0):
         step = self.steps[-1]
         for layer in self.conv_layers[:2]:
             layout = self.simple.CreateLayout(f"Fig. 4 {layer}")
             layout.SplitHorizontal(0, 0.5)
-            maps = self.simple.ActivationMaps(Input=self.reader, Layer=layer, ProbeImage=probe_image)
-            maps.UpdatePipeline(step)
             view = self.render_view()
             self.simple.AssignViewToLayout(view=view, layout=layout, hint=1)
-            tiles = self.simple.Show(maps, view)
-            tiles.Representation = "Slice"
-            self.colour(tiles, view, "activation", "Inferno (matplotlib)", "activation",
-                        association="POINTS")
-            picture = self.simple.Show(self.simple.OutputPort(maps, 1), view)
-            picture.Representation = "Slice"
-            self.simple.ColorBy(picture, ("POINTS", "input"))
-            gray = self.simple.GetColorTransferFunction("input")
-            gray.ApplyPreset("Grayscale", True)
-            gray.RescaleTransferFunction(0.0, 1.0)
-            self.simple.HideScalarBarIfNotNeeded(gray, view)
-            label = int(field_value(maps, "label"))
-            self.title(view, f"{layer} activations, probe image {probe_image} (label {label}), "
-                             f"step {int(step)}", 18)
-            view.ViewTime = step
-            self.flat_camera(view, maps)
-            # the input image sits left of the tiles: widen the camera to both
-            bounds = [min(a, b) if i % 2 == 0 else max(a, b) for i, (a, b) in enumerate(zip(
-                maps.GetDataInformation(0).GetBounds(), maps.GetDataInformation(1).GetBounds()))]
-            self._frame(view, bounds)
-
-            correlation = self.simple.FilterCorrelation(Input=self.reader, Layer=layer)
+            self.activation_panel(view, layer, step, probe_image)
             heat_view = self.render_view()
             self.simple.AssignViewToLayout(view=heat_view, layout=layout, hint=2)
-            heat = self.simple.Show(self.simple.OutputPort(correlation, 1), heat_view)
-            heat.Representation = "Slice"
-            self.colour(heat, heat_view, "correlation", "Cool to Warm", "Pearson r", (-1.0, 1.0),
-                        association="POINTS")
-            correlation.UpdatePipeline(step)
+            correlation = self.correlation_panel(heat_view, layer, step)
             groups = int(field_value(correlation, "groups", 1))
-            self.title(heat_view, f"{layer} filter correlation, step {int(step)} "
-                                  f"({groups} groups at r >= 0.85)", 18)
-            heat_view.ViewTime = step
-            self.axes(heat_view, "filter (row 0 at the top)", "", label_y=False)
-            self.flat_camera(heat_view, correlation, port=1, margin=1.45)
+            self.title(view, f"step {int(step)}", 16, "Lower Center")
+            self.title(heat_view, f"step {int(step)}: {groups} groups at r >= 0.85", 16,
+                       "Lower Center")
             self.save(f"fig4_{layer}.png", layout, (self.size[0] * 2, self.size[1]))
 
     def _frame(self, view, bounds):
@@ -307,6 +376,22 @@ class Renderer:
         self.save("fig5_groups.png", view)
 
 
+def standalone_script(options, root):
+    """This module's source as a script that pvbatch runs as it is: the options given, the
+    checkout on sys.path, the plugin's path fixed. Edit it to change any figure."""
+    with open(os.path.abspath(__file__)) as f:
+        source = f.read()
+    source = source.replace(
+        'PLUGIN_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),\n'
+        '                           "plugin", "TensorViz.xml")',
+        f"PLUGIN_PATH = {os.path.join(root, 'plugin', 'TensorViz.xml')!r}")
+    head, _, _ = source.rpartition('if __name__ == "__main__":')
+    return ("# Written by `tensorviz render --script`: the pvbatch script that made the figures.\n"
+            "# Edit it and run it again: pvbatch THIS_FILE\n"
+            f"import sys\nsys.path.insert(0, {root!r})  # tensorviz_pv, for the plugin's classes\n"
+            + head + f"main({options!r})\n")
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog="render.py")
     parser.add_argument("store")
@@ -329,6 +414,8 @@ def main(argv):
         print(f"rendering {figure}", flush=True)
         if figure == "fig2":
             renderer.fig2(args.layer, steps)
+        elif figure == "animation":
+            renderer.animation(args.layer)
         else:
             getattr(renderer, figure)()
 

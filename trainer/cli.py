@@ -67,9 +67,17 @@ def _parser():
     render.add_argument("--layer", default=None, help="layer of Fig. 2 (default: the first)")
     render.add_argument("--steps", default=None, help="the steps of Fig. 2, e.g. 0,4000,8000")
     render.add_argument("--size", default="800x700", help="panel size WIDTHxHEIGHT in pixels")
+    render.add_argument("--script", default=None, metavar="FILE",
+                        help="also write the pvbatch script that makes the figures, to edit and "
+                             "run again (pvbatch FILE)")
 
-    paraview = sub.add_parser("paraview", help="open the ParaView GUI with the plugin loaded")
+    paraview = sub.add_parser("paraview", help="open the ParaView GUI with the plugin loaded "
+                                                "(and, given a run, the TensorViz dashboard)")
     paraview.add_argument("run_dir", metavar="RUN_DIR", nargs="?")
+    paraview.add_argument("--follow", action="store_true",
+                          help="while a trainer writes the run, show each new step by itself")
+    paraview.add_argument("--plain", action="store_true",
+                          help="just open the run, without the dashboard layout")
     return parser
 
 
@@ -97,21 +105,34 @@ def cmd_render(args):
     store = _store_of(args.run_dir)
     os.makedirs(args.out, exist_ok=True)
     script = os.path.join(ROOT, "tensorviz_pv", "render.py")
-    argv = [script, os.path.abspath(store), os.path.abspath(args.out), "--size", args.size,
-            "--figures", args.figures]
+    options = [os.path.abspath(store), os.path.abspath(args.out), "--size", args.size,
+               "--figures", args.figures]
     for option, value in (("--layer", args.layer), ("--steps", args.steps)):
         if value:
-            argv += [option, value]
-    return run("pvbatch", argv).returncode
+            options += [option, value]
+    if args.script:
+        from tensorviz_pv.render import standalone_script
+        with open(args.script, "w") as f:
+            f.write(standalone_script(options, ROOT))
+        print(f"tensorviz render: wrote {args.script}; run it again with: pvbatch {args.script}")
+        return run("pvbatch", [os.path.abspath(args.script)]).returncode
+    return run("pvbatch", [script] + options).returncode
 
 
 def cmd_paraview(args):
-    from .paraview_launch import command, paraview_env
-    argv = []
+    from .paraview_launch import ROOT, command, paraview_env
+    argv, env = [], paraview_env()
     if args.run_dir:
-        argv.append("--data=" + os.path.abspath(_store_of(args.run_dir)))
-    os.execve(command("paraview", argv, virtual_display=False)[0],
-              command("paraview", argv, virtual_display=False), paraview_env())
+        store = os.path.abspath(_store_of(args.run_dir))
+        if args.plain:
+            argv.append("--data=" + store)
+        else:
+            argv.append("--script=" + os.path.join(ROOT, "tensorviz_pv", "gui_dashboard.py"))
+            env["TENSORVIZ_RUN"] = store
+            if args.follow:
+                env["TENSORVIZ_FOLLOW"] = "1"
+    argv = command("paraview", argv, virtual_display=False)
+    os.execve(argv[0], argv, env)
 
 
 def main(argv=None):

@@ -51,8 +51,18 @@ def paraview_env():
     return env
 
 
+def display_works(display):
+    """A local display (":N") works when its X socket exists; a remote one is trusted."""
+    if not display:
+        return False
+    host, _, number = display.partition(":")
+    if host not in ("", "unix"):
+        return True
+    return os.path.exists(f"/tmp/.X11-unix/X{number.split('.')[0]}")
+
+
 def needs_virtual_display():
-    return not os.environ.get("DISPLAY")
+    return not display_works(os.environ.get("DISPLAY"))
 
 
 def command(name, args, virtual_display=None):

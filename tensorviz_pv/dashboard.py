@@ -1,0 +1,108 @@
+"""The TensorViz dashboard: one layout of views on one shared time (the animation scene), for
+the ParaView GUI (`tensorviz paraview RUN_DIR`) or pvbatch.
+
+    weight glyphs (3D)       | norms over the steps (line chart)
+    activation maps (2D)     | filter correlation heatmap (2D)
+
+follow(): while a trainer writes the run, reload it every few seconds and move to the newest
+step (a Qt timer of the GUI's render window; nothing to do in pvbatch).
+"""
+
+import os
+
+from .render import Renderer
+
+STATE_NAME = "dashboard.pvsm"
+
+
+def build(simple, store, size=(700, 450)):
+    """Build the dashboard for a run store; returns the reader and the views."""
+    renderer = Renderer(simple, store, None, size)
+    reader = renderer.reader
+    layer = renderer.conv_layers[0] if renderer.conv_layers else renderer.layers[0]
+    # the GUI starts with one empty render view: the dashboard takes its place
+    for view in simple.GetViews():
+        simple.Delete(view)
+    for layout in list(simple.GetLayouts().values()):
+        simple.RemoveLayout(layout)
+    layout = simple.CreateLayout("TensorViz")
+    layout.SplitHorizontal(0, 0.5)
+    layout.SplitVertical(1, 0.5)
+    layout.SplitVertical(2, 0.5)
+
+    glyph_view = renderer.render_view()
+    simple.AssignViewToLayout(view=glyph_view, layout=layout, hint=3)
+    glyphs = simple.WeightGlyphs(Input=reader, Layer=layer, HeightScale=4.0)
+    glyphs.UpdatePipeline(renderer.steps[-1])
+    limit = renderer_field(glyphs, "colour_limit")
+    display = simple.Show(glyphs, glyph_view)
+    renderer.colour(display, glyph_view, "kernel", "Cool to Warm", "weight", (-limit, limit))
+    renderer.title(glyph_view, f"{layer} weights", 16)
+    renderer.oblique_camera(glyph_view, glyphs)
+
+    chart = simple.CreateView("XYChartView")
+    simple.AssignViewToLayout(view=chart, layout=layout, hint=5)
+    norms = simple.NormTimeSeries(Input=reader)
+    renderer.norm_chart(chart, norms)
+
+    maps_view = renderer.render_view()
+    simple.AssignViewToLayout(view=maps_view, layout=layout, hint=4)
+    heat_view = renderer.render_view()
+    simple.AssignViewToLayout(view=heat_view, layout=layout, hint=6)
+    if renderer.conv_layers:
+        renderer.activation_panel(maps_view, layer, renderer.steps[-1], 0)
+        renderer.correlation_panel(heat_view, layer, renderer.steps[-1])
+    scene = simple.GetAnimationScene()
+    scene.UpdateAnimationUsingDataTimeSteps()
+    scene.AnimationTime = renderer.steps[-1]
+    return {"reader": reader, "layout": layout, "glyph_view": glyph_view, "chart": chart,
+            "maps_view": maps_view, "heat_view": heat_view}
+
+
+def renderer_field(source, name, port=0):
+    info = source.GetDataInformation(port).DataInformation.GetFieldDataInformation()
+    return info.GetArrayInformation(name).GetComponentRange(0)[0]
+
+
+def save_state(simple, run_dir):
+    """The dashboard as a state file in the run directory; it opens for any run (load it with
+    'Search files under specified directory' and that run's directory)."""
+    path = os.path.join(run_dir, STATE_NAME)
+    simple.SaveState(path)
+    return path
+
+
+def load_state_for(simple, state, run_dir):
+    """Open a dashboard state file for the run in `run_dir` (stores are all named run.tvz)."""
+    simple.LoadState(state, LoadStateDataFileOptions="Search files under specified directory",
+                     DataDirectory=os.path.abspath(run_dir), OnlyUseFilesInDataDirectory=1)
+
+
+def follow(simple, reader, seconds=2.0):
+    """Reload the run every `seconds` when its file changed and jump to the newest step."""
+    view = simple.GetActiveView()
+    interactor = view.GetInteractor() if view is not None else None
+    if interactor is None:
+        return None  # no GUI event loop (pvbatch, pvpython)
+    store = reader.FileName
+    seen = {"stamp": None}
+
+    def tick(obj, event):
+        try:
+            stat = os.stat(store)
+        except OSError:
+            return
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp == seen["stamp"]:
+            return
+        seen["stamp"] = stamp
+        simple.ReloadFiles(reader)
+        scene = simple.GetAnimationScene()
+        scene.UpdateAnimationUsingDataTimeSteps()
+        steps = reader.TimestepValues
+        if steps:
+            scene.AnimationTime = steps[-1] if hasattr(steps, "__len__") else steps
+        simple.Render()
+
+    interactor.AddObserver("TimerEvent", tick)
+    return interactor.CreateRepeatingTimer(int(seconds * 1000))

@@ -1,0 +1,83 @@
+"""The dashboard: a state file that opens for any run, and the GUI showing it."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from tensorviz_pv import store_format as F
+from tensorviz_pv.store import RunReader
+from trainer.paraview_launch import run as run_paraview
+
+STATE_SCRIPT = """
+import json, sys
+from paraview import simple
+from tensorviz_pv import dashboard
+first, second, folder, out = sys.argv[1:5]
+dashboard.build(simple, first)
+state = dashboard.save_state(simple, folder)
+simple.ResetSession()
+dashboard.load_state_for(simple, state, second)
+readers = [p for p in simple.GetSources().values() if p.GetXMLName() == "TensorVizReader"]
+json.dump({"files": [r.FileName for r in readers], "views": len(simple.GetViews()),
+           "steps": len(readers[0].TimestepValues)}, open(out, "w"))
+"""
+
+
+def test_the_dashboard_state_opens_for_a_second_run(tiny_run, reduced_run, tmp_path):
+    script, out = tmp_path / "state.py", tmp_path / "state.json"
+    script.write_text(STATE_SCRIPT)
+    first = os.path.join(tiny_run, F.STORE_FILENAME)
+    result = run_paraview("pvbatch", [str(script), first, str(reduced_run), str(tmp_path), str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "dashboard.pvsm").exists()
+    seen = json.loads(out.read_text())
+    second = os.path.join(str(reduced_run), F.STORE_FILENAME)
+    assert seen["files"] == [second]
+    assert seen["views"] == 4
+    with RunReader(second) as run:
+        assert seen["steps"] == len(run.time_steps())
+
+
+def test_the_gui_opens_the_dashboard(tiny_run, tmp_path):
+    display = ":%d" % (40 + os.getpid() % 50)
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x1000x24"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = os.path.join(tiny_run, "dashboard.pvsm")
+    if os.path.exists(state):
+        os.remove(state)
+    gui = None
+    try:
+        time.sleep(1)
+        # a fresh ParaView shows a modal welcome dialog first: this user has seen it
+        home = tmp_path / "home"
+        (home / ".config" / "ParaView").mkdir(parents=True)
+        (home / ".config" / "ParaView" / "ParaView5.11.0.ini").write_text(
+            "[General]\nGeneralSettings.ShowWelcomeDialog=0\n")
+        env = dict(os.environ, DISPLAY=display, HOME=str(home))
+        command = [os.path.join(os.path.dirname(sys.executable), "tensorviz"), "paraview", str(tiny_run)]
+        gui = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 120
+        while not os.path.exists(state) and time.time() < deadline and gui.poll() is None:
+            time.sleep(0.5)
+        assert os.path.exists(state), "the dashboard never came up"
+        time.sleep(3)  # let the views draw
+        shot = tmp_path / "gui.png"
+        subprocess.run(["import", "-window", "root", str(shot)], env=env, check=True, timeout=60)
+    finally:
+        if gui is not None:
+            gui.kill()
+            gui.wait()
+        xvfb.kill()
+    from PIL import Image
+    image = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    assert image.shape[:2] == (1000, 1600)
+    red = (image[..., 0] > 150) & (image[..., 1] < 110) & (image[..., 2] < 110)   # glyphs, heatmap
+    yellow = (image[..., 0] > 200) & (image[..., 1] > 150) & (image[..., 2] < 100)  # activations
+    assert red.sum() > 500 and yellow.sum() > 200
+    shutil.copy(shot, os.path.join(tiny_run, "gui-dashboard.png"))  # for a person to look at
