@@ -4,14 +4,15 @@ import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkTable
 
 from . import store_format as F
-from .norms import layer_norms, power_law_fit
+from .norms import layer_norms, power_law_fit, running_mean, smoothing_window
 from .vtk_base import TensorVizView
 from .vtk_convert import add_field, vtk_array
 
 
 class NormTimeSeries(TensorVizView):
-    """Columns: step, epoch, loss, accuracy, learning_rate, and per layer '<layer> weight norm'
-    and '<layer> gradient norm'. Field data '<layer> weight norm fit' = (coefficient, exponent)
+    """Columns: step, epoch, loss, accuracy, learning_rate, 'loss (smoothed)' and 'accuracy
+    (smoothed)' (trailing mean over 2.5% of the steps), and per layer '<layer> weight norm' and
+    '<layer> gradient norm'. Field data '<layer> weight norm fit' = (coefficient, exponent)
     of norm ~ coefficient * step ** exponent."""
 
     def __init__(self):
@@ -23,6 +24,11 @@ class NormTimeSeries(TensorVizView):
         output = vtkTable.GetData(outputs, 0)
         for column in F.STEP_COLUMNS:
             output.AddColumn(vtk_array(column, table[column]))
+        window = smoothing_window(steps)
+        for column in (F.LOSS, F.ACCURACY):  # per-batch values are noisy: a smoothed copy
+            finite = np.nan_to_num(table[column].astype(np.float64), nan=0.0)
+            output.AddColumn(vtk_array(f"{column} (smoothed)", running_mean(finite, window)))
+        add_field(output, "smoothing window", np.int64(window))
         weights, gradients = run.norms(F.WEIGHT_NORM), run.norms(F.GRADIENT_NORM)
         for layer in run.layers:
             for label, norms in (("weight", weights), ("gradient", gradients)):

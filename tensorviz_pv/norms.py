@@ -21,3 +21,19 @@ def power_law_fit(steps, values):
         return float("nan"), float("nan")
     exponent, intercept = np.polyfit(np.log(steps[keep]), np.log(values[keep]), 1)
     return float(np.exp(intercept)), float(exponent)
+
+
+def running_mean(values, window):
+    """Trailing mean over the last `window` values (fewer at the start); NaN-free input."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return values
+    window = max(1, min(int(window), len(values)))
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    counts = np.minimum(np.arange(1, len(values) + 1), window)
+    return (sums[1:] - sums[np.maximum(np.arange(1, len(values) + 1) - window, 0)]) / counts
+
+
+def smoothing_window(steps):
+    """Steps averaged in the smoothed loss/accuracy columns: 2.5% of the run, 1 to 200."""
+    return int(np.clip(len(steps) // 40, 1, 200))

@@ -376,6 +376,46 @@ class Renderer:
         self.save("fig5_groups.png", view)
 
 
+PALETTE = [[0.85, 0.1, 0.1], [0.1, 0.3, 0.85], [0.1, 0.6, 0.2], [0.6, 0.3, 0.8],
+           [0.9, 0.5, 0.1], [0.3, 0.3, 0.3]]
+
+
+def render_comparison(simple, stores, labels, out_dir, size, layer="conv1"):
+    """Several runs side by side (the poster's hyper-parameter study): a layer's weight norm
+    and the smoothed training accuracy over the steps, one line per run, in sweep.png."""
+    ensure_plugin(simple)
+    layout = simple.CreateLayout("Comparison")
+    layout.SplitHorizontal(0, 0.5)
+    charts = []
+    for cell, (column, title, axis, log) in zip((1, 2), [
+            (f"{layer} weight norm", f"{layer}: L2 norm of the weights", "L2 norm", False),
+            ("accuracy (smoothed)", "training accuracy (smoothed)", "accuracy", False)]):
+        chart = simple.CreateView("XYChartView")
+        chart.ViewSize = list(size)
+        simple.AssignViewToLayout(view=chart, layout=layout, hint=cell)
+        chart.ChartTitle, chart.ChartTitleFontSize = title, 18
+        chart.LeftAxisTitle, chart.BottomAxisTitle = axis, "training step"
+        chart.LeftAxisLogScale = int(log)
+        chart.LegendLocation = "TopLeft" if cell == 2 else "BottomRight"
+        charts.append((chart, column))
+    for index, (store, label) in enumerate(zip(stores, labels)):
+        reader = simple.TensorVizReader(FileName=store)
+        norms = simple.NormTimeSeries(Input=reader)
+        colour = [str(c) for c in PALETTE[index % len(PALETTE)]]
+        for chart, column in charts:
+            display = simple.Show(norms, chart)
+            display.UseIndexForXAxis = 0
+            display.XArrayName = "step"
+            display.SeriesVisibility = [column]
+            display.SeriesLabel = [column, label]
+            display.SeriesColor = [column] + colour
+            display.SeriesLineThickness = [column, "2"]
+    path = os.path.join(out_dir, "sweep.png")
+    simple.SaveScreenshot(path, layout, ImageResolution=[size[0] * 2, size[1]])
+    print(f"wrote {path}", flush=True)
+    return path
+
+
 def standalone_script(options, root):
     """This module's source as a script that pvbatch runs as it is: the options given, the
     checkout on sys.path, the plugin's path fixed. Edit it to change any figure."""
@@ -393,6 +433,13 @@ def standalone_script(options, root):
 
 
 def main(argv):
+    if argv and argv[0] == "--compare":  # render.py --compare OUT_DIR WxH STORE=LABEL...
+        from paraview import simple
+        width, height = (int(v) for v in argv[2].lower().split("x"))
+        pairs = [item.rsplit("=", 1) for item in argv[3:]]
+        render_comparison(simple, [p[0] for p in pairs], [p[1] for p in pairs], argv[1],
+                          (width, height))
+        return
     parser = argparse.ArgumentParser(prog="render.py")
     parser.add_argument("store")
     parser.add_argument("out_dir")

@@ -55,6 +55,20 @@ def _parser():
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--overwrite", action="store_true", help="replace an existing run")
 
+    sweep = sub.add_parser("sweep", help="train one run per learning rate (or conv1 width) and "
+                                         "render their norms and accuracy side by side")
+    sweep.add_argument("out_dir", metavar="OUT_DIR")
+    sweep.add_argument("--lr", default="0.01,0.05,2.0",
+                       help="learning rates, comma-separated (default 0.01,0.05,2.0: 2.0 is "
+                            "too high and the weights stall)")
+    sweep.add_argument("--widths", default=None,
+                       help="conv1 filter counts to compare instead, comma-separated (e.g. 4,16,32)")
+    for option, kind, default in (("--dataset", str, "mnist-5k"), ("--epochs", int, 2),
+                                  ("--max-samples", int, None), ("--batch-size", int, 50),
+                                  ("--seed", int, 0)):
+        sweep.add_argument(option, type=kind, default=default)
+    sweep.add_argument("--size", default="800x600", help="chart size WIDTHxHEIGHT")
+
     info = sub.add_parser("info", help="summarise a run")
     info.add_argument("run_dir", metavar="RUN_DIR")
     info.add_argument("--json", action="store_true", help="one JSON object (docs/INFO.md)")
@@ -91,6 +105,35 @@ def _store_of(run_dir):
 def cmd_train(args):
     from .train import train
     return train(args)
+
+
+def cmd_sweep(args):
+    """Train the sweep's runs (an existing run of the sweep is kept), then render sweep.png."""
+    from .paraview_launch import ROOT, run
+    from .train import TrainError, train
+    if args.widths:
+        values, name = args.widths.split(","), "conv1"
+    else:
+        values, name = args.lr.split(","), "lr"
+    defaults = vars(_parser().parse_args(["train", "x"]))
+    pairs = []
+    for value in (v.strip() for v in values if v.strip()):
+        run_dir = os.path.join(args.out_dir, f"{name}-{value}")
+        options = dict(defaults, run_dir=run_dir, dataset=args.dataset, epochs=args.epochs,
+                       max_samples=args.max_samples, batch_size=args.batch_size, seed=args.seed)
+        try:
+            if name == "lr":
+                options["lr"] = float(value)
+            else:
+                options["conv_filters"] = f"{int(value)},32"
+        except ValueError:
+            raise TrainError(f"sweep value {value!r} is not a number") from None
+        if not os.path.exists(os.path.join(run_dir, F.STORE_FILENAME)):
+            print(f"tensorviz sweep: {name} = {value} -> {run_dir}", flush=True)
+            train(argparse.Namespace(**options))
+        pairs.append(f"{os.path.abspath(os.path.join(run_dir, F.STORE_FILENAME))}={name} {value}")
+    script = os.path.join(ROOT, "tensorviz_pv", "render.py")
+    return run("pvbatch", [script, "--compare", os.path.abspath(args.out_dir), args.size] + pairs).returncode
 
 
 def cmd_info(args):
@@ -142,7 +185,7 @@ def main(argv=None):
     from .train import TrainError
     try:
         return {"train": cmd_train, "info": cmd_info, "render": cmd_render,
-                "paraview": cmd_paraview}[args.command](args)
+                "paraview": cmd_paraview, "sweep": cmd_sweep}[args.command](args)
     except (StoreError, DatasetError, TrainError, ParaViewNotFound) as error:
         print(f"tensorviz {args.command}: error: {error}", file=sys.stderr)
         return 2

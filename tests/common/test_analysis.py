@@ -93,3 +93,11 @@ def test_tile_maps_places_each_filter_in_a_grid():
         assert (r0, c0) == ((c // cols) * 3, (c % cols) * 4)
         np.testing.assert_array_equal(image[r0:r0 + 2, c0:c0 + 3], maps[c])
     assert np.isnan(image[2, :]).all()  # the gap row
+
+
+def test_running_mean_is_a_trailing_window_mean():
+    from tensorviz_pv.norms import running_mean
+    values = np.array([1.0, 3.0, 5.0, 7.0, 9.0])
+    np.testing.assert_allclose(running_mean(values, 2), [1.0, 2.0, 4.0, 6.0, 8.0])
+    np.testing.assert_allclose(running_mean(values, 10), np.cumsum(values) / np.arange(1, 6))
+    np.testing.assert_allclose(running_mean(values, 1), values)

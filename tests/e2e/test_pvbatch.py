@@ -113,3 +113,17 @@ def test_render_rejects_an_unknown_figure(tiny_run, tmp_path):
     result = tensorviz("render", tiny_run, "--out", tmp_path, "--figures", "fig9", check=False)
     assert result.returncode != 0
     assert "unknown figure(s) fig9" in result.stdout + result.stderr
+
+
+def test_sweep_trains_a_run_per_value_and_renders_them_side_by_side(tmp_path):
+    result = tensorviz("sweep", tmp_path, "--lr", "0.05,2.0", "--epochs", 1,
+                       "--max-samples", 100, "--size", "400x300")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lr-0.05", "lr-2.0", "sweep.png"], result.stdout
+    from PIL import Image
+    image = np.asarray(Image.open(tmp_path / "sweep.png").convert("RGB")).astype(int)
+    assert image.shape[:2] == (300, 800)
+    red = (image[..., 0] > 150) & (image[..., 1] < 80) & (image[..., 2] < 80)
+    blue = (image[..., 2] > 150) & (image[..., 0] < 80)
+    assert red.sum() > 50 and blue.sum() > 50  # one line per run in each chart
+    with RunReader(str(tmp_path / "lr-2.0")) as run:
+        assert run.step_table()[F.LEARNING_RATE][0] == 2.0
