@@ -30,12 +30,7 @@ class ActivationMaps(TensorVizView):
 
     def produce(self, run, outputs):
         layer = self.current_layer(run)
-        if not run.has_series(layer, F.ACTIVATION):
-            raise StoreError(f"{run.path}: activations of {layer!r} were not recorded "
-                             "(the run has no probe batch)")
-        steps = run.series_steps(layer, F.ACTIVATION)
-        if len(steps) == 0:
-            raise StoreError(f"{run.path}: layer {layer!r} has no activation snapshot yet")
+        steps = run.snapshot_steps(layer, F.ACTIVATION)
         step, activation = run.tensor_at(layer, F.ACTIVATION, self.requested_step(outputs, steps))
         images, labels = run.probe()
         if not 0 <= self._probe_image < len(images):

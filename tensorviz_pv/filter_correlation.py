@@ -32,13 +32,7 @@ class CorrelationView(TensorVizView):
         self.set_value("_threshold", float(value))
 
     def basis_steps(self, run, layer):
-        if not run.has_series(layer, self._basis):
-            raise StoreError(f"{run.path}: {self._basis} of {layer!r} were not recorded; "
-                             "choose the other Basis")
-        steps = run.series_steps(layer, self._basis)
-        if len(steps) == 0:
-            raise StoreError(f"{run.path}: layer {layer!r} has no {self._basis} snapshot yet")
-        return steps
+        return run.snapshot_steps(layer, self._basis)
 
     def correlate(self, run, layer, index):
         """(r, dead, groups, alive) of the basis snapshot at `index`: filters merged away by

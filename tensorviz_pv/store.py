@@ -376,7 +376,7 @@ class RunReader:
         if key not in self._series_steps:
             self.layer_info(layer)
             if not self.has_series(layer, quantity):
-                raise StoreError(f"{self.path}: layer {layer!r} has no recorded {quantity}")
+                raise StoreError(f"{self.path}: {quantity} of layer {layer!r} was not recorded")
             steps = self._dataset(F.series_path(layer, quantity, F.SERIES_STEP))
             values = self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE))
             self._series_steps[key] = steps[:min(steps.shape[0], values.shape[0])]
@@ -393,12 +393,17 @@ class RunReader:
             self._last_value[key] = cached = (index, value)
         return cached[1]
 
-    def snapshot_index(self, layer, quantity, step):
-        """Index of the latest snapshot taken at or before `step` (the first one when `step`
-        precedes every snapshot)."""
+    def snapshot_steps(self, layer, quantity):
+        """series_steps of a series that has at least one snapshot (else a clear error)."""
         steps = self.series_steps(layer, quantity)
         if len(steps) == 0:
             raise StoreError(f"{self.path}: layer {layer!r} has no {quantity} snapshot yet")
+        return steps
+
+    def snapshot_index(self, layer, quantity, step):
+        """Index of the latest snapshot taken at or before `step` (the first one when `step`
+        precedes every snapshot)."""
+        steps = self.snapshot_steps(layer, quantity)
         return max(int(np.searchsorted(steps, step, side="right")) - 1, 0)
 
     def tensor_at(self, layer, quantity, step):

@@ -65,9 +65,7 @@ class WeightGlyphs(TensorVizView):
 
     def produce(self, run, outputs):
         layer = self.current_layer(run)
-        steps = run.series_steps(layer, self._quantity)
-        if len(steps) == 0:
-            raise StoreError(f"{run.path}: layer {layer!r} has no {self._quantity} snapshot yet")
+        steps = run.snapshot_steps(layer, self._quantity)
         step, tensor = run.tensor_at(layer, self._quantity, self.requested_step(outputs, steps))
         kind = run.layer_info(layer)["kind"]
         filters = parse_filter_list(self._filters, tensor.shape[-1])
