@@ -20,12 +20,12 @@ def build(simple, store, size=(700, 450)):
     renderer = Renderer(simple, store, None, size)
     reader = renderer.reader
     layer = renderer.conv_layers[0] if renderer.conv_layers else renderer.layers[0]
-    # the GUI starts with one empty render view: the dashboard takes its place
+    # the GUI starts with one layout and an empty render view: the dashboard takes their place
     for view in simple.GetViews():
         simple.Delete(view)
-    for layout in list(simple.GetLayouts().values()):
-        simple.RemoveLayout(layout)
-    layout = simple.CreateLayout("TensorViz")
+    layouts = list(simple.GetLayouts().values())
+    layout = layouts[0] if layouts else simple.CreateLayout("TensorViz")
+    layout.Reset()
     layout.SplitHorizontal(0, 0.5)
     layout.SplitVertical(1, 0.5)
     layout.SplitVertical(2, 0.5)
