@@ -45,9 +45,10 @@ def test_the_dashboard_state_opens_for_a_second_run(tiny_run, reduced_run, tmp_p
 
 
 def test_the_gui_opens_the_dashboard(tiny_run, tmp_path):
-    display = ":%d" % (40 + os.getpid() % 50)
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x1000x24"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Xvfb picks a free display and tells which (no clash with xvfb-run's)
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1600x1000x24"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    display = ":" + xvfb.stdout.readline().strip()
     state = os.path.join(tiny_run, "dashboard.pvsm")
     if os.path.exists(state):
         os.remove(state)
@@ -73,7 +74,8 @@ def test_the_gui_opens_the_dashboard(tiny_run, tmp_path):
         if gui is not None:
             gui.kill()
             gui.wait()
-        xvfb.kill()
+        xvfb.terminate()  # lets Xvfb remove its lock and socket
+        xvfb.wait()
     from PIL import Image
     image = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     assert image.shape[:2] == (1000, 1600)
