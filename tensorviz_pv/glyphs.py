@@ -66,16 +66,45 @@ def tile_layout(n_filters, n_channels, rows, cols):
 
 
 class BoxGeometry:
-    """Boxes as arrays ready for VTK: points (8n, 3), faces (6n, 4), and per-box data."""
+    """Boxes, one per kept weight: their corners (8 per box) and faces (6 quads per box) are
+    written by fill_points / fill_faces into arrays the caller owns (VTK's memory, so that
+    a 1.6-million-box layer is built once, without copies)."""
 
-    def __init__(self, points, faces, box_values, box_filter, box_channel, kept):
-        self.points, self.faces = points, faces
-        self.box_values, self.box_filter, self.box_channel = box_values, box_filter, box_channel
+    def __init__(self, x, y, values, height_scale, box_filter, box_channel, kept):
+        self.x, self.y, self.box_values = x, y, values
+        self.height_scale = height_scale
+        self.box_filter, self.box_channel = box_filter, box_channel
         self.kept = kept  # mask over weight_tiles(...): which weights have a box
 
     @property
     def n_boxes(self):
         return len(self.box_values)
+
+    def fill_points(self, out):
+        """out: (8 n, 3) float32."""
+        corners = out.reshape(-1, 8, 3)
+        half = BOX_FOOTPRINT / 2.0
+        corners[:, :, 0] = self.x[:, None] + half * _CORNER_SIGNS[None, :, 0]
+        corners[:, :, 1] = self.y[:, None] + half * _CORNER_SIGNS[None, :, 1]
+        corners[:, :4, 2] = 0.0
+        corners[:, 4:, 2] = (self.box_values * self.height_scale)[:, None]
+
+    def fill_faces(self, out):
+        """out: (6 n, 4) integer point ids."""
+        np.add(_BOX_FACES[None, :, :], 8 * np.arange(self.n_boxes, dtype=out.dtype)[:, None, None],
+               out=out.reshape(-1, FACES_PER_BOX, 4))
+
+    @property
+    def points(self):
+        out = np.empty((8 * self.n_boxes, 3), dtype=np.float32)
+        self.fill_points(out)
+        return out
+
+    @property
+    def faces(self):
+        out = np.empty((FACES_PER_BOX * self.n_boxes, 4), dtype=np.int64)
+        self.fill_faces(out)
+        return out
 
     def per_face(self, box_array):
         """Repeat a per-box array for each of the box's faces (VTK cell data)."""
@@ -85,7 +114,8 @@ class BoxGeometry:
 def weight_boxes(tensor, kind, height_scale=1.0, filters=None):
     """One box per weight, height along z = weight * height_scale, from z = 0.
 
-    `filters` selects filter indices (None: all). Padding of dense tiles makes no box.
+    `filters` selects filter indices (None: all). NaN weights (padding of dense tiles,
+    merged-away filters) make no box.
     """
     tiles = weight_tiles(tensor, kind)
     n_filters, n_channels, rows, cols = tiles.shape
@@ -97,17 +127,8 @@ def weight_boxes(tensor, kind, height_scale=1.0, filters=None):
         chosen = np.zeros(n_filters, dtype=bool)
         chosen[np.asarray(filters, dtype=np.int64)] = True
         keep &= chosen[:, None, None, None]
-    values = tiles[keep].astype(np.float64)
-    x, y = x[keep].astype(np.float32), y[keep].astype(np.float32)
-    half = BOX_FOOTPRINT / 2.0
-    n = len(values)
-    points = np.empty((n, 8, 3), dtype=np.float32)
-    points[:, :, 0] = x[:, None] + half * _CORNER_SIGNS[None, :, 0]
-    points[:, :, 1] = y[:, None] + half * _CORNER_SIGNS[None, :, 1]
-    points[:, :4, 2] = 0.0
-    points[:, 4:, 2] = (values * height_scale).astype(np.float32)[:, None]
-    faces = (_BOX_FACES[None, :, :] + 8 * np.arange(n, dtype=np.int64)[:, None, None])
-    return BoxGeometry(points.reshape(-1, 3), faces.reshape(-1, 4), values,
+    return BoxGeometry(x[keep].astype(np.float32), y[keep].astype(np.float32),
+                       tiles[keep].astype(np.float64), height_scale,
                        f_index[keep], c_index[keep], keep)
 
 

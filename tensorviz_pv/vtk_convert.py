@@ -1,8 +1,8 @@
 """numpy -> VTK conversion, the only place that builds VTK arrays from numpy."""
 
 import numpy as np
-from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray
-from vtkmodules.vtkCommonCore import vtkPoints, vtkStringArray
+from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray, vtk_to_numpy
+from vtkmodules.vtkCommonCore import vtkIdTypeArray, vtkPoints, vtkStringArray
 from vtkmodules.vtkCommonDataModel import vtkCellArray
 
 
@@ -23,17 +23,32 @@ def string_array(name, values):
     return array
 
 
-def set_polygons(polydata, points, faces):
-    """Fill a vtkPolyData with points (n, 3) and same-size polygons (m, k) of point ids."""
-    vtk_points = vtkPoints()
-    vtk_points.SetData(numpy_to_vtk(np.ascontiguousarray(points, dtype=np.float32), deep=1))
-    polydata.SetPoints(vtk_points)
-    faces = np.asarray(faces, dtype=np.int64)
-    offsets = np.arange(0, faces.size + 1, max(faces.shape[1], 1) if faces.ndim == 2 else 1,
-                        dtype=np.int64)
+def new_array(name, tuples, components, dtype):
+    """An empty VTK array and a numpy view of its memory, to be filled in place."""
+    from vtkmodules.util.numpy_support import get_vtk_array_type
+    from vtkmodules.vtkCommonCore import vtkDataArray
+    array = vtkDataArray.CreateDataArray(get_vtk_array_type(np.dtype(dtype)))
+    array.SetName(name)
+    array.SetNumberOfComponents(components)
+    array.SetNumberOfTuples(tuples)
+    view = vtk_to_numpy(array)
+    return array, view.reshape(tuples, components) if components > 1 else view
+
+
+def build_polygons(polydata, n_points, n_polygons, corners, fill_points, fill_polygons):
+    """A vtkPolyData of same-size polygons whose points and point ids are written in place by
+    fill_points(view (n_points, 3) float32) and fill_polygons(view (n_polygons, corners))."""
+    points_array, points_view = new_array("Points", n_points, 3, np.float32)
+    fill_points(points_view)
+    points = vtkPoints()
+    points.SetData(points_array)
+    polydata.SetPoints(points)
+    connectivity = vtkIdTypeArray()
+    connectivity.SetNumberOfValues(n_polygons * corners)
+    fill_polygons(vtk_to_numpy(connectivity).reshape(n_polygons, corners))
+    offsets = numpy_to_vtkIdTypeArray(np.arange(0, n_polygons * corners + 1, corners, dtype=np.int64), deep=1)
     cells = vtkCellArray()
-    cells.SetData(numpy_to_vtkIdTypeArray(offsets, deep=1),
-                  numpy_to_vtkIdTypeArray(np.ascontiguousarray(faces.ravel()), deep=1))
+    cells.SetData(offsets, connectivity)
     polydata.SetPolys(cells)
 
 

@@ -4,11 +4,11 @@ import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 
 from . import store_format as F
-from .glyphs import diverging_rgb, weight_boxes, weight_tiles
+from .glyphs import FACES_PER_BOX, diverging_rgb, weight_boxes, weight_tiles
 from .store import StoreError
 from .lineage import removed_entries
 from .vtk_base import TensorVizView, report_error
-from .vtk_convert import add_cell, add_field, set_polygons
+from .vtk_convert import add_cell, add_field, build_polygons, new_array
 
 QUANTITY_CHOICES = (F.KERNEL, F.KERNEL_GRADIENT, F.BIAS, F.BIAS_GRADIENT)
 
@@ -83,11 +83,16 @@ class WeightGlyphs(TensorVizView):
             self._limits = {key: colour_limit(run, layer, self._quantity)}
         limit = self._limits[key]
         output = vtkPolyData.GetData(outputs, 0)
-        set_polygons(output, boxes.points, boxes.faces)
-        add_cell(output, self._quantity, boxes.per_face(boxes.box_values.astype(np.float32)))
-        add_cell(output, "filter", boxes.per_face(boxes.box_filter))
-        add_cell(output, "channel", boxes.per_face(boxes.box_channel))
-        add_cell(output, "rgb", boxes.per_face(diverging_rgb(boxes.box_values, limit)))
+        n = boxes.n_boxes
+        build_polygons(output, 8 * n, FACES_PER_BOX * n, 4, boxes.fill_points, boxes.fill_faces)
+        for name, values in ((self._quantity, boxes.box_values.astype(np.float32)),
+                             ("filter", boxes.box_filter), ("channel", boxes.box_channel),
+                             ("rgb", diverging_rgb(boxes.box_values, limit))):
+            components = values.shape[1] if values.ndim == 2 else 1
+            array, view = new_array(name, FACES_PER_BOX * n, components, values.dtype)
+            # every face of a box carries the box's value: written in place, no repeat copy
+            view.reshape(n, FACES_PER_BOX, -1)[:] = values.reshape(n, 1, -1)
+            output.GetCellData().AddArray(array)
         if nonfinite:
             flags = weight_tiles(bad, kind)[boxes.kept]
             add_cell(output, "nonfinite", boxes.per_face(flags.astype(np.uint8)))
