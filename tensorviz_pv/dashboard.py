@@ -78,31 +78,42 @@ def load_state_for(simple, state, run_dir):
                      DataDirectory=os.path.abspath(run_dir), OnlyUseFilesInDataDirectory=1)
 
 
+class Follower:
+    """Keeps the views on the newest step of a run that is still being written: tick() reloads
+    the reader when the store file changed and moves the animation time to the last step."""
+
+    def __init__(self, simple, reader):
+        self.simple, self.reader = simple, reader
+        self.stamp = None
+
+    def tick(self, *_):
+        try:
+            stat = os.stat(self.reader.FileName)
+        except OSError:
+            return False
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp == self.stamp:
+            return False
+        self.stamp = stamp
+        self.simple.ReloadFiles(self.reader)
+        scene = self.simple.GetAnimationScene()
+        scene.UpdateAnimationUsingDataTimeSteps()
+        steps = list(self.reader.TimestepValues or [])
+        if steps:
+            scene.AnimationTime = steps[-1]
+        if self.simple.GetActiveView() is not None:
+            self.simple.Render()
+        return True
+
+
 def follow(simple, reader, seconds=2.0):
-    """Reload the run every `seconds` when its file changed and jump to the newest step."""
+    """Call a Follower every `seconds` from the GUI's event loop (a Qt timer of the render
+    window); returns the Follower, or None without a GUI (pvbatch, pvpython)."""
     view = simple.GetActiveView()
     interactor = view.GetInteractor() if view is not None else None
     if interactor is None:
-        return None  # no GUI event loop (pvbatch, pvpython)
-    store = reader.FileName
-    seen = {"stamp": None}
-
-    def tick(obj, event):
-        try:
-            stat = os.stat(store)
-        except OSError:
-            return
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        if stamp == seen["stamp"]:
-            return
-        seen["stamp"] = stamp
-        simple.ReloadFiles(reader)
-        scene = simple.GetAnimationScene()
-        scene.UpdateAnimationUsingDataTimeSteps()
-        steps = reader.TimestepValues
-        if steps:
-            scene.AnimationTime = steps[-1] if hasattr(steps, "__len__") else steps
-        simple.Render()
-
-    interactor.AddObserver("TimerEvent", tick)
-    return interactor.CreateRepeatingTimer(int(seconds * 1000))
+        return None
+    follower = Follower(simple, reader)
+    interactor.AddObserver("TimerEvent", follower.tick)
+    interactor.CreateRepeatingTimer(int(seconds * 1000))
+    return follower

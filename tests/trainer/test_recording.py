@@ -99,6 +99,16 @@ def test_nan_loss_is_recorded_and_stops_training(tmp_path):
         assert not np.all(np.isfinite(last))
 
 
+def test_continue_on_nan_keeps_training(tmp_path):
+    model = tiny_model()
+    model.compile(optimizer=keras.optimizers.SGD(1e30), loss="sparse_categorical_crossentropy")
+    x, y = tiny_data(64)
+    model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[
+        TensorVizCallback(str(tmp_path / "run"), checkpoints=False, stop_on_nonfinite=False)])
+    with RunReader(str(tmp_path / "run")) as run:
+        assert len(run.step_table()[F.STEP]) == 24
+
+
 def test_resume_continues_with_contiguous_steps(tmp_path):
     run_dir = tmp_path / "resumed"
     tensorviz("train", run_dir, "--max-samples", 100, "--epochs", 1, "--batch-size", 50)

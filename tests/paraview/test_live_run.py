@@ -1,0 +1,56 @@
+"""A run that is still being written: the reader and the dashboard's follower see new steps."""
+
+import numpy as np
+
+from paraview import simple
+
+from tensorviz_pv import store_format as F
+from tensorviz_pv.dashboard import Follower
+from tensorviz_pv.synthetic import expected_kernel, write_synthetic_run
+
+from test_views_pvpython import plugin  # noqa: F401  (loads the plugin)
+
+
+def append_steps(writer, first, last):
+    for step in range(first, last + 1):
+        writer.add_step(step, 0, 0.1, 0.5, 0.01, [1.0, 1.0], [0.5, 0.5])
+    writer.add_tensor("conv1", F.KERNEL, last, expected_kernel("conv1", last))
+    writer.flush()
+
+
+def test_reader_picks_up_appended_steps(tmp_path):
+    path = str(tmp_path / "live.tvz")
+    _, writer = write_synthetic_run(path, steps=10, every=5, close=False)
+    reader = simple.TensorVizReader(FileName=path)
+    assert reader.TimestepValues[-1] == 10.0
+    append_steps(writer, 11, 20)
+    simple.ReloadFiles(reader)  # File > Reload Files
+    assert reader.TimestepValues[-1] == 20.0 and len(reader.TimestepValues) == 21
+    glyphs = simple.WeightGlyphs(Input=reader, Layer="conv1")
+    glyphs.UpdatePipeline(20.0)
+    info = glyphs.GetDataInformation().DataInformation.GetFieldDataInformation()
+    assert info.GetArrayInformation("snapshot_step").GetComponentRange(0)[0] == 20
+    append_steps(writer, 21, 30)
+    reader.SMProxy.GetClientSideObject().Modified()  # any pipeline re-execution re-checks
+    reader.UpdatePipelineInformation()
+    assert reader.TimestepValues[-1] == 30.0
+    writer.close()
+    simple.Delete(glyphs)
+    simple.Delete(reader)
+
+
+def test_the_follower_moves_the_time_to_the_newest_step(tmp_path):
+    path = str(tmp_path / "follow.tvz")
+    _, writer = write_synthetic_run(path, steps=10, every=5, close=False)
+    reader = simple.TensorVizReader(FileName=path)
+    follower = Follower(simple, reader)
+    assert follower.tick()  # first look
+    scene = simple.GetAnimationScene()
+    assert scene.AnimationTime == 10.0
+    assert not follower.tick()  # nothing new
+    append_steps(writer, 11, 17)
+    assert follower.tick()
+    assert scene.AnimationTime == 17.0
+    assert np.isclose(reader.TimestepValues[-1], 17.0)
+    writer.close()
+    simple.Delete(reader)
