@@ -7,7 +7,7 @@ from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
 from . import store_format as F
 from .correlation import SAMPLERS, pearson, threshold_groups
-from .lineage import REMOVED
+from .lineage import REMOVED, removed_entries
 from .store import StoreError
 from .vtk_base import TensorVizView
 from .vtk_convert import add_field, set_image, vtk_array
@@ -40,10 +40,12 @@ class CorrelationView(TensorVizView):
         step = int(run.series_steps(layer, self._basis)[index])
         value = run.series_value(layer, self._basis, index)
         alive = run.alive_at(layer, step)
-        samples = SAMPLERS[self._basis](value)[:, alive]
-        samples = samples[~np.isnan(samples).all(axis=1)]  # rows of removed input channels
-        if not np.isfinite(samples).all():
+        removed = removed_entries(run, layer, self._basis, step, value.shape)
+        if not np.isfinite(value[~removed]).all():
             raise StoreError(f"{run.path}: {layer} {self._basis} has NaN/Inf values at step {step}")
+        samples = SAMPLERS[self._basis](value)[:, alive]
+        # the rows of input channels merged away in the layer before (weights basis)
+        samples = samples[~SAMPLERS[self._basis](removed)[:, alive].any(axis=1)]
         r_alive, dead_alive = pearson(samples)
         n = len(alive)
         r = np.zeros((n, n))
@@ -71,8 +73,7 @@ class FilterCorrelation(CorrelationView):
     def produce(self, run, outputs):
         layer = self.current_layer(run)
         steps = self.basis_steps(run, layer)
-        step = self.requested_step(outputs, steps)
-        index = int(np.searchsorted(steps, step))
+        index = run.snapshot_index(layer, self._basis, self.requested_step(outputs, steps))
         r, dead, groups, alive = self.correlate(run, layer, index)
         table = vtkTable.GetData(outputs, 0)
         table.AddColumn(vtk_array("filter", np.arange(len(r), dtype=np.int64)))

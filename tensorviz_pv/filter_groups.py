@@ -6,6 +6,8 @@ from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
 from .filter_correlation import CorrelationView
 from .lineage import REMOVED
+from .store import StoreError
+from .vtk_base import report_error
 from .vtk_convert import add_field, set_image, vtk_array
 
 
@@ -28,8 +30,18 @@ class FilterGroups(CorrelationView):
         steps = self.basis_steps(run, layer)
         key = (run.path, layer, self._basis, self._threshold, len(steps))
         if key not in self._cache:
-            self._cache = {key: np.stack([self.correlate(run, layer, i)[2]
-                                          for i in range(len(steps))])}
+            rows, unreadable = [], []
+            for index in range(len(steps)):
+                try:
+                    rows.append(self.correlate(run, layer, index)[2])
+                except StoreError:  # a diverged snapshot: its row says so, the rest stays
+                    rows.append(np.full(run.layer_info(layer)["filters"], -1, dtype=np.int64))
+                    unreadable.append(int(steps[index]))
+            if unreadable:
+                report_error(f"{run.path}: {layer} {self._basis} has NaN/Inf values at "
+                             f"{len(unreadable)} snapshot(s) (first step {unreadable[0]}); "
+                             "their rows are -1")
+            self._cache = {key: np.stack(rows)}
         groups = self._cache[key]
         table = vtkTable.GetData(outputs, 0)
         table.AddColumn(vtk_array("step", steps))

@@ -131,11 +131,15 @@ class RunWriter:
     def append_to(cls, path, last_step, flush_interval=0.75):
         """Reopen a store to continue a run after `last_step`: later records are dropped,
         so that a resumed run neither misses nor doubles a step."""
-        check_store_file(path)
+        RunReader(path).close()  # the reader's checks: a TensorViz store of a version we know
         f = h5py.File(path, "r+", libver=("v110", "v110"))
-        writer = cls(f, path, flush_interval)
-        writer._truncate_after(last_step)
-        f.swmr_mode = True
+        try:
+            writer = cls(f, path, flush_interval)
+            writer._truncate_after(last_step)
+            f.swmr_mode = True
+        except (KeyError, ValueError, OSError) as error:
+            f.close()
+            raise StoreError(f"{path}: cannot continue this store ({error})") from None
         return writer
 
     def _truncate_after(self, last_step):
@@ -155,10 +159,6 @@ class RunWriter:
             steps.truncate(rows)
             values.truncate(rows)
 
-    @property
-    def run_info(self):
-        return json.loads(self.file.attrs[F.ATTR_RUN_INFO])
-
     def add_step(self, step, epoch, loss, accuracy, learning_rate, weight_norms, gradient_norms):
         for column, value in zip(F.STEP_COLUMNS, (step, epoch, loss, accuracy, learning_rate)):
             self._columns[column].append(value)
@@ -169,9 +169,6 @@ class RunWriter:
         steps, values = self._series[(layer, quantity)]
         steps.append(step)
         values.append(value)
-
-    def has_series(self, layer, quantity):
-        return (layer, quantity) in self._series
 
     def add_evaluation(self, **row):
         for column in F.EVAL_COLUMNS:
@@ -233,7 +230,6 @@ class RunReader:
         check_store_file(path)
         self.path = path
         self._open()
-        self.layers = [layer["name"] for layer in self.info.get("layers", [])]
 
     def _stamp(self):
         stat = os.stat(self.path)
@@ -241,7 +237,7 @@ class RunReader:
 
     def _open(self):
         path = self.path
-        self._opened_stamp = self._stamp()
+        stamp = self._stamp()
         self._series_steps = {}
         self._step_column = None
         self._last_value = {}
@@ -262,6 +258,8 @@ class RunReader:
         except (KeyError, ValueError, OSError) as error:
             self.file.close()
             raise StoreError(f"{path}: damaged TensorViz store ({error})") from None
+        self.layers = [layer["name"] for layer in self.info.get("layers", [])]
+        self._opened_stamp = stamp  # only once open: a failed reopen is tried again
 
     def refresh(self):
         """See what a live writer appended since the file was opened: reopen it when it changed.

@@ -24,9 +24,12 @@ def parse_filter_list(text, count):
             continue
         try:
             low, _, high = part.partition("-")
-            chosen.extend(range(int(low), int(high or low) + 1))
+            low, high = int(low), int(high or low)
         except ValueError:
             raise StoreError(f"Filters {text!r}: use indices and ranges like 0-3,7") from None
+        if high < low:
+            raise StoreError(f"Filters {text!r}: the range {part} runs backwards")
+        chosen.extend(range(low, high + 1))
     bad = [f for f in chosen if not 0 <= f < count]
     if bad:
         raise StoreError(f"Filters {text!r}: filter {bad[0]} does not exist (0-{count - 1})")
@@ -84,6 +87,9 @@ class WeightGlyphs(TensorVizView):
         limit = self._limits[key]
         output = vtkPolyData.GetData(outputs, 0)
         n = boxes.n_boxes
+        if n == 0:
+            raise StoreError(f"{run.path}: {layer}: none of the chosen filters exist at step "
+                             f"{step} (Filters {self._filters!r})")
         build_polygons(output, 8 * n, FACES_PER_BOX * n, 4, boxes.fill_points, boxes.fill_faces)
         for name, values in ((self._quantity, boxes.box_values.astype(np.float32)),
                              ("filter", boxes.box_filter), ("channel", boxes.box_channel),

@@ -246,17 +246,9 @@ class TensorVizCallback(keras.callbacks.Callback):
             for (name, quantity, _), value in zip(wanted, values):
                 self.writer.add_tensor(name, quantity, self.step, self._expand(name, quantity, value))
         if activations and self.probe_model is not None:
-            if self._probe_function is None:  # traced once: an eager call costs milliseconds
-                images = tf.constant(self.probe[0])
-                self._probe_function = tf.function(lambda: self.probe_model(images, training=False))
-            outputs = self._probe_function()
-            if not isinstance(outputs, (list, tuple)):
-                outputs = [outputs]
-            conv_layers = [layer for layer, kind in self.layers if kind == F.CONV]
-            for layer, output in zip(conv_layers, outputs):
-                value = keras.ops.convert_to_numpy(output).astype(np.float32)
-                self.writer.add_tensor(layer.name, F.ACTIVATION, self.step,
-                                       self._expand(layer.name, F.ACTIVATION, value))
+            for name, value in self.probe_activations().items():
+                self.writer.add_tensor(name, F.ACTIVATION, self.step,
+                                       self._expand(name, F.ACTIVATION, value))
 
     # ---- per epoch
     def on_epoch_end(self, epoch, logs=None):
@@ -316,16 +308,20 @@ class TensorVizCallback(keras.callbacks.Callback):
 
     def probe_activations(self):
         """{conv layer: activations of the probe batch} under the current weights."""
-        outputs = self.probe_model(self.probe[0], training=False)
+        if self._probe_function is None:  # traced once: an eager call costs milliseconds
+            images = tf.constant(self.probe[0])
+            self._probe_function = tf.function(lambda: self.probe_model(images, training=False))
+        outputs = self._probe_function()
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
         names = [layer.name for layer, kind in self.layers if kind == F.CONV]
-        return {name: keras.ops.convert_to_numpy(out) for name, out in zip(names, outputs)}
+        return {name: keras.ops.convert_to_numpy(out).astype(np.float32)
+                for name, out in zip(names, outputs)}
 
     def record_reduction(self, plans, kept):
         """Record the merges of a reduction (plans: {layer: [Merge]} in current indices,
         kept: {layer: indices kept}) and which original filters now exist."""
-        layer_index = {entry["name"]: i for i, entry in enumerate(self._layer_info())}
+        layer_index = {layer.name: i for i, (layer, _) in enumerate(self.layers)}
         for name, merges in plans.items():
             ids = self.filter_ids[name]
             for merge in merges:

@@ -6,7 +6,7 @@ import os
 import sys
 
 from tensorviz_pv import store_format as F
-from tensorviz_pv.store import StoreError
+from tensorviz_pv.store import StoreError, resolve_store_path
 
 
 def _parser():
@@ -96,7 +96,7 @@ def _parser():
 
 
 def _store_of(run_dir):
-    path = os.path.join(run_dir, F.STORE_FILENAME) if os.path.isdir(run_dir) else run_dir
+    path = resolve_store_path(run_dir)
     if not os.path.exists(path):
         raise StoreError(f"{run_dir}: no TensorViz run there ({path} is missing)")
     return path

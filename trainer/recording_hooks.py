@@ -99,8 +99,10 @@ class RecordingHooks:
             grads = list(grads)
             variables = list(trainable_variables) if trainable_variables is not None \
                 else hooks.variables
+            # the rate this update uses: apply() advances the iteration a schedule reads
+            learning_rate = tf.cast(optimizer.learning_rate, tf.float32)
             result = original_apply(grads, trainable_variables)
-            hooks._record(grads, variables, optimizer)
+            hooks._record(grads, variables, learning_rate)
             return result
 
         model.compute_loss, optimizer.apply = compute_loss, apply
@@ -113,7 +115,7 @@ class RecordingHooks:
         setattr(self.model, self.MARK, None)
         self.model.train_function = None
 
-    def _record(self, grads, variables, optimizer):
+    def _record(self, grads, variables, learning_rate):
         present = [i for i, g in enumerate(grads) if g is not None]
         summed = _replica_sum([tf.cast(grads[i], tf.float32) for i in present])
         grads = list(grads)
@@ -129,10 +131,9 @@ class RecordingHooks:
             weight_squares.append(zero if value is None else 2.0 * tf.nn.l2_loss(value))
             if path in self.gradients and grad is not None:
                 self.gradients[path].assign(grad)
-        row = tf.concat([self.loss_accuracy.read_value(),
-                         [tf.cast(optimizer.learning_rate, tf.float32)],
+        row = tf.concat([self.loss_accuracy.read_value(), [learning_rate],
                          tf.stack(grad_squares), tf.stack(weight_squares)], axis=0)
-        index = tf.math.floormod(tf.cast(optimizer.iterations, tf.int64) - 1, RING_ROWS)
+        index = tf.math.floormod(tf.cast(self.model.optimizer.iterations, tf.int64) - 1, RING_ROWS)
         self.ring.scatter_nd_update(tf.reshape(index, [1, 1]), row[None, :])
 
     def iterations(self):

@@ -28,6 +28,9 @@ def check_run_dir(run_dir, resume, overwrite):
     elif os.path.exists(store) and not overwrite:
         raise TrainError(f"{run_dir}: already holds a run; use --resume to continue it "
                          "or --overwrite to replace it")
+    elif overwrite and not os.path.exists(store) and os.path.isdir(run_dir) and os.listdir(run_dir):
+        raise TrainError(f"{run_dir}: holds no TensorViz run ({F.STORE_FILENAME} is missing); "
+                         "--overwrite replaces runs only, never other files")
     existing = run_dir
     while not os.path.exists(existing):
         existing = os.path.dirname(os.path.abspath(existing))
@@ -62,10 +65,35 @@ def make_optimizer(keras, args, steps_per_epoch):
     return keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
 
 
+def reduce_layers(args, conv_filters):
+    """The layers --reduce-layers names, checked against the network's conv layers."""
+    layers = [name.strip() for name in args.reduce_layers.split(",") if name.strip()]
+    conv_names = [f"conv{i}" for i in range(1, len(conv_filters) + 1)]
+    unknown = [name for name in layers if name not in conv_names]
+    if unknown:
+        raise TrainError(f"--reduce-layers: no conv layer {unknown[0]!r} "
+                         f"(conv layers: {', '.join(conv_names)})")
+    return layers
+
+
+def remove_run(run_dir):
+    """--overwrite: the run's own files go (store, checkpoints, dashboard), nothing else."""
+    for name in (F.STORE_FILENAME, "dashboard.pvsm"):
+        path = os.path.join(run_dir, name)
+        if os.path.exists(path):
+            os.remove(path)
+    shutil.rmtree(os.path.join(run_dir, F.CHECKPOINT_DIR), ignore_errors=True)
+
+
 def train(args):
+    # every check before anything is touched or TensorFlow loads
     if not args.no_record:
         check_run_dir(args.run_dir, args.resume, args.overwrite)
     conv_filters = parse_filters(args.conv_filters)
+    if args.reduce:
+        if args.reduce_every < 1:
+            raise TrainError(f"--reduce-every {args.reduce_every}: give a number of epochs >= 1")
+        reduce_layers(args, conv_filters)
     dataset = load_dataset(args.dataset).limited(args.max_samples)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
@@ -85,8 +113,8 @@ def train(args):
         model = keras.models.load_model(found[0])
         resume_from = found[1]
     else:
-        if args.overwrite and os.path.isdir(args.run_dir):
-            shutil.rmtree(args.run_dir)
+        if args.overwrite and not args.no_record:
+            remove_run(args.run_dir)
         model = poster_model(dataset.x_train.shape[1:], dataset.classes, conv_filters,
                              args.fc_units, args.dropout)
         model.compile(optimizer=make_optimizer(keras, args, steps_per_epoch),
@@ -113,11 +141,14 @@ def train(args):
     progress = ProgressLine(callback, args.epochs, steps_per_epoch)
     fit = dict(batch_size=args.batch_size, validation_data=(dataset.x_val, dataset.y_val),
                callbacks=[callback, progress], verbose=0)
-    if args.reduce:
-        train_with_reduction(model, dataset, args, callback, initial_epoch, fit, conv_filters)
-    else:
-        model.fit(dataset.x_train, dataset.y_train, epochs=args.epochs,
-                  initial_epoch=initial_epoch, **fit)
+    try:
+        if args.reduce:
+            train_with_reduction(model, dataset, args, callback, initial_epoch, fit, conv_filters)
+        else:
+            model.fit(dataset.x_train, dataset.y_train, epochs=args.epochs,
+                      initial_epoch=initial_epoch, **fit)
+    finally:  # also when fit raises (Ctrl-C, memory): flushed rows kept, model unhooked
+        callback.close()
     print(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "
           f"run store: {callback.store_path}", flush=True)
     return 0
@@ -129,38 +160,40 @@ def train_with_reduction(model, dataset, args, callback, initial_epoch, fit, con
     from .model import poster_model
     from .reduction import plan_merges, reduced_model
 
-    layers = [name.strip() for name in args.reduce_layers.split(",") if name.strip()]
-    conv_names = [f"conv{i}" for i in range(1, len(conv_filters) + 1)]
-    unknown = [name for name in layers if name not in conv_names]
-    if unknown:
-        raise TrainError(f"--reduce-layers: no conv layer {unknown[0]!r} "
-                         f"(conv layers: {', '.join(conv_names)})")
+    layers = reduce_layers(args, conv_filters)
     callback.keep_open = True
 
     def rebuild(filters):
         return poster_model(dataset.x_train.shape[1:], dataset.classes, filters,
                             args.fc_units, args.dropout)
 
-    epoch = initial_epoch
-    try:
-        while epoch < args.epochs:
-            last = min(epoch + args.reduce_every, args.epochs)
-            model.fit(dataset.x_train, dataset.y_train, initial_epoch=epoch, epochs=last, **fit)
-            epoch = last
-            if model.stop_training or epoch >= args.epochs:
-                break
-            activations = callback.probe_activations()
-            plans = {name: plan_merges(activations[name], args.reduce_threshold, args.min_filters)
-                     for name in layers}
-            plans = {name: merges for name, merges in plans.items() if merges}
-            if plans:
-                model, kept = reduced_model(model, plans, rebuild)
-                callback.record_reduction(plans, kept)
-                counts = ", ".join(f"{n} {len(callback.filter_ids[n])}" for n in layers)
-                print(f"TensorViz: step {callback.step}: merged "
-                      f"{sum(len(m) for m in plans.values())} filters; now {counts}", flush=True)
-    finally:
-        callback.close()
+    def reduce(model):
+        activations = callback.probe_activations()
+        plans = {name: plan_merges(activations[name], args.reduce_threshold, args.min_filters)
+                 for name in layers}
+        plans = {name: merges for name, merges in plans.items() if merges}
+        if not plans:
+            return model
+        model, kept = reduced_model(model, plans, rebuild)
+        callback.record_reduction(plans, kept)
+        counts = ", ".join(f"{n} {len(callback.filter_ids[n])}" for n in layers)
+        print(f"TensorViz: step {callback.step}: merged "
+              f"{sum(len(m) for m in plans.values())} filters; now {counts}", flush=True)
+        return model
+
+    every, epoch = args.reduce_every, initial_epoch
+    if 0 < epoch < args.epochs and epoch % every == 0:
+        # a resumed run: its checkpoint was saved just before the reduction due here
+        callback.set_model(model)
+        callback.on_train_begin()
+        model = reduce(model)
+    while epoch < args.epochs:
+        last = min((epoch // every + 1) * every, args.epochs)  # reductions stay on multiples
+        model.fit(dataset.x_train, dataset.y_train, initial_epoch=epoch, epochs=last, **fit)
+        epoch = last
+        if model.stop_training or epoch >= args.epochs:
+            break
+        model = reduce(model)
     return model
 
 

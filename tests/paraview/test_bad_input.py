@@ -104,3 +104,19 @@ def test_nan_weights_are_reported_and_drawn_flat(tmp_path, store):
     assert len(errors) == 1, output
     assert "4 NaN/Inf values" in errors[0] and "step 10" in errors[0]
     assert size_of(output) == 36 * 8  # every box still drawn, the bad ones flat
+
+
+def test_a_backwards_filter_range(tmp_path, store):
+    output, errors = run_view(tmp_path, store, "WeightGlyphs", {"Layer": "conv1", "Filters": "3-1"})
+    assert len(errors) == 1 and "'3-1'" in errors[0] and "backwards" in errors[0], output
+    assert size_of(output) == 0 and "still-working" in output
+
+
+def test_a_diverged_snapshot_in_filter_correlation(tmp_path, store):
+    with h5py.File(store, "r+") as f:
+        values = f[F.series_path("conv1", F.ACTIVATION, F.SERIES_VALUE)]
+        values[1] = np.full(values.shape[1:], np.nan, dtype=np.float32)  # step 10
+    output, errors = run_view(tmp_path, store, "FilterCorrelation", {"Layer": "conv1"})
+    assert len(errors) == 1, output
+    assert "NaN/Inf values at step 10" in errors[0]
+    assert "still-working" in output

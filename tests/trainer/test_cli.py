@@ -71,3 +71,22 @@ def test_unknown_dataset_says_what_is_accepted(tmp_path):
 def test_info_on_a_missing_run(tmp_path):
     result = tensorviz("info", tmp_path / "nothing", check=False)
     assert result.returncode == 2 and "no TensorViz run there" in result.stderr
+
+
+def test_overwrite_never_deletes_a_folder_that_is_not_a_run(tmp_path):
+    folder = tmp_path / "my-notes"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("precious")
+    result = tensorviz("train", folder, "--overwrite", "--epochs", 1, check=False)
+    assert result.returncode == 2 and "holds no TensorViz run" in result.stderr
+    assert (folder / "keep.txt").read_text() == "precious"
+
+
+def test_bad_reduction_options_are_refused_before_anything_happens(tiny_run):
+    store = os.path.join(tiny_run, F.STORE_FILENAME)
+    before = os.stat(store).st_mtime_ns
+    for options, message in ((["--reduce-every", "0"], "--reduce-every 0"),
+                             (["--reduce-layers", "conv7"], "no conv layer 'conv7'")):
+        result = tensorviz("train", tiny_run, "--overwrite", "--reduce", *options, check=False)
+        assert result.returncode == 2 and message in result.stderr
+    assert os.stat(store).st_mtime_ns == before

@@ -65,6 +65,18 @@ def test_gradients_loss_and_update_match_an_independent_gradient_tape(tmp_path):
                                    np.linalg.norm(kernel1), rtol=1e-5)
 
 
+def test_the_learning_rate_is_the_one_each_update_used(tmp_path):
+    model = tiny_model()
+    schedule = keras.optimizers.schedules.CosineDecay(0.1, decay_steps=8)
+    model.compile(optimizer=keras.optimizers.SGD(schedule), loss="sparse_categorical_crossentropy")
+    x, y = tiny_data(64)
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0,
+              callbacks=[TensorVizCallback(str(tmp_path / "run"), checkpoints=False)])
+    with RunReader(str(tmp_path / "run")) as run:
+        recorded = run.step_table()[F.LEARNING_RATE]
+    np.testing.assert_allclose(recorded, [float(schedule(i)) for i in range(8)], rtol=1e-5, atol=1e-7)
+
+
 def test_probe_activations_equal_a_forward_pass(tmp_path):
     model = tiny_model()
     x, y = tiny_data(32)
