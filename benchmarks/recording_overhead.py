@@ -78,9 +78,8 @@ def main():
     args = parser.parse_args()
     data = load_dataset("mnist-5k").limited(args.samples)
     arms = ["plain", "tensorviz", "tensorboard"]
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError:
+    import importlib.util
+    if importlib.util.find_spec("tensorboard") is None:
         arms.remove("tensorboard")
         print("tensorboard is not installed: its arm is skipped (pip install tensorboard)")
     steps, fits = {a: [] for a in arms}, {a: [] for a in arms}

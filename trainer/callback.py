@@ -9,7 +9,6 @@ for a fixed probe batch. Every epoch: validation/test loss and accuracy, and a K
 """
 
 import json
-import math
 import os
 import sys
 import time

@@ -10,8 +10,6 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 from tensorviz_pv.synthetic import (LAYERS, expected_activation, expected_kernel, probe_images,
                                     write_synthetic_run)
 
-from test_views_pvpython import plugin, PLUGIN  # noqa: F401  (loads the plugin)
-
 
 @pytest.fixture(scope="module")
 def reader(tmp_path_factory):

@@ -2,7 +2,6 @@
 ParaView keeps working (each case in its own pvpython, whose output is read)."""
 
 import os
-import shutil
 import subprocess
 
 import h5py
@@ -12,8 +11,7 @@ import pytest
 from tensorviz_pv import store_format as F
 from tensorviz_pv.synthetic import write_synthetic_run
 
-PVPYTHON = os.environ.get("TENSORVIZ_PVPYTHON") or shutil.which("pvpython")
-PLUGIN = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "plugin", "TensorViz.xml"))
+from pvtest import PLUGIN, PVPYTHON
 
 SCRIPT = """
 from paraview import simple, servermanager

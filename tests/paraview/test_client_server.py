@@ -1,7 +1,6 @@
 """Client-server: pvserver on 127.0.0.1 runs the plugin; a pvpython client fetches a view."""
 
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -10,10 +9,9 @@ import numpy as np
 
 from tensorviz_pv.synthetic import expected_activation, write_synthetic_run
 
-PVPYTHON = os.environ.get("TENSORVIZ_PVPYTHON") or shutil.which("pvpython")
+from pvtest import PLUGIN, PVPYTHON, ROOT
+
 PVSERVER = os.path.join(os.path.dirname(PVPYTHON), "pvserver")
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PLUGIN = os.path.join(ROOT, "plugin", "TensorViz.xml")
 
 CLIENT = """
 import sys

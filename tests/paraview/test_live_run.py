@@ -8,8 +8,6 @@ from tensorviz_pv import store_format as F
 from tensorviz_pv.dashboard import Follower
 from tensorviz_pv.synthetic import expected_kernel, write_synthetic_run
 
-from test_views_pvpython import plugin  # noqa: F401  (loads the plugin)
-
 
 def append_steps(writer, first, last):
     for step in range(first, last + 1):

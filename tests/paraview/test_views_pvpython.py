@@ -1,7 +1,6 @@
 """The ParaView side through paraview.simple (runs under pvpython, no display needed)."""
 
 import os
-import shutil
 import subprocess
 
 import numpy as np
@@ -14,14 +13,7 @@ from tensorviz_pv import store_format as F
 from tensorviz_pv.glyphs import FACES_PER_BOX
 from tensorviz_pv.synthetic import expected_kernel, write_synthetic_run
 
-PVPYTHON = os.environ.get("TENSORVIZ_PVPYTHON") or shutil.which("pvpython")
-PLUGIN = os.path.join(os.path.dirname(__file__), "..", "..", "plugin", "TensorViz.xml")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def plugin():
-    if not hasattr(simple, "TensorVizReader"):
-        simple.LoadPlugin(os.path.abspath(PLUGIN), ns=vars(simple))
+from pvtest import PLUGIN, PVPYTHON
 
 
 @pytest.fixture
