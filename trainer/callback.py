@@ -314,7 +314,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
         names = [layer.name for layer, kind in self.layers if kind == F.CONV]
-        return {name: keras.ops.convert_to_numpy(out).astype(np.float32)
+        return {name: out.numpy().astype(np.float32)
                 for name, out in zip(names, outputs)}
 
     def record_reduction(self, plans, kept):
