@@ -32,3 +32,13 @@ def reduced_run(tmp_path_factory):
     tensorviz("train", run_dir, "--max-samples", 200, "--epochs", 3, "--batch-size", 50,
               "--reduce", "--reduce-threshold", "0.5", "--min-filters", "6", "--conv-every", "2")
     return run_dir
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A synthetic run store (25 steps, snapshots at 0, 10, 20, 25): (path, snapshot steps).
+    Used by both test suites: the venv's and ParaView's Python."""
+    from tensorviz_pv.synthetic import write_synthetic_run
+    path = str(tmp_path / "run.tvz")
+    snapshots, _ = write_synthetic_run(path, steps=25, every=10)
+    return path, snapshots

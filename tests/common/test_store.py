@@ -11,12 +11,6 @@ from tensorviz_pv.store import RunReader, RunWriter, StoreError
 from tensorviz_pv.synthetic import expected_kernel, write_synthetic_run
 
 
-@pytest.fixture
-def store(tmp_path):
-    path = str(tmp_path / "run.tvz")
-    snapshots, _ = write_synthetic_run(path, steps=25, every=10)
-    return path, snapshots
-
 
 def test_round_trip_tables_and_snapshots(store):
     path, snapshots = store

@@ -47,18 +47,16 @@ def size_of(output):
 
 
 @pytest.fixture
-def store(tmp_path):
-    path = str(tmp_path / "run.tvz")
-    write_synthetic_run(path, steps=25, every=10)
-    return path
+def store_path(store):
+    return store[0]
 
 
 @pytest.mark.parametrize("view", ["WeightGlyphs", "ActivationMaps", "FilterCorrelation",
                                   "WeightTrajectory", "FilterGroups"])
-def test_a_layer_that_does_not_exist(tmp_path, store, view):
-    output, errors = run_view(tmp_path, store, view, {"Layer": "conv9"})
+def test_a_layer_that_does_not_exist(tmp_path, store_path, view):
+    output, errors = run_view(tmp_path, store_path, view, {"Layer": "conv9"})
     assert len(errors) == 1, output
-    assert "no layer named 'conv9'" in errors[0] and store in errors[0]
+    assert "no layer named 'conv9'" in errors[0] and store_path in errors[0]
     assert size_of(output) == 0
     assert "still-working 180" in output  # fc1: 30 boxes x 6 faces
 
@@ -73,48 +71,48 @@ def test_a_view_that_needs_activations_the_run_did_not_record(tmp_path, view):
     assert size_of(output) == 0 and "still-working" in output
 
 
-def test_a_truncated_store(tmp_path, store):
-    size = os.path.getsize(store)
-    with open(store, "r+b") as f:
+def test_a_truncated_store(tmp_path, store_path):
+    size = os.path.getsize(store_path)
+    with open(store_path, "r+b") as f:
         f.truncate(size // 2)
-    output, errors = run_view(tmp_path, store, "WeightGlyphs", {})
+    output, errors = run_view(tmp_path, store_path, "WeightGlyphs", {})
     assert len(errors) == 1, output
-    assert store in errors[0]
+    assert store_path in errors[0]
     assert size_of(output) == 0 and "still-working 0" in output
 
 
-def test_a_store_with_garbage_inside(tmp_path, store):
-    with h5py.File(store, "r+") as f:  # a dataset the wrong shape, as a damaged file may hold
+def test_a_store_with_garbage_inside(tmp_path, store_path):
+    with h5py.File(store_path, "r+") as f:  # a dataset the wrong shape, as a damaged file may hold
         del f[F.series_path("conv1", F.KERNEL, F.SERIES_STEP)]
-    output, errors = run_view(tmp_path, store, "WeightGlyphs", {"Layer": "conv1"})
+    output, errors = run_view(tmp_path, store_path, "WeightGlyphs", {"Layer": "conv1"})
     assert len(errors) == 1, output
-    assert store in errors[0]
+    assert store_path in errors[0]
     assert size_of(output) == 0 and "still-working" in output
 
 
-def test_nan_weights_are_reported_and_drawn_flat(tmp_path, store):
-    with h5py.File(store, "r+") as f:
+def test_nan_weights_are_reported_and_drawn_flat(tmp_path, store_path):
+    with h5py.File(store_path, "r+") as f:
         values = f[F.series_path("conv1", F.KERNEL, F.SERIES_VALUE)]
         snapshot = values[1]
         snapshot[0, 0, 0, :] = [np.nan, np.inf, -np.inf, np.nan]
         values[1] = snapshot
-    output, errors = run_view(tmp_path, store, "WeightGlyphs", {"Layer": "conv1"})
+    output, errors = run_view(tmp_path, store_path, "WeightGlyphs", {"Layer": "conv1"})
     assert len(errors) == 1, output
     assert "4 NaN/Inf values" in errors[0] and "step 10" in errors[0]
     assert size_of(output) == 36 * 8  # every box still drawn, the bad ones flat
 
 
-def test_a_backwards_filter_range(tmp_path, store):
-    output, errors = run_view(tmp_path, store, "WeightGlyphs", {"Layer": "conv1", "Filters": "3-1"})
+def test_a_backwards_filter_range(tmp_path, store_path):
+    output, errors = run_view(tmp_path, store_path, "WeightGlyphs", {"Layer": "conv1", "Filters": "3-1"})
     assert len(errors) == 1 and "'3-1'" in errors[0] and "backwards" in errors[0], output
     assert size_of(output) == 0 and "still-working" in output
 
 
-def test_a_diverged_snapshot_in_filter_correlation(tmp_path, store):
-    with h5py.File(store, "r+") as f:
+def test_a_diverged_snapshot_in_filter_correlation(tmp_path, store_path):
+    with h5py.File(store_path, "r+") as f:
         values = f[F.series_path("conv1", F.ACTIVATION, F.SERIES_VALUE)]
         values[1] = np.full(values.shape[1:], np.nan, dtype=np.float32)  # step 10
-    output, errors = run_view(tmp_path, store, "FilterCorrelation", {"Layer": "conv1"})
+    output, errors = run_view(tmp_path, store_path, "FilterCorrelation", {"Layer": "conv1"})
     assert len(errors) == 1, output
     assert "NaN/Inf values at step 10" in errors[0]
     assert "still-working" in output

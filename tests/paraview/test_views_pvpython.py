@@ -11,16 +11,10 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 
 from tensorviz_pv import store_format as F
 from tensorviz_pv.glyphs import FACES_PER_BOX
-from tensorviz_pv.synthetic import expected_kernel, write_synthetic_run
+from tensorviz_pv.synthetic import expected_kernel
 
 from pvtest import PLUGIN, PVPYTHON
 
-
-@pytest.fixture
-def store(tmp_path):
-    path = str(tmp_path / "run.tvz")
-    snapshots, _ = write_synthetic_run(path, steps=25, every=10)
-    return path, snapshots
 
 
 def test_reader_time_steps_are_the_recorded_steps(store):
