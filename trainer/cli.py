@@ -6,6 +6,7 @@ import os
 import sys
 
 from tensorviz_pv import store_format as F
+from tensorviz_pv.render import FIGURES
 from tensorviz_pv.store import StoreError, resolve_store_path
 
 
@@ -76,8 +77,8 @@ def _parser():
     render = sub.add_parser("render", help="render the poster's figures to PNGs with pvbatch")
     render.add_argument("run_dir", metavar="RUN_DIR")
     render.add_argument("--out", required=True, help="directory for the PNGs")
-    render.add_argument("--figures", default="fig2,fig3,fig4,fig5",
-                        help="which figures, comma-separated (default: all)")
+    render.add_argument("--figures", default=",".join(FIGURES),
+                        help="which figures, comma-separated (default: all: %(default)s)")
     render.add_argument("--layer", default=None, help="layer of Fig. 2 (default: the first)")
     render.add_argument("--steps", default=None, help="the steps of Fig. 2, e.g. 0,4000,8000")
     render.add_argument("--size", default="800x700", help="panel size WIDTHxHEIGHT in pixels")
