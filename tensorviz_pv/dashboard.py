@@ -32,13 +32,9 @@ def build(simple, store, size=(700, 450)):
 
     glyph_view = renderer.render_view()
     simple.AssignViewToLayout(view=glyph_view, layout=layout, hint=3)
-    glyphs = simple.WeightGlyphs(Input=reader, Layer=layer, HeightScale=4.0)
-    glyphs.UpdatePipeline(renderer.steps[-1])
-    limit = renderer_field(glyphs, "colour_limit")
-    display = simple.Show(glyphs, glyph_view)
-    renderer.colour(display, glyph_view, "kernel", "Cool to Warm", "weight", (-limit, limit))
+    glyphs, _, limit = renderer.glyphs(layer)
     renderer.title(glyph_view, f"{layer} weights", 16)
-    renderer.oblique_camera(glyph_view, glyphs)
+    renderer.show_glyphs(glyph_view, glyphs, limit)
 
     chart = simple.CreateView("XYChartView")
     simple.AssignViewToLayout(view=chart, layout=layout, hint=5)
@@ -57,11 +53,6 @@ def build(simple, store, size=(700, 450)):
     scene.AnimationTime = renderer.steps[-1]
     return {"reader": reader, "layout": layout, "glyph_view": glyph_view, "chart": chart,
             "maps_view": maps_view, "heat_view": heat_view}
-
-
-def renderer_field(source, name, port=0):
-    info = source.GetDataInformation(port).DataInformation.GetFieldDataInformation()
-    return info.GetArrayInformation(name).GetComponentRange(0)[0]
 
 
 def save_state(simple, run_dir):

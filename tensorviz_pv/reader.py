@@ -15,18 +15,17 @@ from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
 
 from . import store_format as F
 from .store import RunReader, StoreError
-from .vtk_base import floor_step, report_error, requested_time
+from .vtk_base import ReportsOnce, floor_step, requested_time
 from .vtk_convert import add_field, string_array, vtk_array
 
 
-class TensorVizReader(VTKPythonAlgorithmBase):
+class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
     def __init__(self):
         VTKPythonAlgorithmBase.__init__(self, nInputPorts=0, nOutputPorts=1,
                                         outputType="vtkMultiBlockDataSet")
         self._filename = None
         self._run = None
         self._steps = np.zeros(0, dtype=np.int64)
-        self._last_error = None
         self._arrays = {}  # (layer, quantity, snapshot index) -> VTK arrays of the last output
 
     def SetFileName(self, name):
@@ -49,18 +48,13 @@ class TensorVizReader(VTKPythonAlgorithmBase):
         self._run = None
         self._arrays = {}
 
-    def _error(self, message):
-        if message != self._last_error:
-            report_error(message)
-            self._last_error = message
-
     def tensorviz_run(self):
         """The open RunReader (None when the file could not be opened): views use it."""
         if self._run is None and self._filename:
             try:
                 self._run = RunReader(self._filename)
             except StoreError as error:
-                self._error(str(error))
+                self.report_once(str(error))
         return self._run
 
     def GetTimestepValues(self):
@@ -84,7 +78,7 @@ class TensorVizReader(VTKPythonAlgorithmBase):
                 self._arrays = {}
             self._steps = run.time_steps()
         except (StoreError, OSError, KeyError) as error:
-            self._error(f"{self._filename}: cannot read the steps ({error})")
+            self.report_once(f"{self._filename}: cannot read the steps ({error})")
             self._steps = np.zeros(0, dtype=np.int64)
         if len(self._steps):
             times = [float(s) for s in self._steps]
@@ -102,25 +96,31 @@ class TensorVizReader(VTKPythonAlgorithmBase):
         try:
             self._fill(run, step, output)
         except (StoreError, OSError, KeyError, ValueError) as error:
-            self._error(f"{self._filename}: cannot read step {step} ({error})")
+            self.report_once(f"{self._filename}: cannot read step {step} ({error})")
             return 1
         output.GetInformation().Set(output.DATA_TIME_STEP(), float(step))
-        self._last_error = None
+        self.clear_report()
         return 1
 
     def _fill(self, run, step, output):
-        output.GetFieldData().AddArray(string_array("store", [run.path]))
-        # the Information panel lists field data: what the run is, in one readable string
-        output.GetFieldData().AddArray(string_array("run_info", [json.dumps(run.info, indent=1)]))
-        output.GetFieldData().AddArray(string_array("layers", [
-            f"{e['name']} {e['kind']} kernel {tuple(e['kernel_shape'])} filters {e['filters']}"
-            for e in run.info.get("layers", [])]))
+        # the Information panel lists field data: what the run is, in readable strings; built
+        # once per opened store, like the tensor arrays below, not at every time step
+        info_key = ("run info",)
+        if info_key not in self._arrays:
+            self._arrays[info_key] = (
+                string_array("store", [run.path]),
+                string_array("run_info", [json.dumps(run.info, indent=1)]),
+                string_array("layers", [
+                    f"{e['name']} {e['kind']} kernel {tuple(e['kernel_shape'])} filters {e['filters']}"
+                    for e in run.info.get("layers", [])]))
+        arrays = {info_key: self._arrays[info_key]}
+        for array in arrays[info_key]:
+            output.GetFieldData().AddArray(array)
         add_field(output, "step", np.int64(step))
         row = run.step_row(step)
         if row is not None:
             for column in F.STEP_COLUMNS[1:]:
                 add_field(output, column, row[column])
-        arrays = {}
         for index, layer in enumerate(run.layers):
             block = vtkPolyData()
             for quantity in F.QUANTITIES:

@@ -151,15 +151,25 @@ class Renderer:
         camera.SetFocalPoint(focal[0] + shift, focal[1], focal[2])
         camera.SetPosition(position[0] + shift, position[1], position[2])
 
-    def fig2(self, layer=None, steps=None):
-        glyphs = self.simple.WeightGlyphs(Input=self.reader)
+    def glyphs(self, layer=None):
+        """(Weight Glyphs of `layer` (default: the first), its layer name, the run's largest
+        |weight|) with boxes 4x the weights: conv weights are ~0.1-0.5, taller boxes read better."""
+        glyphs = self.simple.WeightGlyphs(Input=self.reader, HeightScale=4.0)
         if layer:
             glyphs.Layer = layer
-        layer = glyphs.Layer[0]
-        glyphs.HeightScale = 4.0  # conv weights are ~0.1-0.5: taller boxes read better
+        glyphs.UpdatePipeline(self.steps[-1])
+        return glyphs, glyphs.Layer[0], field_value(glyphs, "colour_limit")
+
+    def show_glyphs(self, view, glyphs, limit):
+        """Glyphs in a view, coloured blue-white-red over the whole run's range, from above."""
+        display = self.simple.Show(glyphs, view)
+        self.colour(display, view, "kernel", "Cool to Warm", "weight", (-limit, limit))
+        self.oblique_camera(view, glyphs)
+        return display
+
+    def fig2(self, layer=None, steps=None):
+        glyphs, layer, limit = self.glyphs(layer)
         chosen = steps or three_steps(self.steps)
-        glyphs.UpdatePipeline(chosen[-1])
-        limit = field_value(glyphs, "colour_limit")
         layout = self.simple.CreateLayout("Fig. 2")
         layout.SplitHorizontal(0, 1.0 / 3.0)
         layout.SplitHorizontal(2, 0.5)
@@ -167,11 +177,9 @@ class Renderer:
             view = self.render_view()
             self.simple.AssignViewToLayout(view=view, layout=layout, hint=cell)
             glyphs.UpdatePipeline(step)
-            display = self.simple.Show(glyphs, view)
-            self.colour(display, view, "kernel", "Cool to Warm", "weight", (-limit, limit))
             self.title(view, f"{layer} weights, step {int(step)}")
             view.ViewTime = step
-            self.oblique_camera(view, glyphs)
+            self.show_glyphs(view, glyphs, limit)
             self.save(f"fig2_step{int(step)}.png", view)
         self.save("fig2_weights.png", layout, (self.size[0] * len(chosen), self.size[1]))
 
@@ -180,17 +188,9 @@ class Renderer:
         `frames`, evenly spread), then an MP4 when ffmpeg exists."""
         import shutil
         import subprocess
-        glyphs = self.simple.WeightGlyphs(Input=self.reader)
-        if layer:
-            glyphs.Layer = layer
-        layer = glyphs.Layer[0]
-        glyphs.HeightScale = 4.0
-        glyphs.UpdatePipeline(self.steps[-1])
-        limit = field_value(glyphs, "colour_limit")
+        glyphs, layer, limit = self.glyphs(layer)
         view = self.render_view()
-        display = self.simple.Show(glyphs, view)
-        self.colour(display, view, "kernel", "Cool to Warm", "weight", (-limit, limit))
-        self.oblique_camera(view, glyphs)
+        self.show_glyphs(view, glyphs, limit)
         label = self.simple.Text(Text="")
         shown = self.simple.Show(label, view)
         shown.WindowLocation, shown.FontSize, shown.Color = "Upper Center", 22, TEXT

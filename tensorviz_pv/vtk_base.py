@@ -18,6 +18,21 @@ def report_error(message):
     vtkOutputWindow.GetInstance().DisplayErrorText("TensorViz: " + message + "\n")
 
 
+class ReportsOnce:
+    """One message per distinct problem: ParaView re-executes an algorithm at every time
+    step, and the same bad input must not flood the Output Messages."""
+
+    _last_error = None
+
+    def report_once(self, message):
+        if message != self._last_error:
+            report_error(message)
+            self._last_error = message
+
+    def clear_report(self):
+        self._last_error = None
+
+
 def requested_time(out_info, default=0.0):
     key = vtkStreamingDemandDrivenPipeline.UPDATE_TIME_STEP()
     return out_info.Get(key) if out_info.Has(key) else default
@@ -31,7 +46,7 @@ def floor_step(steps, time):
     return int(steps[index])
 
 
-class TensorVizView(VTKPythonAlgorithmBase):
+class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
     """A filter downstream of a TensorViz Reader: it reads the reader's store directly, so a
     view over all steps (norm tables, trajectories) needs no data passed down the pipeline."""
 
@@ -44,7 +59,6 @@ class TensorVizView(VTKPythonAlgorithmBase):
         self._output_types = output_types
         self._updating_port = 0
         self._layer = None
-        self._last_error = None
 
     def RequestInformation(self, request, in_info, out_info):
         """Image outputs declare their whole extent (ParaView draws nothing without it)."""
@@ -122,9 +136,7 @@ class TensorVizView(VTKPythonAlgorithmBase):
 
     # ---- errors: one message per distinct problem, and an empty output
     def fail(self, message):
-        if message != self._last_error:
-            report_error(message)
-            self._last_error = message
+        self.report_once(message)
         return 1
 
     def RequestData(self, request, in_info, out_info):
@@ -144,7 +156,7 @@ class TensorVizView(VTKPythonAlgorithmBase):
             return self.fail(str(error))
         except (OSError, KeyError, ValueError) as error:
             return self.fail(f"{run.path}: cannot read the store ({error})")
-        self._last_error = None
+        self.clear_report()
         return 1
 
     def produce(self, run, outputs):
