@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tensorviz_pv import store_format as F  # noqa: E402
+from tensorviz_pv.store import format as F  # noqa: E402
 
 
 def measure(run_dir):

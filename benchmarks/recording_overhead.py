@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 
 from trainer.callback import TensorVizCallback  # noqa: E402
+from trainer.checkpoints import RunCheckpoints  # noqa: E402
 from trainer.datasets import load_dataset  # noqa: E402
 from trainer.model import poster_model  # noqa: E402
 
@@ -56,9 +57,10 @@ def one_fit(arm, data, epochs, batch_size, workdir, rep):
                   metrics=["accuracy"])
     callbacks = []
     if arm == "tensorviz":
-        callbacks.append(TensorVizCallback(os.path.join(workdir, f"tvz-{rep}"),
-                                           probe=(data.x_test, data.y_test),
-                                           test_data=(data.x_test, data.y_test)))
+        run_dir = os.path.join(workdir, f"tvz-{rep}")  # what `tensorviz train` records
+        callbacks += [TensorVizCallback(run_dir, probe=(data.x_test, data.y_test),
+                                        test_data=(data.x_test, data.y_test)),
+                      RunCheckpoints(run_dir)]
     elif arm == "tensorboard":
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(workdir, f"tb-{rep}"),
                                                      histogram_freq=1))

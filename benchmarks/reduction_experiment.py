@@ -18,8 +18,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tensorviz_pv import store_format as F  # noqa: E402
-from tensorviz_pv.store import RunReader  # noqa: E402
+from tensorviz_pv.store import format as F  # noqa: E402
+from tensorviz_pv.store.reader import RunReader  # noqa: E402
 
 
 def train(run_dir, args, extra):

@@ -13,47 +13,10 @@ import tempfile
 import time
 
 import h5py
-import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tensorviz_pv import store_format as F  # noqa: E402
-from tensorviz_pv.store import RunWriter, SeriesSpec  # noqa: E402
-
-# the poster's network, and the default cadence of `tensorviz train`
-LAYERS = [
-    {"name": "conv1", "kind": F.CONV, "kernel_shape": [3, 3, 1, 16], "bias_shape": [16], "filters": 16,
-     "activation_shape": [28, 28, 16]},
-    {"name": "conv2", "kind": F.CONV, "kernel_shape": [3, 3, 16, 32], "bias_shape": [32], "filters": 32,
-     "activation_shape": [14, 14, 32]},
-    {"name": "fc1", "kind": F.DENSE, "kernel_shape": [1568, 1024], "bias_shape": [1024], "filters": 1024},
-]
-ACTIVATION_SHAPES = {"conv1": (16, 28, 28, 16), "conv2": (16, 14, 14, 32)}
-
-
-def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100):
-    rng = np.random.default_rng(0)
-    variables = [f"{l['name']}/kernel" for l in LAYERS] + [f"{l['name']}/bias" for l in LAYERS]
-    specs = [SeriesSpec(l["name"], F.KERNEL, l["kernel_shape"]) for l in LAYERS]
-    specs += [SeriesSpec(n, F.ACTIVATION, s) for n, s in ACTIVATION_SHAPES.items()]
-    probe = rng.random((16, 28, 28, 1), dtype=np.float32), np.arange(16) % 10
-    writer = RunWriter.create(path, {"layers": LAYERS}, variables, specs, *probe)
-    kernels = {l["name"]: rng.normal(0, 0.1, l["kernel_shape"]).astype(np.float32) for l in LAYERS}
-    for step in range(steps + 1):
-        if step:
-            norms = rng.random(len(variables))
-            writer.add_step(step, step // 1100, 1.0 / step, 0.9, 0.05, norms, norms / 2)
-        for layer in LAYERS:
-            every = conv_every if layer["kind"] == F.CONV else steps
-            if step % every == 0:
-                kernels[layer["name"]] += rng.normal(0, 0.001, layer["kernel_shape"]).astype(np.float32)
-                writer.add_tensor(layer["name"], F.KERNEL, step, kernels[layer["name"]])
-        if step % activations_every == 0:
-            for name, shape in ACTIVATION_SHAPES.items():
-                act = np.maximum(rng.normal(size=shape), 0).astype(np.float32)
-                writer.add_tensor(name, F.ACTIVATION, step, act)
-        if step % 500 == 0:
-            writer.flush()
-    writer.close()
+from tensorviz_pv.store import format as F  # noqa: E402
+from tensorviz_pv.store.synthetic import POSTER_LAYERS, write_poster_shaped_run  # noqa: E402
 
 
 def median_seconds(function, repeats):
@@ -85,7 +48,7 @@ def main():
         def raw_open(_):
             with h5py.File(path, "r", swmr=True) as f:
                 f[F.steps_path(F.STEP)][:]
-                for layer in LAYERS:
+                for layer in POSTER_LAYERS:
                     f[F.series_path(layer["name"], F.KERNEL, F.SERIES_STEP)][:]
 
         def open_run(_):
@@ -108,8 +71,8 @@ def main():
                 f[F.norms_path(F.GRADIENT_NORM)][:]
 
         # the table is built once per run change: time the algorithm itself, fresh each time
-        from tensorviz_pv.norm_time_series import NormTimeSeries
-        from tensorviz_pv.reader import TensorVizReader
+        from tensorviz_pv.algorithms.norm_time_series import NormTimeSeries
+        from tensorviz_pv.algorithms.reader import TensorVizReader
         vtk_reader = TensorVizReader()
         vtk_reader.SetFileName(path)
         table_builder = NormTimeSeries()

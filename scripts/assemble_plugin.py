@@ -1,9 +1,9 @@
-"""Assemble xml/*.xml (one proxy group each) into plugin/TensorViz.xml, the single file that
-ParaView loads as a plugin (Tools > Manage Plugins, or PV_PLUGIN_PATH for autoload).
+"""Assemble xml/*.xml into plugin/TensorViz.xml, the single file that ParaView loads as a plugin
+(Tools > Manage Plugins, or PV_PLUGIN_PATH for autoload).
 
-Two shorthands keep the proxies short: <TensorVizInput/> becomes the Input property that takes
-a TensorViz Reader (or any filter below one), and <TensorVizLayer/> the Layer property whose
-list holds the run's layer names.
+Each xml/*.xml is a ServerManager configuration of its own (one proxy, or the shared bases);
+the plugin is their proxy groups in one <ServerManagerConfiguration>, bases.xml first. Properties
+that several views share are declared once there, as base proxies (base_proxyname=...).
 
   python3 scripts/assemble_plugin.py          write plugin/TensorViz.xml
   python3 scripts/assemble_plugin.py --check  exit 1 when plugin/TensorViz.xml is stale
@@ -11,38 +11,36 @@ list holds the run's layer names.
 
 import pathlib
 import sys
+import xml.etree.ElementTree as ElementTree
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "plugin" / "TensorViz.xml"
+ROOT_TAG = "ServerManagerConfiguration"
 HEADER = ("<!-- TensorViz ParaView plugin. Generated from xml/*.xml by "
           "scripts/assemble_plugin.py: edit those, not this. -->\n")
 
-SHORTHANDS = {
-    "<TensorVizInput/>": """<InputProperty name="Input" command="SetInputConnection">
-        <ProxyGroupDomain name="groups"><Group name="sources"/><Group name="filters"/></ProxyGroupDomain>
-        <DataTypeDomain name="input_type"><DataType value="vtkDataObject"/></DataTypeDomain>
-        <Documentation>A TensorViz Reader, or a filter below one.</Documentation>
-      </InputProperty>""",
-    "<TensorVizLayer/>": """<StringVectorProperty name="LayerNames" command="GetLayerNames" information_only="1">
-        <StringArrayHelper/>
-      </StringVectorProperty>
-      <StringVectorProperty name="Layer" command="SetLayer" number_of_elements="1">
-        <StringListDomain name="list">
-          <RequiredProperties><Property name="LayerNames" function="ArrayList"/></RequiredProperties>
-        </StringListDomain>
-        <Documentation>The layer shown, by name.</Documentation>
-      </StringVectorProperty>""",
-}
+
+def sources():
+    """xml/*.xml, the shared bases first."""
+    paths = sorted((ROOT / "xml").glob("*.xml"))
+    return sorted(paths, key=lambda path: path.name != "bases.xml")
+
+
+def proxy_groups(path):
+    """The text inside a file's <ServerManagerConfiguration> (checked to be well-formed XML)."""
+    text = path.read_text()
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as error:
+        raise SystemExit(f"{path}: not well-formed XML ({error})") from None
+    if root.tag != ROOT_TAG:
+        raise SystemExit(f"{path}: the root element must be <{ROOT_TAG}>, not <{root.tag}>")
+    return text[text.index(">", text.index("<" + ROOT_TAG)) + 1:text.rindex("</" + ROOT_TAG)].strip("\n")
 
 
 def assemble():
-    parts = []
-    for path in sorted((ROOT / "xml").glob("*.xml")):
-        text = path.read_text()
-        for shorthand, expansion in SHORTHANDS.items():
-            text = text.replace(shorthand, expansion)
-        parts.append(text)
-    return HEADER + "<ServerManagerConfiguration>\n" + "".join(parts) + "</ServerManagerConfiguration>\n"
+    parts = [proxy_groups(path) + "\n" for path in sources()]
+    return HEADER + f"<{ROOT_TAG}>\n" + "".join(parts) + f"</{ROOT_TAG}>\n"
 
 
 def main(argv):

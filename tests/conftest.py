@@ -38,7 +38,7 @@ def reduced_run(tmp_path_factory):
 def store(tmp_path):
     """A synthetic run store (25 steps, snapshots at 0, 10, 20, 25): (path, snapshot steps).
     Used by both test suites: the venv's and ParaView's Python."""
-    from tensorviz_pv.synthetic import write_synthetic_run
+    from tensorviz_pv.store.synthetic import write_synthetic_run
     path = str(tmp_path / "run.tvz")
     snapshots, _ = write_synthetic_run(path, steps=25, every=10)
     return path, snapshots

@@ -1,4 +1,5 @@
-"""TensorViz, TensorFlow side: the model, datasets, recording during fit, `tensorviz train`."""
+"""TensorViz, TensorFlow side: the model, datasets, recording during fit, checkpoints, and the
+`tensorviz` command. The only part of TensorViz that imports TensorFlow."""
 
 
 def __getattr__(name):
@@ -6,4 +7,7 @@ def __getattr__(name):
     if name == "TensorVizCallback":
         from .callback import TensorVizCallback
         return TensorVizCallback
+    if name == "RunCheckpoints":
+        from .checkpoints import RunCheckpoints
+        return RunCheckpoints
     raise AttributeError(name)

@@ -1,14 +1,12 @@
 """TensorVizCallback: records a Keras model's training into a TensorViz run store.
 
-    model.fit(x, y, callbacks=[TensorVizCallback("runs/my-run")])
-
 Every step: loss, accuracy, learning rate, and the L2 norm of every trainable variable and of its
 gradient. At a cadence (and at step 0 and every epoch end): the kernels, biases and gradients of
 Conv2D layers, the kernels and biases of Dense layers, and the activations of every Conv2D layer
-for a fixed probe batch. Every epoch: validation/test loss and accuracy, and a Keras checkpoint.
+for a fixed probe batch. Every epoch: validation/test loss and accuracy. Checkpoints to resume
+from are another callback's work (checkpoints.RunCheckpoints).
 """
 
-import json
 import os
 import sys
 import time
@@ -17,43 +15,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tensorviz_pv import store_format as F
-from tensorviz_pv.store import RunWriter, SeriesSpec
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.writer import RunWriter, SeriesSpec
 
+from .filter_ids import FilterIds
 from .recording_hooks import RecordingHooks
 
 DEFAULT_CADENCE = {"conv_every": 10, "dense_every": 0, "activations_every": 100}
 PROBE_SIZE = 16
 DRAIN_EVERY = 32  # steps between reads of the in-graph ring buffer (it holds 64)
-
-
-def checkpoint_path(run_dir, epoch):
-    return os.path.join(run_dir, F.CHECKPOINT_DIR, f"epoch-{epoch:04d}.keras")
-
-
-def latest_checkpoint(run_dir):
-    """(path, {"epoch", "step"}) of the newest checkpoint, or None."""
-    directory = os.path.join(run_dir, F.CHECKPOINT_DIR)
-    if not os.path.isdir(directory):
-        return None
-    names = sorted(n for n in os.listdir(directory) if n.endswith(".keras"))
-    for name in reversed(names):
-        meta = os.path.join(directory, name[:-len(".keras")] + ".json")
-        if os.path.exists(meta):
-            with open(meta) as f:
-                return os.path.join(directory, name), json.load(f)
-    return None
-
-
-def _scatter(value, axis, ids, size):
-    """value placed at `ids` along `axis` of a NaN array of that axis's original `size`."""
-    shape = list(value.shape)
-    shape[axis] = size
-    full = np.full(shape, np.nan, dtype=np.float32)
-    index = [slice(None)] * value.ndim
-    index[axis] = ids
-    full[tuple(index)] = value
-    return full
 
 
 def _kind(layer):
@@ -65,14 +35,43 @@ def _kind(layer):
 
 
 class TensorVizCallback(keras.callbacks.Callback):
+    """Records the training of a Keras model into a TensorViz run store (RUN_DIR/run.tvz), which
+    ParaView's TensorViz plugin reads, also while training goes on.
+
+    Per-step values are computed in the training graph and read back every few steps, so that
+    recording adds no host synchronisation per step. The model must be compiled; Conv2D and
+    Dense layers are recorded.
+
+    Args:
+        run_dir: the run directory; the store `run.tvz` is created in it (it must not exist
+            yet, unless `resume_from` is given).
+        probe: (images, labels) of the fixed probe batch whose activations are recorded (the
+            first 16 are kept); None records no activations.
+        test_data: (x, y) evaluated at every epoch end, recorded beside the validation metrics.
+        conv_every: steps between snapshots of conv kernels, biases and their gradients
+            (default 10; 0: at step 0 and epoch ends only).
+        dense_every: steps between snapshots of dense kernels and biases (default 0).
+        activations_every: steps between snapshots of the probe activations (default 100).
+        run_info: a dict stored with the run (dataset, hyper-parameters...); `tensorviz info`
+            shows it.
+        resume_from: {"epoch", "step"} of the checkpoint a resumed run starts from
+            (checkpoints.latest_checkpoint): the store is continued after that step, with no
+            step missing or doubled.
+        stop_on_nonfinite: stop training when the loss or the weights become NaN/Inf (it is
+            recorded and reported either way).
+        keep_open: keep the store open across several `fit` calls (training with filter
+            reduction, one fit per stretch); call `close()` at the end.
+
+    Example:
+
+        callback = TensorVizCallback("runs/mine", probe=(x_test, y_test), conv_every=20)
+        model.fit(x_train, y_train, epochs=3, callbacks=[callback, RunCheckpoints("runs/mine")])
+        # then: tensorviz paraview runs/mine
+    """
+
     def __init__(self, run_dir, probe=None, test_data=None, conv_every=None, dense_every=None,
                  activations_every=None, run_info=None, resume_from=None,
-                 stop_on_nonfinite=True, checkpoints=True, keep_open=False):
-        """probe: (images, labels), the first 16 are kept; test_data: (x, y) evaluated each
-        epoch; *_every: snapshot cadence in steps (0: only at step 0 and epoch ends);
-        resume_from: {"epoch", "step"} of the checkpoint a resumed run starts from;
-        keep_open: the store stays open across several fit calls (training with filter
-        reduction, one fit per stretch); call close() at the end."""
+                 stop_on_nonfinite=True, keep_open=False):
         super().__init__()
         self.run_dir = run_dir
         self.store_path = os.path.join(run_dir, F.STORE_FILENAME)
@@ -88,13 +87,19 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.extra_info = dict(run_info or {})
         self.resume_from = resume_from
         self.stop_on_nonfinite = stop_on_nonfinite
-        self.checkpoints = checkpoints
         self.keep_open = keep_open
+        # set by set_model: the recorded layers, the in-graph hooks, the probe's forward pass
+        self.layers = []  # (keras layer, kind)
+        self.input_of = {}  # layer name -> the conv layer whose filters are its input channels
         self.hooks = None
+        self.probe_model = None
+        self._probe_function = None
+        # set by on_train_begin
         self.writer = None
-        self.filter_ids = {}  # conv layer -> original ids of its filters now (reduction)
+        self.filter_ids = None  # FilterIds: the original filters each conv layer holds now
         self.step = 0
         self.epoch = 0
+        self.first_step = self.first_iteration = self.drained_step = 0
         self.nonfinite_step = None
         self.last_loss_accuracy = (float("nan"), float("nan"))
 
@@ -107,11 +112,8 @@ class TensorVizCallback(keras.callbacks.Callback):
         conv_paths += [layer.bias.path for layer, kind in self.layers
                        if kind == F.CONV and layer.bias is not None]
         self.hooks = RecordingHooks(model, gradient_copies=conv_paths)
-        # whose filters a layer's input channels are: the conv layer just before it
-        self.input_of = {}
-        for (previous, previous_kind), (layer, _) in zip(self.layers, self.layers[1:]):
-            if previous_kind == F.CONV:
-                self.input_of[layer.name] = previous.name
+        self.input_of = {layer.name: previous.name for (previous, previous_kind), (layer, _)
+                         in zip(self.layers, self.layers[1:]) if previous_kind == F.CONV}
         self.probe_model = None
         self._probe_function = None
         if self.probe is not None and any(kind == F.CONV for _, kind in self.layers):
@@ -139,17 +141,12 @@ class TensorVizCallback(keras.callbacks.Callback):
         return specs
 
     def _layer_info(self):
-        info = []
-        for layer, kind in self.layers:
-            entry = {"name": layer.name, "kind": kind,
-                     "kernel_shape": list(layer.kernel.shape),
-                     "bias_shape": None if layer.bias is None else list(layer.bias.shape),
-                     "filters": int(layer.kernel.shape[-1]),
-                     "activation": getattr(layer.activation, "__name__", str(layer.activation))}
-            if kind == F.CONV and self.probe_model is not None:
-                entry["activation_shape"] = list(layer.output.shape[1:])
-            info.append(entry)
-        return info
+        return [F.layer_entry(
+            layer.name, kind, layer.kernel.shape, None if layer.bias is None else layer.bias.shape,
+            activation_shape=layer.output.shape[1:]
+            if kind == F.CONV and self.probe_model is not None else None,
+            activation=getattr(layer.activation, "__name__", str(layer.activation)))
+            for layer, kind in self.layers]
 
     def run_info(self):
         info = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -171,16 +168,17 @@ class TensorVizCallback(keras.callbacks.Callback):
             self.step = int(self.resume_from["step"])
             self.epoch = int(self.resume_from["epoch"])
             self.writer = RunWriter.append_to(self.store_path, self.step)
-            self._load_filter_ids()
+            self.writer.flush()
+            self.filter_ids = FilterIds.from_store(self.store_path, self.step, self.input_of)
         else:
             os.makedirs(self.run_dir, exist_ok=True)
             probe = self.probe if self.probe_model is not None else (None, None)
             self.writer = RunWriter.create(self.store_path, self.run_info(), self.hooks.paths,
                                            self._series_specs(), probe[0], probe[1])
             self.step = 0
-            self.original_filters = {layer.name: int(layer.kernel.shape[-1])
-                                     for layer, kind in self.layers if kind == F.CONV}
-            self.filter_ids = {name: np.arange(n) for name, n in self.original_filters.items()}
+            self.filter_ids = FilterIds({layer.name: int(layer.kernel.shape[-1])
+                                         for layer, kind in self.layers if kind == F.CONV},
+                                        self.input_of)
             self._snapshot(conv=True, dense=True, activations=True, gradients=False)
             self._record_alive()
             self.writer.flush()
@@ -243,11 +241,12 @@ class TensorVizCallback(keras.callbacks.Callback):
         if wanted:
             values = self.hooks.read_tensors([variable for _, _, variable in wanted])
             for (name, quantity, _), value in zip(wanted, values):
-                self.writer.add_tensor(name, quantity, self.step, self._expand(name, quantity, value))
+                self.writer.add_tensor(name, quantity, self.step,
+                                       self.filter_ids.expand(name, quantity, value))
         if activations and self.probe_model is not None:
             for name, value in self.probe_activations().items():
                 self.writer.add_tensor(name, F.ACTIVATION, self.step,
-                                       self._expand(name, F.ACTIVATION, value))
+                                       self.filter_ids.expand(name, F.ACTIVATION, value))
 
     # ---- per epoch
     def on_epoch_end(self, epoch, logs=None):
@@ -263,16 +262,6 @@ class TensorVizCallback(keras.callbacks.Callback):
             row["test_loss"], row["test_accuracy"] = test["loss"], test.get("accuracy", np.nan)
         self.writer.add_evaluation(**row)
         self.writer.flush()
-        if self.checkpoints:
-            self._checkpoint(epoch + 1)
-
-    def _checkpoint(self, epoch):
-        path = checkpoint_path(self.run_dir, epoch)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        self.model.save(path)
-        # the metadata last: a checkpoint without it is an interrupted save, never resumed
-        with open(path[:-len(".keras")] + ".json", "w") as f:
-            json.dump({"epoch": epoch, "step": self.step}, f)
 
     def on_train_end(self, logs=None):
         if self.writer is not None:
@@ -289,21 +278,9 @@ class TensorVizCallback(keras.callbacks.Callback):
             self.writer = None
 
     # ---- filter reduction
-    def _load_filter_ids(self):
-        """A resumed run continues with the filters its store says exist."""
-        from tensorviz_pv.store import RunReader
-        self.writer.flush()
-        with RunReader(self.store_path) as run:
-            self.original_filters = {e["name"]: e["filters"] for e in run.info["layers"]
-                                     if e["kind"] == F.CONV}
-            self.filter_ids = {name: np.flatnonzero(run.alive_at(name, self.step))
-                               for name in self.original_filters}
-
     def _record_alive(self):
-        for name, n in self.original_filters.items():
-            alive = np.zeros(n, dtype=np.uint8)
-            alive[self.filter_ids[name]] = 1
-            self.writer.add_tensor(name, F.ALIVE, self.step, alive)
+        for name in self.filter_ids.original:
+            self.writer.add_tensor(name, F.ALIVE, self.step, self.filter_ids.alive(name))
 
     def probe_activations(self):
         """{conv layer: activations of the probe batch} under the current weights."""
@@ -322,33 +299,13 @@ class TensorVizCallback(keras.callbacks.Callback):
         kept: {layer: indices kept}) and which original filters now exist."""
         layer_index = {layer.name: i for i, (layer, _) in enumerate(self.layers)}
         for name, merges in plans.items():
-            ids = self.filter_ids[name]
+            ids = self.filter_ids.ids[name]
             for merge in merges:
                 self.writer.add_merge(step=self.step, layer=layer_index[name],
                                       kept=int(ids[merge.kept]), removed=int(ids[merge.removed]),
                                       correlation=merge.correlation, scale=merge.scale,
                                       offset=merge.offset)
         for name, keep in kept.items():
-            self.filter_ids[name] = self.filter_ids[name][keep]
+            self.filter_ids.keep(name, keep)
         self._record_alive()
         self.writer.flush()
-
-    def _expand(self, name, quantity, value):
-        """A tensor of the (possibly reduced) model in the original layout: NaN where a
-        filter, or the input channel of a filter, was merged away."""
-        value = np.asarray(value)
-        if quantity == F.ALIVE:
-            return value
-        ids = self.filter_ids.get(name)
-        if ids is not None and len(ids) < self.original_filters[name]:
-            value = _scatter(value, -1, ids, self.original_filters[name])  # filters: last axis
-        source = self.input_of.get(name)
-        source_ids = self.filter_ids.get(source)
-        if quantity in (F.KERNEL, F.KERNEL_GRADIENT) and source_ids is not None \
-                and len(source_ids) < self.original_filters[source]:
-            # input channels: axis -2 of a conv kernel, or interleaved in a dense kernel's
-            # rows after a channels-last flatten: (positions, channels, out) covers both
-            blocks = value.reshape(-1, len(source_ids), value.shape[-1])
-            blocks = _scatter(blocks, 1, source_ids, self.original_filters[source])
-            value = blocks.reshape(value.shape[:-2] + (-1, value.shape[-1]))
-        return value

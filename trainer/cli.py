@@ -1,13 +1,76 @@
-"""The `tensorviz` command: train, info, render, paraview."""
+"""The `tensorviz` command: train, sweep, info, render, paraview."""
 
 import argparse
 import json
 import os
 import sys
+import tempfile
 
-from tensorviz_pv import store_format as F
-from tensorviz_pv.render import FIGURES
-from tensorviz_pv.store import StoreError, resolve_store_path
+from tensorviz_pv.errors import StoreError, TensorVizError
+from tensorviz_pv.figures.script import (FIGURES, chosen_figures, comparison_script,
+                                         figures_script, parse_size, parse_steps)
+from tensorviz_pv.store.reader import resolve_store_path
+
+from .config import LR_SCHEDULES, OPTIMIZERS, TrainConfig
+
+DEFAULTS = TrainConfig(run_dir="")
+
+
+def _positive_ints(text):
+    try:
+        values = tuple(int(part) for part in str(text).split(",") if part.strip())
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give positive integers, e.g. 16,32")
+    return values
+
+
+def _names(text):
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _add_train_options(train):
+    d = DEFAULTS
+    train.add_argument("--dataset", default=d.dataset,
+                       help="mnist-5k (default, offline), mnist, fashion-mnist, or a PATH to "
+                            "IDX files / an .npz")
+    train.add_argument("--epochs", type=int, default=d.epochs)
+    train.add_argument("--max-samples", type=int, default=d.max_samples,
+                       help="use at most this many training images")
+    train.add_argument("--batch-size", type=int, default=d.batch_size)
+    train.add_argument("--lr", type=float, default=d.lr, help="learning rate")
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=d.lr_schedule,
+                       help="exponential: x0.9 per epoch; cosine: to 0")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
+    train.add_argument("--momentum", type=float, default=d.momentum, help="for --optimizer momentum")
+    train.add_argument("--conv-filters", type=_positive_ints, default=d.conv_filters,
+                       help="filters per conv layer, comma-separated (also sets how many)")
+    train.add_argument("--fc-units", type=int, default=d.fc_units)
+    train.add_argument("--dropout", type=float, default=d.dropout)
+    train.add_argument("--seed", type=int, default=d.seed)
+    train.add_argument("--conv-every", type=int, default=d.conv_every,
+                       help="conv weights/gradients every N steps (default 10)")
+    train.add_argument("--dense-every", type=int, default=d.dense_every,
+                       help="dense weights every N steps (default 0: epoch ends only)")
+    train.add_argument("--activations-every", type=int, default=d.activations_every,
+                       help="probe activations every N steps (default 100)")
+    train.add_argument("--reduce", action="store_true",
+                       help="merge correlated filters during training (the poster's Fig. 5)")
+    train.add_argument("--reduce-threshold", type=float, default=d.reduce_threshold,
+                       help="merge filters whose probe activations correlate at r >= this")
+    train.add_argument("--reduce-layers", type=_names, default=d.reduce_layers,
+                       help="conv layers to reduce, comma-separated (default conv1)")
+    train.add_argument("--reduce-every", type=int, default=d.reduce_every,
+                       help="reduce every N epochs")
+    train.add_argument("--min-filters", type=int, default=d.min_filters,
+                       help="never reduce a layer below this many filters")
+    train.add_argument("--no-record", action="store_true",
+                       help="plain model.fit with nothing recorded (a baseline to compare with)")
+    train.add_argument("--continue-on-nan", action="store_true",
+                       help="keep training when the loss or weights become NaN/Inf")
+    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing run")
 
 
 def _parser():
@@ -17,44 +80,7 @@ def _parser():
 
     train = sub.add_parser("train", help="train the poster's network and record the run")
     train.add_argument("run_dir", metavar="RUN_DIR")
-    train.add_argument("--dataset", default="mnist-5k",
-                       help="mnist-5k (default, offline), mnist, fashion-mnist, or a PATH to "
-                            "IDX files / an .npz")
-    train.add_argument("--epochs", type=int, default=3)
-    train.add_argument("--max-samples", type=int, default=None,
-                       help="use at most this many training images")
-    train.add_argument("--batch-size", type=int, default=50)
-    train.add_argument("--lr", type=float, default=0.05, help="learning rate")
-    train.add_argument("--lr-schedule", choices=["constant", "exponential", "cosine"],
-                       default="constant", help="exponential: x0.9 per epoch; cosine: to 0")
-    train.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="sgd")
-    train.add_argument("--momentum", type=float, default=0.9, help="for --optimizer momentum")
-    train.add_argument("--conv-filters", default="16,32",
-                       help="filters per conv layer, comma-separated (also sets how many)")
-    train.add_argument("--fc-units", type=int, default=1024)
-    train.add_argument("--dropout", type=float, default=0.0)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--conv-every", type=int, default=None,
-                       help="conv weights/gradients every N steps (default 10)")
-    train.add_argument("--dense-every", type=int, default=None,
-                       help="dense weights every N steps (default 0: epoch ends only)")
-    train.add_argument("--activations-every", type=int, default=None,
-                       help="probe activations every N steps (default 100)")
-    train.add_argument("--reduce", action="store_true",
-                       help="merge correlated filters during training (the poster's Fig. 5)")
-    train.add_argument("--reduce-threshold", type=float, default=0.85,
-                       help="merge filters whose probe activations correlate at r >= this")
-    train.add_argument("--reduce-layers", default="conv1",
-                       help="conv layers to reduce, comma-separated (default conv1)")
-    train.add_argument("--reduce-every", type=int, default=1, help="reduce every N epochs")
-    train.add_argument("--min-filters", type=int, default=4,
-                       help="never reduce a layer below this many filters")
-    train.add_argument("--no-record", action="store_true",
-                       help="plain model.fit with nothing recorded (a baseline to compare with)")
-    train.add_argument("--continue-on-nan", action="store_true",
-                       help="keep training when the loss or weights become NaN/Inf")
-    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    train.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    _add_train_options(train)
 
     sweep = sub.add_parser("sweep", help="train one run per learning rate (or conv1 width) and "
                                          "render their norms and accuracy side by side")
@@ -64,10 +90,11 @@ def _parser():
                             "too high and the weights stall)")
     sweep.add_argument("--widths", default=None,
                        help="conv1 filter counts to compare instead, comma-separated (e.g. 4,16,32)")
-    for option, kind, default in (("--dataset", str, "mnist-5k"), ("--epochs", int, 2),
-                                  ("--max-samples", int, None), ("--batch-size", int, 50),
-                                  ("--seed", int, 0)):
-        sweep.add_argument(option, type=kind, default=default)
+    sweep.add_argument("--dataset", default=DEFAULTS.dataset)
+    sweep.add_argument("--epochs", type=int, default=2)
+    sweep.add_argument("--max-samples", type=int, default=DEFAULTS.max_samples)
+    sweep.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    sweep.add_argument("--seed", type=int, default=DEFAULTS.seed)
     sweep.add_argument("--size", default="800x600", help="chart size WIDTHxHEIGHT")
 
     info = sub.add_parser("info", help="summarise a run")
@@ -83,7 +110,7 @@ def _parser():
     render.add_argument("--steps", default=None, help="the steps of Fig. 2, e.g. 0,4000,8000")
     render.add_argument("--size", default="800x700", help="panel size WIDTHxHEIGHT in pixels")
     render.add_argument("--script", default=None, metavar="FILE",
-                        help="also write the pvbatch script that makes the figures, to edit and "
+                        help="also keep the pvbatch script that makes the figures, to edit and "
                              "run again (pvbatch FILE)")
 
     paraview = sub.add_parser("paraview", help="open the ParaView GUI with the plugin loaded "
@@ -96,6 +123,13 @@ def _parser():
     return parser
 
 
+def train_config(args):
+    """The TrainConfig of `tensorviz train`'s options."""
+    options = {name: value for name, value in vars(args).items()
+               if name in TrainConfig.__dataclass_fields__}
+    return TrainConfig(record=not args.no_record, **options)
+
+
 def _store_of(run_dir):
     path = resolve_store_path(run_dir)
     if not os.path.exists(path):
@@ -103,64 +137,54 @@ def _store_of(run_dir):
     return path
 
 
+def _run_script(text, keep_as=None):
+    """Run a figures script under pvbatch (kept at `keep_as`, else in a temporary file)."""
+    from .paraview_launch import run
+    if keep_as:
+        with open(keep_as, "w") as f:
+            f.write(text)
+        print(f"tensorviz: wrote {keep_as}; run it again with: pvbatch {keep_as}")
+        return run("pvbatch", [os.path.abspath(keep_as)]).returncode
+    with tempfile.NamedTemporaryFile("w", suffix=".py", prefix="tensorviz-") as f:
+        f.write(text)
+        f.flush()
+        return run("pvbatch", [f.name]).returncode
+
+
 def cmd_train(args):
     from .train import train
-    return train(args)
+    return train(train_config(args))
 
 
 def cmd_sweep(args):
     """Train the sweep's runs (an existing run of the sweep is kept), then render sweep.png."""
-    from .paraview_launch import ROOT, run
-    from .train import TrainError, train
-    if args.widths:
-        values, name = args.widths.split(","), "conv1"
-    else:
-        values, name = args.lr.split(","), "lr"
-    defaults = vars(_parser().parse_args(["train", "x"]))
-    pairs = []
-    for value in (v.strip() for v in values if v.strip()):
-        run_dir = os.path.join(args.out_dir, f"{name}-{value}")
-        options = dict(defaults, run_dir=run_dir, dataset=args.dataset, epochs=args.epochs,
+    from .paraview_launch import ROOT
+    from .sweep import run_sweep, sweep_configs
+    size = parse_size(args.size)
+    base = TrainConfig(run_dir="", dataset=args.dataset, epochs=args.epochs,
                        max_samples=args.max_samples, batch_size=args.batch_size, seed=args.seed)
-        try:
-            if name == "lr":
-                options["lr"] = float(value)
-            else:
-                options["conv_filters"] = f"{int(value)},32"
-        except ValueError:
-            raise TrainError(f"sweep value {value!r} is not a number") from None
-        if not os.path.exists(os.path.join(run_dir, F.STORE_FILENAME)):
-            print(f"tensorviz sweep: {name} = {value} -> {run_dir}", flush=True)
-            train(argparse.Namespace(**options))
-        pairs.append(f"{os.path.abspath(os.path.join(run_dir, F.STORE_FILENAME))}={name} {value}")
-    script = os.path.join(ROOT, "tensorviz_pv", "render.py")
-    return run("pvbatch", [script, "--compare", os.path.abspath(args.out_dir), args.size] + pairs).returncode
+    configs = sweep_configs(base, args.out_dir, learning_rates=_names(args.lr),
+                            widths=_names(args.widths) if args.widths else None)
+    runs = run_sweep(configs)
+    return _run_script(comparison_script(ROOT, [store for _, store in runs],
+                                         [label for label, _ in runs],
+                                         os.path.abspath(args.out_dir), size))
 
 
 def cmd_info(args):
-    from tensorviz_pv.info import format_summary, run_summary
+    from tensorviz_pv.store.summary import format_summary, run_summary
     summary = run_summary(_store_of(args.run_dir))
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
     return 0
 
 
 def cmd_render(args):
-    from .paraview_launch import ROOT, run
-    store = _store_of(args.run_dir)
+    from .paraview_launch import ROOT
+    figures, size, steps = chosen_figures(args.figures), parse_size(args.size), parse_steps(args.steps)
+    store = os.path.abspath(_store_of(args.run_dir))
     os.makedirs(args.out, exist_ok=True)
-    script = os.path.join(ROOT, "tensorviz_pv", "render.py")
-    options = [os.path.abspath(store), os.path.abspath(args.out), "--size", args.size,
-               "--figures", args.figures]
-    for option, value in (("--layer", args.layer), ("--steps", args.steps)):
-        if value:
-            options += [option, value]
-    if args.script:
-        from tensorviz_pv.render import standalone_script
-        with open(args.script, "w") as f:
-            f.write(standalone_script(options, ROOT))
-        print(f"tensorviz render: wrote {args.script}; run it again with: pvbatch {args.script}")
-        return run("pvbatch", [os.path.abspath(args.script)]).returncode
-    return run("pvbatch", [script] + options).returncode
+    return _run_script(figures_script(ROOT, store, os.path.abspath(args.out), figures, size,
+                                      args.layer, steps), keep_as=args.script)
 
 
 def cmd_paraview(args):
@@ -171,7 +195,8 @@ def cmd_paraview(args):
         if args.plain:
             argv.append("--data=" + store)
         else:
-            argv.append("--script=" + os.path.join(ROOT, "tensorviz_pv", "gui_dashboard.py"))
+            argv.append("--script=" + os.path.join(ROOT, "tensorviz_pv", "figures",
+                                                   "gui_dashboard.py"))
             env["TENSORVIZ_RUN"] = store
             if args.follow:
                 env["TENSORVIZ_FOLLOW"] = "1"
@@ -181,13 +206,10 @@ def cmd_paraview(args):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    from .datasets import DatasetError
-    from .paraview_launch import ParaViewNotFound
-    from .train import TrainError
     try:
         return {"train": cmd_train, "info": cmd_info, "render": cmd_render,
                 "paraview": cmd_paraview, "sweep": cmd_sweep}[args.command](args)
-    except (StoreError, DatasetError, TrainError, ParaViewNotFound) as error:
+    except TensorVizError as error:
         print(f"tensorviz {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tensorviz_pv.errors import TensorVizError
+
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 KERAS_MNIST = os.path.expanduser("~/.keras/datasets/mnist.npz")
 SPLIT_SEED = 20170801  # a fixed shuffle for mnist-5k, whatever the training seed
 
 
-class DatasetError(Exception):
+class DatasetError(TensorVizError):
     """A dataset that cannot be loaded; the message says how to get it."""
 
 

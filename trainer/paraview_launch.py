@@ -12,14 +12,15 @@ import subprocess
 import sys
 
 import tensorviz_pv
+from tensorviz_pv.errors import TensorVizError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(tensorviz_pv.__file__)))
 PLUGIN_DIR = os.path.join(ROOT, "plugin")
 XVFB_SCREEN = "-screen 0 1920x1200x24"
 
 
-class ParaViewNotFound(Exception):
-    pass
+class ParaViewNotFound(TensorVizError):
+    """No ParaView program to run: the message says how to get one."""
 
 
 def paraview_program(name):

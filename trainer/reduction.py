@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tensorviz_pv.correlation import pearson, samples_from_activations, threshold_groups
+from tensorviz_pv.analysis.correlation import pearson, samples_from_activations, threshold_groups
 
 
 @dataclass

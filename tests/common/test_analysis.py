@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from tensorviz_pv.correlation import (pearson, samples_from_activations, samples_from_weights,
-                                      threshold_groups)
-from tensorviz_pv.norms import layer_norms, power_law_fit
-from tensorviz_pv.tiles import tile_maps
-from tensorviz_pv.trajectory import index_path, pca_path
+from tensorviz_pv.analysis.correlation import (pearson, samples_from_activations,
+                                               samples_from_weights, threshold_groups)
+from tensorviz_pv.analysis.norms import layer_norms, power_law_fit
+from tensorviz_pv.analysis.tiles import tile_maps
+from tensorviz_pv.analysis.trajectory import index_path, pca_path
+from tensorviz_pv.errors import SettingError
 
 
 def test_pearson_equals_numpy_corrcoef_over_positions_and_images():
@@ -80,7 +81,7 @@ def test_pca_path_matches_the_covariance_eigenvectors():
 def test_index_path_and_its_range_check():
     snapshots = np.arange(24).reshape(2, 3, 4)
     np.testing.assert_array_equal(index_path(snapshots, [0, 5]), [[0, 5], [12, 17]])
-    with pytest.raises(IndexError, match="out of range"):
+    with pytest.raises(SettingError, match="out of range"):
         index_path(snapshots, [12])
 
 
@@ -96,7 +97,7 @@ def test_tile_maps_places_each_filter_in_a_grid():
 
 
 def test_running_mean_is_a_trailing_window_mean():
-    from tensorviz_pv.norms import running_mean
+    from tensorviz_pv.analysis.norms import running_mean
     values = np.array([1.0, 3.0, 5.0, 7.0, 9.0])
     np.testing.assert_allclose(running_mean(values, 2), [1.0, 2.0, 4.0, 6.0, 8.0])
     np.testing.assert_allclose(running_mean(values, 10), np.cumsum(values) / np.arange(1, 6))

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tensorviz_pv import store_format as F
-from tensorviz_pv.glyphs import FACES_PER_BOX, diverging_rgb, weight_boxes, weight_tiles
+from tensorviz_pv.store import format as F
+from tensorviz_pv.analysis.glyphs import FACES_PER_BOX, diverging_rgb, weight_boxes, weight_tiles
 
 
 def conv_kernel(kh=3, kw=3, cin=1, cout=16, seed=1):

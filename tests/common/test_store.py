@@ -6,9 +6,11 @@ import h5py
 import numpy as np
 import pytest
 
-from tensorviz_pv import store_format as F
-from tensorviz_pv.store import RunReader, RunWriter, StoreError
-from tensorviz_pv.synthetic import expected_kernel, write_synthetic_run
+from tensorviz_pv.store import format as F
+from tensorviz_pv.errors import StoreError
+from tensorviz_pv.store.reader import RunReader
+from tensorviz_pv.store.writer import RunWriter
+from tensorviz_pv.store.synthetic import expected_kernel, write_synthetic_run
 
 
 

@@ -10,7 +10,7 @@ from trainer.paraview_launch import paraview_env, paraview_program
 CHECK = """
 import tensorviz_pv
 from paraview import simple
-from tensorviz_pv.synthetic import write_synthetic_run
+from tensorviz_pv.store.synthetic import write_synthetic_run
 write_synthetic_run("run.tvz", steps=5, every=5)
 reader = simple.TensorVizReader(FileName="run.tvz")
 print("module", tensorviz_pv.__file__)
@@ -26,7 +26,7 @@ def test_install_puts_package_and_plugin_where_paraview_loads_them(tmp_path):
     plugin_dir = prefix / "lib" / "tensorviz" / "plugins"
     assert (plugin_dir / "TensorViz.xml").read_text() == \
         open(os.path.join(ROOT, "plugin", "TensorViz.xml")).read()
-    assert (site / "tensorviz_pv" / "reader.py").exists()
+    assert (site / "tensorviz_pv" / "algorithms" / "reader.py").exists()
     env_script = (plugin_dir / "tensorviz-env.sh").read_text()
     assert f"PV_PLUGIN_PATH=\"{plugin_dir}" in env_script
 

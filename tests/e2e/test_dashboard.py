@@ -9,19 +9,19 @@ import time
 
 import numpy as np
 
-from tensorviz_pv import store_format as F
-from tensorviz_pv.store import RunReader
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.reader import RunReader
 from trainer.paraview_launch import run as run_paraview
 
 STATE_SCRIPT = """
 import json, sys
 from paraview import simple
-from tensorviz_pv import dashboard
+from tensorviz_pv.figures import dashboard
 first, second, folder, out = sys.argv[1:5]
-dashboard.build(simple, first)
-state = dashboard.save_state(simple, folder)
+dashboard.build(first)
+state = dashboard.save_state(folder)
 simple.ResetSession()
-dashboard.load_state_for(simple, state, second)
+dashboard.load_state_for(state, second)
 readers = [p for p in simple.GetSources().values() if p.GetXMLName() == "TensorVizReader"]
 json.dump({"files": [r.FileName for r in readers], "views": len(simple.GetViews()),
            "steps": len(readers[0].TimestepValues)}, open(out, "w"))

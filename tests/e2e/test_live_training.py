@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from tensorviz_pv import store_format as F
+from tensorviz_pv.store import format as F
 from trainer.paraview_launch import run as run_paraview
 
 WATCH = """

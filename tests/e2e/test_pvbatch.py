@@ -2,12 +2,15 @@
 
 import json
 import os
+import shutil
+import subprocess
 
 import numpy as np
 
 from conftest import tensorviz
-from tensorviz_pv import store_format as F
-from tensorviz_pv.store import RunReader
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.reader import RunReader
+from trainer.paraview_launch import command, paraview_env
 from trainer.paraview_launch import run as run_paraview
 
 PVBATCH_SCRIPT = """
@@ -107,6 +110,23 @@ def test_render_writes_every_figure_none_blank_and_of_the_asked_size(tiny_run, t
     glyphs = np.asarray(Image.open(tmp_path / "fig2_step8.png").convert("RGB")).astype(int)
     assert ((glyphs[..., 0] > 150) & (glyphs[..., 2] < 120)).sum() > 100
     assert ((glyphs[..., 2] > 150) & (glyphs[..., 0] < 120)).sum() > 100
+
+
+def test_the_written_script_runs_in_plain_pvbatch_and_makes_what_render_makes(tiny_run, tmp_path):
+    rendered, scripted, script = tmp_path / "rendered", tmp_path / "scripted", tmp_path / "figs.py"
+    tensorviz("render", tiny_run, "--out", rendered, "--size", "400x300")
+    tensorviz("render", tiny_run, "--out", scripted, "--size", "400x300", "--script", script)
+    text = script.read_text()
+    assert "render.py" not in text and len(text.splitlines()) < 25  # calls, not a copy of code
+    shutil.rmtree(scripted)
+    # plain pvbatch: no PYTHONPATH, no PV_PLUGIN_PATH; the script finds the checkout itself
+    env = {k: v for k, v in paraview_env().items() if k not in ("PYTHONPATH", "PV_PLUGIN_PATH")}
+    result = subprocess.run(command("pvbatch", [str(script)]), env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    listing = [sorted(str(p.relative_to(root)) for p in root.rglob("*.png"))
+               for root in (rendered, scripted)]
+    assert listing[0] == listing[1] and len(listing[0]) > len(FIGURES)  # the animation's frames too
 
 
 def test_render_rejects_an_unknown_figure(tiny_run, tmp_path):

@@ -6,8 +6,8 @@ import os
 
 import numpy as np
 
-from tensorviz_pv import store_format as F
-from tensorviz_pv.store import RunReader
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.reader import RunReader
 from trainer.paraview_launch import run as run_paraview
 
 SCRIPT = """

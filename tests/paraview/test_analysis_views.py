@@ -7,8 +7,8 @@ import pytest
 from paraview import servermanager, simple
 from vtkmodules.util.numpy_support import vtk_to_numpy
 
-from tensorviz_pv.synthetic import (LAYERS, expected_activation, expected_kernel, probe_images,
-                                    write_synthetic_run)
+from tensorviz_pv.store.synthetic import (LAYERS, expected_activation, expected_kernel, probe_images,
+                                          write_synthetic_run)
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import h5py
 import numpy as np
 import pytest
 
-from tensorviz_pv import store_format as F
-from tensorviz_pv.synthetic import write_synthetic_run
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.synthetic import write_synthetic_run
 
 from pvtest import PLUGIN, PVPYTHON
 

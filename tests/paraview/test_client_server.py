@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from tensorviz_pv.synthetic import expected_activation, write_synthetic_run
+from tensorviz_pv.store.synthetic import expected_activation, write_synthetic_run
 
 from pvtest import PLUGIN, PVPYTHON, ROOT
 

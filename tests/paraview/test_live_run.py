@@ -4,9 +4,9 @@ import numpy as np
 
 from paraview import simple
 
-from tensorviz_pv import store_format as F
-from tensorviz_pv.dashboard import Follower
-from tensorviz_pv.synthetic import expected_kernel, write_synthetic_run
+from tensorviz_pv.store import format as F
+from tensorviz_pv.figures.dashboard import Follower
+from tensorviz_pv.store.synthetic import expected_kernel, write_synthetic_run
 
 
 def append_steps(writer, first, last):
@@ -41,7 +41,7 @@ def test_the_follower_moves_the_time_to_the_newest_step(tmp_path):
     path = str(tmp_path / "follow.tvz")
     _, writer = write_synthetic_run(path, steps=10, every=5, close=False)
     reader = simple.TensorVizReader(FileName=path)
-    follower = Follower(simple, reader)
+    follower = Follower(reader)
     assert follower.tick()  # first look
     scene = simple.GetAnimationScene()
     assert scene.AnimationTime == 10.0

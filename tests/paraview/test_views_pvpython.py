@@ -9,9 +9,9 @@ import pytest
 from paraview import servermanager, simple
 from vtkmodules.util.numpy_support import vtk_to_numpy
 
-from tensorviz_pv import store_format as F
-from tensorviz_pv.glyphs import FACES_PER_BOX
-from tensorviz_pv.synthetic import expected_kernel
+from tensorviz_pv.store import format as F
+from tensorviz_pv.analysis.glyphs import FACES_PER_BOX
+from tensorviz_pv.store.synthetic import expected_kernel
 
 from pvtest import PLUGIN, PVPYTHON
 

@@ -6,8 +6,8 @@ import os
 import numpy as np
 
 from conftest import tensorviz
-from tensorviz_pv import store_format as F
-from tensorviz_pv.store import RunReader
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.reader import RunReader
 
 
 def test_info_json_describes_the_run(tiny_run):

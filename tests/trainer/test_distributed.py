@@ -13,7 +13,7 @@ import numpy as np, tensorflow as tf, keras
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from trainer.callback import TensorVizCallback
-from tensorviz_pv.store import RunReader
+from tensorviz_pv.store.reader import RunReader
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 rng = np.random.default_rng(0)
 x, y = rng.random((32, 8, 8, 1), dtype=np.float32), rng.integers(0, 4, 32)
@@ -29,7 +29,7 @@ with tf.GradientTape() as tape:
     loss = keras.losses.SparseCategoricalCrossentropy()(y[:16], model(x[:16], training=True))
 grads = tape.gradient(loss, model.trainable_variables)
 model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0,
-          callbacks=[TensorVizCallback(sys.argv[1], conv_every=1, checkpoints=False)])
+          callbacks=[TensorVizCallback(sys.argv[1], conv_every=1)])
 with RunReader(sys.argv[1]) as run:
     json.dump({"replicas": strategy.num_replicas_in_sync,
                "steps": run.step_table()["step"].tolist(),

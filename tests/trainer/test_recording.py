@@ -11,9 +11,10 @@ import numpy as np
 import tensorflow as tf
 
 from conftest import tensorviz
-from tensorviz_pv import store_format as F
-from tensorviz_pv.store import RunReader
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.reader import RunReader
 from trainer.callback import TensorVizCallback
+from trainer.checkpoints import RunCheckpoints
 
 
 def tiny_model(seed=3):
@@ -43,7 +44,7 @@ def test_gradients_loss_and_update_match_an_independent_gradient_tape(tmp_path):
     accuracy = float(np.mean(np.argmax(model(x).numpy(), -1) == y))
 
     model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0,
-              callbacks=[TensorVizCallback(str(tmp_path / "run"), conv_every=1, checkpoints=False)])
+              callbacks=[TensorVizCallback(str(tmp_path / "run"), conv_every=1)])
     with RunReader(str(tmp_path / "run")) as run:
         table = run.step_table()
         np.testing.assert_allclose(table[F.LOSS][0], float(loss), rtol=1e-5)
@@ -70,7 +71,7 @@ def test_the_learning_rate_is_the_one_each_update_used(tmp_path):
     model.compile(optimizer=keras.optimizers.SGD(schedule), loss="sparse_categorical_crossentropy")
     x, y = tiny_data(64)
     model.fit(x, y, batch_size=8, epochs=1, verbose=0,
-              callbacks=[TensorVizCallback(str(tmp_path / "run"), checkpoints=False)])
+              callbacks=[TensorVizCallback(str(tmp_path / "run"))])
     with RunReader(str(tmp_path / "run")) as run:
         recorded = run.step_table()[F.LEARNING_RATE]
     np.testing.assert_allclose(recorded, [float(schedule(i)) for i in range(8)], rtol=1e-5, atol=1e-7)
@@ -82,7 +83,8 @@ def test_probe_activations_equal_a_forward_pass(tmp_path):
     conv = keras.Model(model.inputs[0], model.get_layer("c1").output)
     before = conv(x[:16]).numpy()
     model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[
-        TensorVizCallback(str(tmp_path / "run"), probe=(x, y), activations_every=3)])
+        TensorVizCallback(str(tmp_path / "run"), probe=(x, y), activations_every=3),
+        RunCheckpoints(str(tmp_path / "run"))])
     after = conv(x[:16]).numpy()
     with RunReader(str(tmp_path / "run")) as run:
         images, labels = run.probe()
@@ -102,7 +104,7 @@ def test_nan_loss_is_recorded_and_stops_training(tmp_path):
     model.compile(optimizer=keras.optimizers.SGD(1e30), loss="sparse_categorical_crossentropy")
     x, y = tiny_data(64)
     model.fit(x, y, batch_size=8, epochs=3, verbose=0,
-              callbacks=[TensorVizCallback(str(tmp_path / "run"), checkpoints=False)])
+              callbacks=[TensorVizCallback(str(tmp_path / "run"))])
     with RunReader(str(tmp_path / "run")) as run:
         table = run.step_table()
         assert len(table[F.STEP]) < 24  # stopped before the 3 epochs of 8 steps
@@ -115,7 +117,7 @@ def test_continue_on_nan_keeps_training(tmp_path):
     model.compile(optimizer=keras.optimizers.SGD(1e30), loss="sparse_categorical_crossentropy")
     x, y = tiny_data(64)
     model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[
-        TensorVizCallback(str(tmp_path / "run"), checkpoints=False, stop_on_nonfinite=False)])
+        TensorVizCallback(str(tmp_path / "run"), stop_on_nonfinite=False)])
     with RunReader(str(tmp_path / "run")) as run:
         assert len(run.step_table()[F.STEP]) == 24
 

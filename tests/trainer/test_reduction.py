@@ -7,8 +7,8 @@ import keras
 import numpy as np
 
 from conftest import tensorviz
-from tensorviz_pv import store_format as F
-from tensorviz_pv.store import RunReader
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.reader import RunReader
 from trainer.model import poster_model
 from trainer.reduction import fold_into_next, plan_merges, reduced_model
 

@@ -1,0 +1,165 @@
+"""What every TensorViz VTK algorithm shares: reporting, the store upstream, the time asked for.
+
+The classes are plain VTKPythonAlgorithmBase subclasses (no paraview.util decorators, which
+fail on Debian's ParaView 5.11); their proxies are declared in xml/.
+"""
+
+import numpy as np
+from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
+from vtkmodules.vtkCommonCore import vtkOutputWindow, vtkStringArray
+from vtkmodules.vtkCommonDataModel import vtkDataObject
+from vtkmodules.vtkCommonExecutionModel import vtkExecutive, vtkStreamingDemandDrivenPipeline
+
+from ..errors import SettingError, StoreError, TensorVizError
+
+
+def report_error(message):
+    """One message in ParaView's Output Messages (stderr in pvpython/pvbatch)."""
+    vtkOutputWindow.GetInstance().DisplayErrorText("TensorViz: " + message + "\n")
+
+
+class ReportsOnce:
+    """One message per distinct problem: ParaView re-executes an algorithm at every time
+    step, and the same bad input must not flood the Output Messages."""
+
+    _last_error = None
+
+    def report_once(self, message):
+        if message != self._last_error:
+            report_error(message)
+            self._last_error = message
+
+    def clear_report(self):
+        self._last_error = None
+
+
+def requested_time(out_info, default=0.0):
+    key = vtkStreamingDemandDrivenPipeline.UPDATE_TIME_STEP()
+    return out_info.Get(key) if out_info.Has(key) else default
+
+
+def floor_step(steps, time):
+    """The recorded step at or before `time` (the first step when `time` precedes all)."""
+    if len(steps) == 0:
+        return None
+    index = max(int(np.searchsorted(steps, time + 1e-6, side="right")) - 1, 0)
+    return int(steps[index])
+
+
+class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
+    """A filter downstream of a TensorViz Reader: it reads the reader's store directly, so a
+    view over all steps (norm tables, trajectories) needs no data passed down the pipeline."""
+
+    layer_kinds = None  # restrict the Layer list to these kinds (None: every layer)
+
+    def __init__(self, *output_types):
+        # inputType vtkDataObject: the reader's multiblock arrives whole, not block by block
+        VTKPythonAlgorithmBase.__init__(self, nInputPorts=1, nOutputPorts=len(output_types),
+                                        inputType="vtkDataObject", outputType=output_types[0])
+        self._output_types = output_types
+        self._updating_port = 0
+        self._layer = None
+
+    def RequestInformation(self, request, in_info, out_info):
+        """Image outputs declare their whole extent (ParaView draws nothing without it)."""
+        run = self.run()
+        if run is None:
+            return 1
+        try:
+            shapes = self.image_shapes(run)
+        except (TensorVizError, OSError, KeyError, ValueError, TypeError):
+            return 1  # RequestData reports the problem
+        for port, (rows, cols) in shapes.items():
+            out_info.GetInformationObject(port).Set(
+                vtkStreamingDemandDrivenPipeline.WHOLE_EXTENT(), [0, cols - 1, 0, rows - 1, 0, 0], 6)
+        return 1
+
+    def image_shapes(self, run):
+        """{output port: (rows, cols)} of the 2D images this view makes."""
+        return {}
+
+    def FillOutputPortInformation(self, port, info):
+        info.Set(vtkDataObject.DATA_TYPE_NAME(), self._output_types[port])
+        return 1
+
+    def set_value(self, attribute, value):
+        """Property setters: store and mark modified only on change."""
+        if getattr(self, attribute) != value:
+            setattr(self, attribute, value)
+            self.Modified()
+
+    def requested_step(self, outputs, steps):
+        """The recorded step shown at the time asked of the port being updated (floor)."""
+        info = outputs.GetInformationObject(self._updating_port)
+        return floor_step(steps, requested_time(info, float(steps[0])))
+
+    # ---- the store upstream
+    def upstream_reader(self):
+        """The nearest TensorViz Reader upstream (ParaView puts other algorithms between)."""
+        algorithm = self
+        while algorithm is not None and not hasattr(algorithm, "tensorviz_run"):
+            has_input = algorithm.GetNumberOfInputPorts() and algorithm.GetNumberOfInputConnections(0)
+            algorithm = algorithm.GetInputAlgorithm(0, 0) if has_input else None
+        return algorithm
+
+    def run(self):
+        """The RunReader of the reader upstream, or None."""
+        reader = self.upstream_reader()
+        return reader.tensorviz_run() if reader is not None else None
+
+    # ---- Layer property
+    def SetLayer(self, name):
+        self.set_value("_layer", name)
+
+    def layer_names(self):
+        run = self.run()
+        if run is None:
+            return []
+        return [layer["name"] for layer in run.info.get("layers", [])
+                if self.layer_kinds is None or layer["kind"] in self.layer_kinds]
+
+    def GetLayerNames(self):
+        array = vtkStringArray()
+        for name in self.layer_names():
+            array.InsertNextValue(name)
+        return array
+
+    def current_layer(self, run):
+        names = self.layer_names()
+        layer = self._layer or (names[0] if names else None)
+        if layer is None:
+            raise StoreError(f"{run.path}: the run has no layer this view can show")
+        if layer not in names:
+            raise SettingError(f"{run.path}: no layer named {layer!r} for this view "
+                             f"(layers: {', '.join(names) or 'none'})")
+        return layer
+
+    # ---- errors: one message per distinct problem, and an empty output
+    def fail(self, message):
+        self.report_once(message)
+        return 1
+
+    def RequestData(self, request, in_info, out_info):
+        reader = self.upstream_reader()
+        if reader is None:
+            return self.fail("this view needs a TensorViz Reader upstream")
+        run = reader.tensorviz_run()
+        if run is None:
+            return 1  # the reader has reported why; an empty output says the rest
+        # each port carries its own requested time: use the one of the port asked for
+        key = vtkExecutive.FROM_OUTPUT_PORT()
+        port = request.Get(key) if request.Has(key) else 0
+        self._updating_port = port if 0 <= port < out_info.GetNumberOfInformationObjects() else 0
+        try:
+            self.produce(run, out_info)
+        except TensorVizError as error:
+            return self.fail(str(error))
+        except (OSError, KeyError, ValueError) as error:
+            return self.fail(f"{run.path}: cannot read the store ({error})")
+        self.clear_report()
+        return 1
+
+    def produce(self, run, outputs):
+        """Fill the outputs (a vtkInformationVector) from the run; StoreError for a store that
+        lacks what the view needs, SettingError for a property that cannot be used."""
+        raise NotImplementedError

@@ -1,0 +1,56 @@
+"""What Filter Correlation and Filter Groups share: a conv layer, the basis the correlation is
+computed over (probe activations or filter weights), and the group threshold."""
+
+import numpy as np
+
+from ..analysis.correlation import SAMPLERS, pearson, threshold_groups
+from ..analysis.lineage import REMOVED
+from ..errors import StoreError
+from ..store import format as F
+from .base import TensorVizView
+from .lineage import removed_entries
+
+BASES = (F.ACTIVATION, F.KERNEL)  # property Basis: 0 Activations, 1 Weights
+
+
+class CorrelationView(TensorVizView):
+    """What Filter Correlation and Filter Groups share: layer, basis and threshold."""
+
+    layer_kinds = (F.CONV,)
+
+    def __init__(self, *output_types):
+        TensorVizView.__init__(self, *output_types)
+        self._basis = F.ACTIVATION
+        self._threshold = 0.85
+
+    def SetBasis(self, index):
+        self.set_value("_basis", BASES[int(index)])
+
+    def SetThreshold(self, value):
+        self.set_value("_threshold", float(value))
+
+    def basis_steps(self, run, layer):
+        return run.snapshot_steps(layer, self._basis)
+
+    def correlate(self, run, layer, index):
+        """(r, dead, groups, alive) of the basis snapshot at `index`: filters merged away by
+        filter reduction are left out (r 0, group REMOVED)."""
+        step = int(run.series_steps(layer, self._basis)[index])
+        value = run.series_value(layer, self._basis, index)
+        alive = run.alive_at(layer, step)
+        removed = removed_entries(run, layer, self._basis, step, value.shape)
+        if not np.isfinite(value[~removed]).all():
+            raise StoreError(f"{run.path}: {layer} {self._basis} has NaN/Inf values at step {step}")
+        samples = SAMPLERS[self._basis](value)[:, alive]
+        # the rows of input channels merged away in the layer before (weights basis)
+        samples = samples[~SAMPLERS[self._basis](removed)[:, alive].any(axis=1)]
+        r_alive, dead_alive = pearson(samples)
+        n = len(alive)
+        r = np.zeros((n, n))
+        r[np.ix_(alive, alive)] = r_alive
+        np.fill_diagonal(r, 1.0)
+        dead = np.zeros(n, dtype=bool)
+        dead[alive] = dead_alive
+        groups = np.full(n, REMOVED, dtype=np.int64)
+        groups[alive] = threshold_groups(r_alive, dead_alive, self._threshold)
+        return r, dead, groups, alive

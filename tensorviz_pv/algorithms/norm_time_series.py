@@ -1,0 +1,38 @@
+"""Norm Time Series: a table over every step (the poster's Fig. 3 left) with power-law fits."""
+
+import numpy as np
+from vtkmodules.vtkCommonDataModel import vtkTable
+
+from ..analysis.norms import layer_norms, power_law_fit, running_mean, smoothing_window
+from ..store import format as F
+from .base import TensorVizView
+from .convert import add_field, vtk_array
+
+
+class NormTimeSeries(TensorVizView):
+    """Columns: step, epoch, loss, accuracy, learning_rate, 'loss (smoothed)' and 'accuracy
+    (smoothed)' (trailing mean over 2.5% of the steps), and per layer '<layer> weight norm' and
+    '<layer> gradient norm'. Field data '<layer> weight norm fit' = (coefficient, exponent)
+    of norm ~ coefficient * step ** exponent."""
+
+    def __init__(self):
+        TensorVizView.__init__(self, "vtkTable")
+
+    def produce(self, run, outputs):
+        table = run.step_table()
+        steps = table[F.STEP]
+        output = vtkTable.GetData(outputs, 0)
+        for column in F.STEP_COLUMNS:
+            output.AddColumn(vtk_array(column, table[column]))
+        window = smoothing_window(steps)
+        for column in (F.LOSS, F.ACCURACY):  # per-batch values are noisy: a smoothed copy
+            finite = np.nan_to_num(table[column].astype(np.float64), nan=0.0)
+            output.AddColumn(vtk_array(f"{column} (smoothed)", running_mean(finite, window)))
+        add_field(output, "smoothing window", np.int64(window))
+        weights, gradients = run.norms(F.WEIGHT_NORM), run.norms(F.GRADIENT_NORM)
+        for layer in run.layers:
+            for label, norms in (("weight", weights), ("gradient", gradients)):
+                values = layer_norms(norms, run.variables, layer)
+                output.AddColumn(vtk_array(f"{layer} {label} norm", values))
+                add_field(output, f"{layer} {label} norm fit",
+                          np.array(power_law_fit(steps, values)))

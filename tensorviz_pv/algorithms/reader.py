@@ -1,0 +1,142 @@
+"""TensorViz Reader: a run store as a time-varying VTK source; time = the training step.
+
+Output: a multiblock with one block per layer; each block's field data holds that layer's
+tensors at the current step (arrays named kernel, bias, ...: one tuple per filter), and the
+root's field data the step's scalars (step, epoch, loss, accuracy, learning_rate).
+"""
+
+import json
+import os
+
+import numpy as np
+from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
+from vtkmodules.vtkCommonDataModel import vtkMultiBlockDataSet, vtkPolyData
+from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
+
+from ..errors import StoreError
+from ..store import format as F
+from ..store.reader import RunReader
+from .base import ReportsOnce, floor_step, requested_time
+from .convert import add_field, string_array, vtk_array
+
+
+class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
+    def __init__(self):
+        VTKPythonAlgorithmBase.__init__(self, nInputPorts=0, nOutputPorts=1,
+                                        outputType="vtkMultiBlockDataSet")
+        self._filename = None
+        self._run = None
+        self._steps = np.zeros(0, dtype=np.int64)
+        self._arrays = {}  # (layer, quantity, snapshot index) -> VTK arrays of the last output
+
+    def SetFileName(self, name):
+        if name != self._filename:
+            self._filename = name
+            self._close()
+            self.Modified()
+
+    def GetFileName(self):
+        return self._filename
+
+    def Refresh(self):
+        """File > Reload Files: reopen the store (a new run may have replaced it)."""
+        self._close()
+        self.Modified()
+
+    def _close(self):
+        if self._run is not None:
+            self._run.close()
+        self._run = None
+        self._arrays = {}
+
+    def tensorviz_run(self):
+        """The open RunReader (None when the file could not be opened): views use it."""
+        if self._run is None and self._filename:
+            try:
+                self._run = RunReader(self._filename)
+            except StoreError as error:
+                self.report_once(str(error))
+        return self._run
+
+    def GetTimestepValues(self):
+        return [float(s) for s in self._steps]
+
+    def RequestInformation(self, request, in_info, out_info):
+        info = out_info.GetInformationObject(0)
+        sddp = vtkStreamingDemandDrivenPipeline
+        info.Remove(sddp.TIME_STEPS())
+        info.Remove(sddp.TIME_RANGE())
+        if not self._filename:
+            return 1
+        if not os.path.exists(self._filename):
+            self._close()
+        run = self.tensorviz_run()
+        if run is None:
+            self._steps = np.zeros(0, dtype=np.int64)
+            return 1
+        try:  # re-check on every pass: a live trainer appends steps
+            if run.refresh():
+                self._arrays = {}
+            self._steps = run.time_steps()
+        except (StoreError, OSError, KeyError) as error:
+            self.report_once(f"{self._filename}: cannot read the steps ({error})")
+            self._steps = np.zeros(0, dtype=np.int64)
+        if len(self._steps):
+            times = [float(s) for s in self._steps]
+            info.Set(sddp.TIME_STEPS(), times, len(times))
+            info.Set(sddp.TIME_RANGE(), [times[0], times[-1]], 2)
+        return 1
+
+    def RequestData(self, request, in_info, out_info):
+        info = out_info.GetInformationObject(0)
+        output = vtkMultiBlockDataSet.GetData(info)
+        run = self.tensorviz_run()
+        if run is None or len(self._steps) == 0:
+            return 1
+        step = floor_step(self._steps, requested_time(info, float(self._steps[0])))
+        try:
+            self._fill(run, step, output)
+        except (StoreError, OSError, KeyError, ValueError) as error:
+            self.report_once(f"{self._filename}: cannot read step {step} ({error})")
+            return 1
+        output.GetInformation().Set(output.DATA_TIME_STEP(), float(step))
+        self.clear_report()
+        return 1
+
+    def _fill(self, run, step, output):
+        # the Information panel lists field data: what the run is, in readable strings; built
+        # once per opened store, like the tensor arrays below, not at every time step
+        info_key = ("run info",)
+        if info_key not in self._arrays:
+            self._arrays[info_key] = (
+                string_array("store", [run.path]),
+                string_array("run_info", [json.dumps(run.info, indent=1)]),
+                string_array("layers", [
+                    f"{e['name']} {e['kind']} kernel {tuple(e['kernel_shape'])} filters {e['filters']}"
+                    for e in run.info.get("layers", [])]))
+        arrays = {info_key: self._arrays[info_key]}
+        for array in arrays[info_key]:
+            output.GetFieldData().AddArray(array)
+        add_field(output, "step", np.int64(step))
+        row = run.step_row(step)
+        if row is not None:
+            for column in F.STEP_COLUMNS[1:]:
+                add_field(output, column, row[column])
+        for index, layer in enumerate(run.layers):
+            block = vtkPolyData()
+            for quantity in F.QUANTITIES:
+                if not run.has_series(layer, quantity) or not len(run.series_steps(layer, quantity)):
+                    continue
+                snapshot = run.snapshot_index(layer, quantity, step)
+                key = (layer, quantity, snapshot)
+                if key not in self._arrays:  # unchanged snapshots (most, per step) are reused
+                    value = np.asarray(run.series_value(layer, quantity, snapshot), np.float32)
+                    # flat, one component: blocks of other layers share the array names
+                    self._arrays[key] = (vtk_array(quantity, value.ravel()),
+                                         vtk_array(quantity + "_shape", np.asarray(value.shape, np.int64)))
+                arrays[key] = self._arrays[key]
+                for array in arrays[key]:
+                    block.GetFieldData().AddArray(array)
+            output.SetBlock(index, block)
+            output.GetMetaData(index).Set(vtkMultiBlockDataSet.NAME(), layer)
+        self._arrays = arrays

@@ -1,0 +1,48 @@
+"""The glyphs over training: one frame per snapshot step of the layer's weights (at most
+FRAMES, evenly spread) in animation/, and fig2_animation.mp4 where ffmpeg is installed."""
+
+import os
+import shutil
+import subprocess
+
+from paraview import simple
+
+from ..store import format as F
+from ..store.reader import RunReader
+from .style import render_view, title
+from .weights import glyphs, show_glyphs
+
+FRAMES = 60
+
+
+def snapshot_steps(store, layer):
+    """The steps at which the layer's weights were recorded: where the glyphs change."""
+    with RunReader(store) as run:
+        return [float(s) for s in run.series_steps(layer, F.KERNEL)]
+
+
+def render(run, layer=None, frames=FRAMES):
+    proxy, layer, limit = glyphs(run, layer)
+    view = render_view(run.size)
+    show_glyphs(view, proxy, limit)
+    label = title(view, "")
+    snapshots = snapshot_steps(run.store, layer)
+    pick = sorted(set(int(round(i)) for i in
+                      [k * (len(snapshots) - 1) / max(frames - 1, 1) for k in range(frames)]))
+    folder = os.path.join(run.out_dir, "animation")
+    os.makedirs(folder, exist_ok=True)
+    for frame, index in enumerate(pick):
+        step = snapshots[index]
+        label.Text = f"{layer} weights, step {int(step)}"
+        view.ViewTime = step
+        path = os.path.join(folder, f"glyphs_{frame:04d}.png")
+        simple.SaveScreenshot(path, view, ImageResolution=list(run.size))
+    print(f"wrote {len(pick)} frames in {folder}", flush=True)
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg:
+        movie = os.path.join(run.out_dir, "fig2_animation.mp4")
+        subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-framerate", "10", "-i",
+                        os.path.join(folder, "glyphs_%04d.png"), "-pix_fmt", "yuv420p",
+                        "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", movie], check=True)
+        run.written.append(movie)
+        print(f"wrote {movie}", flush=True)

@@ -1,0 +1,113 @@
+"""The TensorViz dashboard: one layout of views on one shared time (the animation scene), for
+the ParaView GUI (`tensorviz paraview RUN_DIR`) or pvbatch.
+
+    weight glyphs (3D)       | norms over the steps (line chart)
+    activation maps (2D)     | filter correlation heatmap (2D)
+
+follow(): while a trainer writes the run, reload it every few seconds and move to the newest
+step (a Qt timer of the GUI's render window; nothing to do in pvbatch).
+"""
+
+import os
+
+from paraview import simple
+
+from .activations import activation_panel, correlation_panel
+from .norms import norm_chart
+from .session import FigureRun
+from .style import render_view, title
+from .weights import glyphs, show_glyphs
+
+STATE_NAME = "dashboard.pvsm"
+
+
+def build(store, size=(700, 450)):
+    """Build the dashboard for a run store; returns the reader and the views."""
+    run = FigureRun(store, size=size)
+    layer = run.first_conv_layer
+    # the GUI starts with one layout and an empty render view: the dashboard takes their place
+    for view in simple.GetViews():
+        simple.Delete(view)
+    layouts = list(simple.GetLayouts().values())
+    layout = layouts[0] if layouts else simple.CreateLayout("TensorViz")
+    layout.Reset()
+    layout.SplitHorizontal(0, 0.5)
+    layout.SplitVertical(1, 0.5)
+    layout.SplitVertical(2, 0.5)
+
+    glyph_view = render_view(size)
+    simple.AssignViewToLayout(view=glyph_view, layout=layout, hint=3)
+    proxy, _, limit = glyphs(run, layer)
+    title(glyph_view, f"{layer} weights", 16)
+    show_glyphs(glyph_view, proxy, limit)
+
+    chart = norm_chart(run)
+    simple.AssignViewToLayout(view=chart, layout=layout, hint=5)
+
+    maps_view = render_view(size)
+    simple.AssignViewToLayout(view=maps_view, layout=layout, hint=4)
+    heat_view = render_view(size)
+    simple.AssignViewToLayout(view=heat_view, layout=layout, hint=6)
+    if run.conv_layers:
+        activation_panel(run, maps_view, layer, run.steps[-1], 0)
+        correlation_panel(run, heat_view, layer, run.steps[-1])
+    scene = simple.GetAnimationScene()
+    scene.UpdateAnimationUsingDataTimeSteps()
+    scene.AnimationTime = run.steps[-1]
+    return {"reader": run.reader, "layout": layout, "glyph_view": glyph_view, "chart": chart,
+            "maps_view": maps_view, "heat_view": heat_view}
+
+
+def save_state(run_dir):
+    """The dashboard as a state file in the run directory; it opens for any run (load it with
+    'Search files under specified directory' and that run's directory)."""
+    path = os.path.join(run_dir, STATE_NAME)
+    simple.SaveState(path)
+    return path
+
+
+def load_state_for(state, run_dir):
+    """Open a dashboard state file for the run in `run_dir` (stores are all named run.tvz)."""
+    simple.LoadState(state, LoadStateDataFileOptions="Search files under specified directory",
+                     DataDirectory=os.path.abspath(run_dir), OnlyUseFilesInDataDirectory=1)
+
+
+class Follower:
+    """Keeps the views on the newest step of a run that is still being written: tick() reloads
+    the reader when the store file changed and moves the animation time to the last step."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.stamp = None
+
+    def tick(self, *_):
+        try:
+            stat = os.stat(self.reader.FileName)
+        except OSError:
+            return False
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp == self.stamp:
+            return False
+        self.stamp = stamp
+        simple.ReloadFiles(self.reader)
+        scene = simple.GetAnimationScene()
+        scene.UpdateAnimationUsingDataTimeSteps()
+        steps = list(self.reader.TimestepValues or [])
+        if steps:
+            scene.AnimationTime = steps[-1]
+        if simple.GetActiveView() is not None:
+            simple.Render()
+        return True
+
+
+def follow(reader, seconds=2.0):
+    """Call a Follower every `seconds` from the GUI's event loop (a Qt timer of the render
+    window); returns the Follower, or None without a GUI (pvbatch, pvpython)."""
+    view = simple.GetActiveView()
+    interactor = view.GetInteractor() if view is not None else None
+    if interactor is None:
+        return None
+    follower = Follower(reader)
+    interactor.AddObserver("TimerEvent", follower.tick)
+    interactor.CreateRepeatingTimer(int(seconds * 1000))
+    return follower

@@ -1,0 +1,22 @@
+"""Run by the ParaView GUI (`paraview --script=...`; `tensorviz paraview RUN_DIR` starts it):
+builds the dashboard for the run named by TENSORVIZ_RUN, saves it as a state file in the run
+directory, and follows a training run when TENSORVIZ_FOLLOW is set."""
+
+import os
+
+from paraview import simple
+
+from tensorviz_pv.figures import dashboard
+
+
+def main():
+    store = os.environ["TENSORVIZ_RUN"]
+    views = dashboard.build(store)
+    print("TensorViz: dashboard state saved as", dashboard.save_state(os.path.dirname(store)))
+    if os.environ.get("TENSORVIZ_FOLLOW"):
+        dashboard.follow(views["reader"])
+    simple.Render()
+
+
+if __name__ == "__main__":  # also under `paraview --script`
+    main()

@@ -1,0 +1,72 @@
+"""The pvbatch scripts that make figures: short, readable calls of the figure modules, which
+`tensorviz render` and `tensorviz sweep` write and run (`--script FILE` keeps one to edit).
+Imports no ParaView: the trainer's venv writes the scripts, ParaView's Python runs them."""
+
+from ..errors import SettingError
+
+# figure name -> the calls that make it ({layer} and {steps}: the options given)
+FIGURE_CALLS = {
+    "fig2": ["weights.render(run, layer={layer}, steps={steps})"],
+    "fig3": ["norms.render(run)", "trajectory.render(run)"],
+    "fig4": ["activations.render(run)"],
+    "fig5": ["groups.render(run)"],
+    "animation": ["animation.render(run, layer={layer})"],
+}
+FIGURES = tuple(FIGURE_CALLS)
+
+
+def chosen_figures(text):
+    """'fig2, fig4' -> ['fig2', 'fig4'], in the order given; SettingError names unknown ones."""
+    figures = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = sorted(set(figures) - set(FIGURES))
+    if unknown or not figures:
+        raise SettingError(f"unknown figure(s) {', '.join(unknown) or '(none given)'}; "
+                           f"choose from {', '.join(FIGURES)}")
+    return figures
+
+
+def parse_size(text):
+    """'800x700' -> (800, 700)."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        width = height = 0
+    if width <= 0 or height <= 0:
+        raise SettingError(f"size {text!r}: give WIDTHxHEIGHT in pixels, e.g. 800x700")
+    return width, height
+
+
+def parse_steps(text):
+    """'0,500,1000' -> [0.0, 500.0, 1000.0]; None or '' -> None (the figure's own choice)."""
+    if not text:
+        return None
+    try:
+        return [float(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise SettingError(f"steps {text!r}: give step numbers, e.g. 0,500,1000") from None
+
+
+def _header(root, what):
+    return (f"# Written by TensorViz: the pvbatch script that makes {what}.\n"
+            "# Edit it and run it again: pvbatch THIS_FILE\n"
+            "import sys\n"
+            f"sys.path.insert(0, {root!r})  # tensorviz_pv: the figures and the plugin's classes\n\n")
+
+
+def figures_script(root, store, out_dir, figures, size, layer=None, steps=None):
+    """The script that renders `figures` (names of FIGURES) of the run `store` into `out_dir`."""
+    calls = [call.format(layer=repr(layer), steps=repr(steps))
+             for figure in figures for call in FIGURE_CALLS[figure]]
+    modules = sorted({call.split(".")[0] for call in calls})
+    return (_header(root, f"the figures of {store}")
+            + f"from tensorviz_pv.figures import {', '.join(modules)}\n"
+            "from tensorviz_pv.figures.session import FigureRun\n\n"
+            f"run = FigureRun({store!r}, {out_dir!r}, size={tuple(size)!r})\n"
+            + "".join(call + "\n" for call in calls))
+
+
+def comparison_script(root, stores, labels, out_dir, size):
+    """The script that draws several runs side by side into out_dir/sweep.png."""
+    return (_header(root, "the comparison of several runs")
+            + "from tensorviz_pv.figures import comparison\n\n"
+            f"comparison.render({list(stores)!r}, {list(labels)!r}, {out_dir!r}, {tuple(size)!r})\n")

@@ -1,0 +1,52 @@
+"""One run opened for figures: its TensorViz Reader in paraview.simple, the layers its views
+list, the recorded steps, and where the PNGs go."""
+
+import os
+
+from paraview import simple
+
+# the checkout's plugin (an installed package finds it on PV_PLUGIN_PATH instead)
+PLUGIN_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "plugin", "TensorViz.xml")
+
+
+def ensure_plugin():
+    """Load the plugin unless PV_PLUGIN_PATH already auto-loaded it."""
+    if not hasattr(simple, "TensorVizReader"):
+        simple.LoadPlugin(PLUGIN_PATH, ns=vars(simple))
+
+
+class FigureRun:
+    """A run's reader and what the figures need to know of it; save() writes one PNG."""
+
+    def __init__(self, store, out_dir=None, size=(800, 700)):
+        ensure_plugin()
+        self.store, self.out_dir, self.size = store, out_dir, tuple(size)
+        self.reader = simple.TensorVizReader(FileName=store)
+        self.steps = list(self.reader.TimestepValues or [])
+        if not self.steps:
+            raise SystemExit(f"{store}: no recorded steps to render")
+        self.layers = self._layer_names("WeightGlyphs")
+        self.conv_layers = self._layer_names("FilterCorrelation")
+        self.written = []
+        if out_dir:
+            os.makedirs(out_dir, exist_ok=True)
+
+    def _layer_names(self, view_name):
+        """The layers a view lists (all, or conv only): asked of a view made and dropped."""
+        view = getattr(simple, view_name)(Input=self.reader)
+        names = list(view.GetProperty("LayerNames"))
+        simple.Delete(view)
+        return names
+
+    @property
+    def first_conv_layer(self):
+        """The layer the single-layer figures show: the first conv layer, else the first."""
+        return self.conv_layers[0] if self.conv_layers else self.layers[0]
+
+    def save(self, name, view_or_layout, resolution=None):
+        path = os.path.join(self.out_dir, name)
+        simple.SaveScreenshot(path, view_or_layout, ImageResolution=list(resolution or self.size))
+        self.written.append(path)
+        print(f"wrote {path}", flush=True)
+        return path

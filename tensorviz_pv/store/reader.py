@@ -1,0 +1,231 @@
+"""The reader of the run store (numpy + h5py only), also while a trainer is writing it (SWMR)."""
+
+import json
+import os
+
+import h5py
+import numpy as np
+
+from ..errors import StoreError
+from . import format as F
+
+
+def check_store_file(path):
+    if not os.path.exists(path):
+        raise StoreError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise StoreError(f"{path}: is a directory, not a TensorViz store "
+                         f"(a run directory holds {F.STORE_FILENAME})")
+    if not h5py.is_hdf5(path):
+        raise StoreError(f"{path}: not a TensorViz run store (not an HDF5 file)")
+
+
+def resolve_store_path(path):
+    """A run directory or a store file -> the store file."""
+    if os.path.isdir(path):
+        return os.path.join(path, F.STORE_FILENAME)
+    return path
+
+
+class RunReader:
+    """Reads a store, also while a trainer is still writing it (SWMR)."""
+
+    def __init__(self, path):
+        path = resolve_store_path(path)
+        check_store_file(path)
+        self.path = path
+        self._open()
+
+    def _stamp(self):
+        stat = os.stat(self.path)
+        return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+    def _open(self):
+        path = self.path
+        stamp = self._stamp()
+        self._series_steps = {}
+        self._step_column = None
+        self._last_value = {}
+        try:
+            self.file = h5py.File(path, "r", swmr=True)
+        except OSError:
+            try:  # files written without SWMR support (not by TensorViz, or damaged)
+                self.file = h5py.File(path, "r")
+            except OSError as error:
+                raise StoreError(f"{path}: cannot be opened as HDF5 ({error})") from None
+        try:
+            self._check_format()
+            self.info = json.loads(self._attr(F.ATTR_RUN_INFO))
+            self.variables = json.loads(self.file[F.NORMS_GROUP].attrs[F.ATTR_VARIABLES])
+        except StoreError:
+            self.file.close()
+            raise
+        except (KeyError, ValueError, OSError) as error:
+            self.file.close()
+            raise StoreError(f"{path}: damaged TensorViz store ({error})") from None
+        self.layers = [layer["name"] for layer in self.info.get("layers", [])]
+        self._opened_stamp = stamp  # only once open: a failed reopen is tried again
+
+    def refresh(self):
+        """See what a live writer appended since the file was opened: reopen it when it changed.
+        (h5py's Dataset.refresh() is not used: after refreshing several datasets, reads of a
+        multi-chunk dataset returned its first chunk again, with HDF5 1.10.8 and 1.14.6.)"""
+        try:
+            changed = self._stamp() != self._opened_stamp
+        except OSError as error:
+            raise StoreError(f"{self.path}: {error.strerror}") from None
+        if changed:
+            self.file.close()
+            self._open()
+        return changed
+
+    def _attr(self, name):
+        value = self.file.attrs[name]
+        return value.decode() if isinstance(value, bytes) else value
+
+    def _check_format(self):
+        if self.file.attrs.get(F.ATTR_FORMAT) is None:
+            raise StoreError(f"{self.path}: not a TensorViz run store "
+                             f"(HDF5 without the '{F.ATTR_FORMAT}' attribute)")
+        if self._attr(F.ATTR_FORMAT) != F.FORMAT_NAME:
+            raise StoreError(f"{self.path}: not a TensorViz run store "
+                             f"(format is {self._attr(F.ATTR_FORMAT)!r})")
+        version = int(self.file.attrs[F.ATTR_VERSION])
+        if version > F.FORMAT_VERSION:
+            raise StoreError(f"{self.path}: store format version {version} is newer than this "
+                             f"TensorViz reads ({F.FORMAT_VERSION}); update TensorViz")
+
+    def close(self):
+        if self.file.id.valid:
+            self.file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _dataset(self, path):
+        try:
+            return self.file[path]
+        except KeyError:
+            raise StoreError(f"{self.path}: missing dataset '{path}'") from None
+
+    # ---- per-update tables
+    def step_count(self):
+        """Rows readable in every step column (a live writer may be one block ahead in some)."""
+        return min(self._dataset(F.steps_path(c)).shape[0] for c in F.STEP_COLUMNS)
+
+    def step_table(self):
+        n = self.step_count()
+        return {c: self._dataset(F.steps_path(c))[:n] for c in F.STEP_COLUMNS}
+
+    def step_row(self, step):
+        """{column: value} of the step table's row for `step`, or None when it has none."""
+        n = self.step_count()
+        column = self._dataset(F.steps_path(F.STEP))
+        if n == 0:
+            return None
+        if self._step_column is None or len(self._step_column) != n:
+            self._step_column = column[:n]
+        row = int(np.searchsorted(self._step_column, step))
+        if row >= n or self._step_column[row] != step:
+            return None
+        return {c: self._dataset(F.steps_path(c))[row] for c in F.STEP_COLUMNS}
+
+    def norms(self, which):
+        n = self.step_count()
+        return self._dataset(F.norms_path(which))[:n]
+
+    def merges(self):
+        """The merge events ({column: array}); empty for runs without filter reduction or
+        stores written before reduction existed."""
+        if F.MERGES_GROUP not in self.file:
+            return {c: np.zeros(0) for c in F.MERGE_COLUMNS}
+        columns = {c: self._dataset(F.merges_path(c))[:] for c in F.MERGE_COLUMNS}
+        n = min(len(v) for v in columns.values())
+        return {c: v[:n] for c, v in columns.items()}
+
+    def alive_at(self, layer, step):
+        """Which of the layer's original filters exist in the tensors recorded at `step` (all,
+        without reduction). A reduction recorded at step s happens after that step's
+        snapshots: its row applies to the steps after s."""
+        if self.has_series(layer, F.ALIVE) and len(self.series_steps(layer, F.ALIVE)):
+            steps = self.series_steps(layer, F.ALIVE)
+            index = max(int(np.searchsorted(steps, step, side="left")) - 1, 0)
+            return np.asarray(self.series_value(layer, F.ALIVE, index)).astype(bool)
+        return np.ones(self.layer_info(layer)["filters"], dtype=bool)
+
+    def evaluation(self):
+        columns = {c: self._dataset(F.evaluation_path(c))[:] for c in F.EVAL_COLUMNS}
+        n = min(len(v) for v in columns.values())
+        return {c: v[:n] for c, v in columns.items()}
+
+    # ---- snapshots
+    def layer_info(self, layer):
+        for entry in self.info.get("layers", []):
+            if entry["name"] == layer:
+                return entry
+        raise StoreError(f"{self.path}: no layer named {layer!r} "
+                         f"(layers: {', '.join(self.layers) or 'none'})")
+
+    def has_series(self, layer, quantity):
+        return (F.series_path(layer, quantity, F.SERIES_STEP) in self.file
+                and F.series_path(layer, quantity, F.SERIES_VALUE) in self.file)
+
+    def series_steps(self, layer, quantity):
+        """Steps of a series' snapshots (cached until the file is reopened by refresh)."""
+        key = (layer, quantity)
+        if key not in self._series_steps:
+            self.layer_info(layer)
+            if not self.has_series(layer, quantity):
+                raise StoreError(f"{self.path}: {quantity} of layer {layer!r} was not recorded")
+            steps = self._dataset(F.series_path(layer, quantity, F.SERIES_STEP))
+            values = self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE))
+            self._series_steps[key] = steps[:min(steps.shape[0], values.shape[0])]
+        return self._series_steps[key]
+
+    def series_value(self, layer, quantity, index):
+        """One snapshot. The last one read per series is kept: the reader and the views below
+        it ask for the same snapshot at each time step (conv1's activations are 0.8 MB)."""
+        key = (layer, quantity)
+        cached = self._last_value.get(key)
+        if cached is None or cached[0] != index:
+            value = self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE))[index]
+            value.setflags(write=False)
+            self._last_value[key] = cached = (index, value)
+        return cached[1]
+
+    def snapshot_steps(self, layer, quantity):
+        """series_steps of a series that has at least one snapshot (else a clear error)."""
+        steps = self.series_steps(layer, quantity)
+        if len(steps) == 0:
+            raise StoreError(f"{self.path}: layer {layer!r} has no {quantity} snapshot yet")
+        return steps
+
+    def snapshot_index(self, layer, quantity, step):
+        """Index of the latest snapshot taken at or before `step` (the first one when `step`
+        precedes every snapshot)."""
+        steps = self.snapshot_steps(layer, quantity)
+        return max(int(np.searchsorted(steps, step, side="right")) - 1, 0)
+
+    def tensor_at(self, layer, quantity, step):
+        """(snapshot step, value) of the snapshot shown at `step` (see snapshot_index)."""
+        index = self.snapshot_index(layer, quantity, step)
+        return int(self.series_steps(layer, quantity)[index]), self.series_value(layer, quantity, index)
+
+    def time_steps(self):
+        """Every step that something was recorded at: the viewer's time axis."""
+        parts = [self._dataset(F.steps_path(F.STEP))[:self.step_count()]]
+        for layer in self.file[F.TENSORS_GROUP]:
+            for quantity in self.file[F.TENSORS_GROUP][layer]:
+                if layer in self.layers and self.has_series(layer, quantity):
+                    parts.append(self.series_steps(layer, quantity))
+                # an incomplete series is reported by the view that needs it
+        return np.unique(np.concatenate(parts)).astype(np.int64)
+
+    def probe(self):
+        group = self.file[F.PROBE_GROUP]
+        if F.PROBE_IMAGES not in group:
+            raise StoreError(f"{self.path}: no probe batch was recorded")
+        return group[F.PROBE_IMAGES][:], group[F.PROBE_LABELS][:]

@@ -1,0 +1,96 @@
+"""`tensorviz info`: a summary of a run store as one JSON-ready dict (docs/INFO.md)."""
+
+import numpy as np
+
+from . import format as F
+from .reader import RunReader
+
+
+def _float(value):
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def run_summary(path):
+    with RunReader(path) as run:
+        table = run.step_table()
+        steps = table[F.STEP]
+        layers = []
+        for entry in run.info.get("layers", []):
+            recorded = {}
+            for quantity in F.QUANTITIES:
+                if run.has_series(entry["name"], quantity):
+                    snapshot_steps = run.series_steps(entry["name"], quantity)
+                    recorded[quantity] = {"snapshots": int(len(snapshot_steps)),
+                                          "last_step": int(snapshot_steps[-1]) if len(snapshot_steps) else None}
+            last_step = int(steps[-1]) if len(steps) else 0
+            layers.append({"name": entry["name"], "kind": entry["kind"],
+                           "kernel_shape": entry["kernel_shape"], "bias_shape": entry["bias_shape"],
+                           "filters": entry["filters"],
+                           "filters_now": int(run.alive_at(entry["name"], last_step).sum())
+                           if entry["kind"] == F.CONV else entry["filters"],
+                           "recorded": recorded})
+        evaluation = run.evaluation()
+        merges = run.merges()
+        last = len(steps) - 1
+        return {
+            "store": run.path,
+            "format": F.FORMAT_NAME,
+            "format_version": int(run.file.attrs[F.ATTR_VERSION]),
+            "steps": {"count": int(len(steps)),
+                      "first": int(steps[0]) if len(steps) else None,
+                      "last": int(steps[-1]) if len(steps) else None},
+            "time_steps": int(len(run.time_steps())),
+            "layers": layers,
+            "variables": run.variables,
+            "cadence": run.info.get("cadence"),
+            "dataset": run.info.get("dataset"),
+            "hyperparameters": run.info.get("hyperparameters"),
+            "last": None if last < 0 else {
+                "step": int(steps[last]), "epoch": int(table[F.EPOCH][last]),
+                "loss": _float(table[F.LOSS][last]), "accuracy": _float(table[F.ACCURACY][last]),
+                "learning_rate": _float(table[F.LEARNING_RATE][last])},
+            "merges": [{"step": int(merges["step"][i]), "layer": run.layers[int(merges["layer"][i])],
+                        "kept": int(merges["kept"][i]), "removed": int(merges["removed"][i]),
+                        "correlation": _float(merges["correlation"][i])}
+                       for i in range(len(merges["step"]))],
+            "evaluation": [{c: (int(evaluation[c][i]) if c in ("epoch", "step")
+                                else _float(evaluation[c][i])) for c in F.EVAL_COLUMNS}
+                           for i in range(len(evaluation["epoch"]))],
+        }
+
+
+def format_summary(summary):
+    """The summary as lines a person reads."""
+    lines = [f"store      {summary['store']}  ({summary['format']} v{summary['format_version']})"]
+    s = summary["steps"]
+    lines.append(f"steps      {s['count']} (first {s['first']}, last {s['last']}); "
+                 f"{summary['time_steps']} time steps in the viewer")
+    if summary["dataset"]:
+        d = summary["dataset"]
+        lines.append(f"dataset    {d['name']}: {d['train']} train / {d['validation']} validation "
+                     f"/ {d['test']} test")
+    if summary["hyperparameters"]:
+        lines.append("hyper      " + ", ".join(f"{k}={v}" for k, v in summary["hyperparameters"].items()))
+    if summary["cadence"]:
+        lines.append("cadence    every step: loss, accuracy, learning rate, weight and gradient "
+                     "norms; snapshots every " + ", ".join(f"{k}={v}" for k, v in summary["cadence"].items())
+                     + " steps (0: epoch ends only), and at step 0 and every epoch end")
+    lines.append("layers")
+    for layer in summary["layers"]:
+        recorded = ", ".join(f"{q} x{r['snapshots']}" for q, r in layer["recorded"].items())
+        now = "" if layer["filters_now"] == layer["filters"] else f" (now {layer['filters_now']})"
+        lines.append(f"  {layer['name']:<8} {layer['kind']:<7} kernel {tuple(layer['kernel_shape'])}"
+                     f" bias {tuple(layer['bias_shape'] or ())} filters {layer['filters']}{now}: {recorded}")
+    if summary["last"]:
+        last = summary["last"]
+        lines.append(f"last step  {last['step']} (epoch {last['epoch']}): loss {last['loss']}, "
+                     f"accuracy {last['accuracy']}, learning rate {last['learning_rate']}")
+    for merge in summary["merges"]:
+        lines.append(f"merge      step {merge['step']}: {merge['layer']} filter {merge['removed']} "
+                     f"into {merge['kept']} (r = {merge['correlation']:.3f})")
+    for row in summary["evaluation"]:
+        lines.append(f"epoch {row['epoch']:>3}  step {row['step']:>6}  val loss {row['val_loss']}  "
+                     f"val acc {row['val_accuracy']}  test loss {row['test_loss']}  "
+                     f"test acc {row['test_accuracy']}")
+    return "\n".join(lines)

@@ -1,0 +1,111 @@
+"""Synthetic run stores with known contents, for tests and benchmarks (no TensorFlow).
+
+write_synthetic_run: a tiny run whose every value a test can recompute (seeded generators).
+write_poster_shaped_run: a run of the poster network's shapes at the trainer's default cadence,
+for the viewer's speed (benchmarks/view_latency.py).
+"""
+
+import numpy as np
+
+from . import format as F
+from .writer import RunWriter, SeriesSpec
+
+LAYERS = [F.layer_entry("conv1", F.CONV, [3, 3, 1, 4], [4], activation_shape=[5, 5, 4]),
+          F.layer_entry("fc1", F.DENSE, [10, 3], [3])]
+
+# the poster's network (without its 10-unit output layer) at 28 x 28, 16 probe images
+POSTER_LAYERS = [F.layer_entry("conv1", F.CONV, [3, 3, 1, 16], [16], activation_shape=[28, 28, 16]),
+                 F.layer_entry("conv2", F.CONV, [3, 3, 16, 32], [32], activation_shape=[14, 14, 32]),
+                 F.layer_entry("fc1", F.DENSE, [1568, 1024], [1024])]
+POSTER_PROBE = 16
+
+
+def expected_kernel(layer, step, seed=0):
+    """The kernel the synthetic run holds for `layer` at `step` (any step, snapshot or not)."""
+    shape = next(entry["kernel_shape"] for entry in LAYERS if entry["name"] == layer)
+    rng = np.random.default_rng([seed, step, len(layer)])
+    return (0.1 * rng.standard_normal(shape) + 0.001 * step).astype(np.float32)
+
+
+PROBE = 2
+ACTIVATION_SHAPE = (PROBE, 5, 5, 4)
+
+
+def expected_activation(step, seed=0):
+    """conv1's probe activations: filter 1 = 2 x filter 0 + 0.1 (r = 1), filter 2 dead (all
+    zero), filter 3 independent noise."""
+    rng = np.random.default_rng([seed, step, 99])
+    base = rng.random(ACTIVATION_SHAPE[:3])
+    activation = np.zeros(ACTIVATION_SHAPE, dtype=np.float32)
+    activation[..., 0] = base
+    activation[..., 1] = 2 * base + 0.1
+    activation[..., 3] = rng.random(ACTIVATION_SHAPE[:3])
+    return activation
+
+
+def probe_images():
+    images = np.linspace(0, 1, PROBE * 28 * 28, dtype=np.float32).reshape(PROBE, 28, 28, 1)
+    return images, np.arange(PROBE)
+
+
+def write_synthetic_run(path, steps=30, every=10, seed=0, close=True, activations=True):
+    """Steps 1..steps in the tables; kernels of every layer (and conv1's probe activations)
+    at 0, every `every`, and the last."""
+    info = {"layers": LAYERS, "dataset": {"name": "synthetic"}, "cadence": {"conv_every": every},
+            "hyperparameters": {"seed": seed}}
+    variables = [f"{layer['name']}/kernel" for layer in LAYERS]
+    specs = [SeriesSpec(layer["name"], F.KERNEL, layer["kernel_shape"]) for layer in LAYERS]
+    probe = (None, None)
+    if activations:
+        specs.append(SeriesSpec("conv1", F.ACTIVATION, ACTIVATION_SHAPE))
+        probe = probe_images()
+    writer = RunWriter.create(path, info, variables, specs, *probe)
+    snapshot_steps = sorted(set([0] + list(range(every, steps + 1, every)) + [steps]))
+    for step in range(0, steps + 1):
+        if step > 0:
+            norms = [float(np.linalg.norm(expected_kernel(l["name"], step, seed))) for l in LAYERS]
+            writer.add_step(step, (step - 1) // 10, 1.0 / step, step / (steps + 1.0), 0.01,
+                            norms, [0.5 * n for n in norms])
+        if step in snapshot_steps:
+            for layer in LAYERS:
+                writer.add_tensor(layer["name"], F.KERNEL, step,
+                                  expected_kernel(layer["name"], step, seed))
+            if activations:
+                writer.add_tensor("conv1", F.ACTIVATION, step, expected_activation(step, seed))
+    writer.add_evaluation(epoch=1, step=steps, val_loss=0.5, val_accuracy=0.9)
+    if close:
+        writer.close()
+    else:
+        writer.flush()
+    return snapshot_steps, writer
+
+
+def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, seed=0):
+    """Steps 1..steps of poster-shaped records: every norm each step, conv kernels every
+    `conv_every` steps, the FC kernel at 0 and the end, activations every `activations_every`."""
+    rng = np.random.default_rng(seed)
+    layers = POSTER_LAYERS
+    variables = [f"{l['name']}/kernel" for l in layers] + [f"{l['name']}/bias" for l in layers]
+    convs = [l for l in layers if l["kind"] == F.CONV]
+    activation_shapes = {l["name"]: (POSTER_PROBE, *l["activation_shape"]) for l in convs}
+    specs = [SeriesSpec(l["name"], F.KERNEL, l["kernel_shape"]) for l in layers]
+    specs += [SeriesSpec(name, F.ACTIVATION, shape) for name, shape in activation_shapes.items()]
+    probe = rng.random((POSTER_PROBE, 28, 28, 1), dtype=np.float32), np.arange(POSTER_PROBE) % 10
+    writer = RunWriter.create(path, {"layers": layers}, variables, specs, *probe)
+    kernels = {l["name"]: rng.normal(0, 0.1, l["kernel_shape"]).astype(np.float32) for l in layers}
+    for step in range(steps + 1):
+        if step:
+            norms = rng.random(len(variables))
+            writer.add_step(step, step // 1100, 1.0 / step, 0.9, 0.05, norms, norms / 2)
+        for layer in layers:
+            every = conv_every if layer["kind"] == F.CONV else steps
+            if step % every == 0:
+                kernels[layer["name"]] += rng.normal(0, 0.001, layer["kernel_shape"]).astype(np.float32)
+                writer.add_tensor(layer["name"], F.KERNEL, step, kernels[layer["name"]])
+        if step % activations_every == 0:
+            for name, shape in activation_shapes.items():
+                writer.add_tensor(name, F.ACTIVATION, step,
+                                  np.maximum(rng.normal(size=shape), 0).astype(np.float32))
+        if step % 500 == 0:
+            writer.flush()
+    writer.close()

@@ -1,0 +1,203 @@
+"""The writer of the run store (numpy + h5py only; format.py names everything in it).
+
+It keeps HDF5 1.10 compatibility (libver v110) so Debian's ParaView can read the file, and
+writes in SWMR mode so a reader can open the store while training goes on. Rows are buffered in
+memory and written in one block per dataset at each flush, so recording costs a few resizes per
+flush rather than per step.
+"""
+
+import json
+import os
+import time
+
+import h5py
+import numpy as np
+
+from ..errors import StoreError
+from . import format as F
+from .reader import RunReader
+
+
+def _chunk_rows(row_shape, dtype, target_bytes=32 * 1024):
+    row_bytes = int(np.prod(row_shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    return int(max(1, min(1024, target_bytes // max(row_bytes, 1))))
+
+
+class _Growing:
+    """A dataset extended along axis 0, with rows buffered until flush."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        self.pending = []
+
+    def append(self, row):
+        self.pending.append(np.asarray(row, dtype=self.dataset.dtype))
+
+    def write_pending(self):
+        if not self.pending:
+            return
+        block = np.stack(self.pending)
+        start = self.dataset.shape[0]
+        self.dataset.resize(start + len(block), axis=0)
+        self.dataset[start:] = block
+        self.pending = []
+
+    def truncate(self, rows):
+        self.dataset.resize(rows, axis=0)
+
+
+def _create_growing(group, name, row_shape, dtype):
+    # no compression: gzip halved activations on disk but made each time step's read 30x
+    # slower (4 ms instead of 0.14 ms for conv1's probe activations; benchmarks/view_latency.py)
+    row_shape = tuple(int(n) for n in row_shape)
+    dataset = group.create_dataset(
+        name, shape=(0,) + row_shape, maxshape=(None,) + row_shape, dtype=dtype,
+        chunks=(_chunk_rows(row_shape, dtype),) + row_shape)
+    return _Growing(dataset)
+
+
+class SeriesSpec:
+    """What one tensor series holds: a quantity of a layer, its shape and type."""
+
+    def __init__(self, layer, quantity, shape, dtype="float32"):
+        self.layer, self.quantity = layer, quantity
+        self.shape, self.dtype = tuple(shape), dtype
+
+
+class RunWriter:
+    """Appends training records to a store; every dataset exists before SWMR starts."""
+
+    def __init__(self, h5file, path, flush_interval):
+        self.file = h5file
+        self.path = path
+        self.flush_interval = flush_interval
+        self._last_flush = time.monotonic()
+        self._columns = {c: _Growing(h5file[F.steps_path(c)]) for c in F.STEP_COLUMNS}
+        self._norms = {w: _Growing(h5file[F.norms_path(w)])
+                       for w in (F.WEIGHT_NORM, F.GRADIENT_NORM)}
+        self._evaluation = {c: _Growing(h5file[F.evaluation_path(c)]) for c in F.EVAL_COLUMNS}
+        self._merges = {c: _Growing(h5file[F.merges_path(c)]) for c in F.MERGE_COLUMNS}
+        self._series = {}
+        tensors = h5file[F.TENSORS_GROUP]
+        for layer in tensors:
+            for quantity in tensors[layer]:
+                group = tensors[layer][quantity]
+                self._series[(layer, quantity)] = (_Growing(group[F.SERIES_STEP]),
+                                                   _Growing(group[F.SERIES_VALUE]))
+
+    @classmethod
+    def create(cls, path, run_info, variables, series, probe_images=None, probe_labels=None,
+               flush_interval=0.75):
+        """A new store at `path` (which must not exist). `variables` names the norm columns."""
+        if os.path.exists(path):
+            raise StoreError(f"{path}: a store already exists there")
+        f = h5py.File(path, "w", libver=("v110", "v110"))
+        try:
+            f.attrs[F.ATTR_FORMAT] = F.FORMAT_NAME
+            f.attrs[F.ATTR_VERSION] = F.FORMAT_VERSION
+            f.attrs[F.ATTR_RUN_INFO] = json.dumps(run_info)
+            steps = f.create_group(F.STEPS_GROUP)
+            for column in F.STEP_COLUMNS:
+                _create_growing(steps, column, (), F.STEP_COLUMN_DTYPES[column])
+            norms = f.create_group(F.NORMS_GROUP)
+            norms.attrs[F.ATTR_VARIABLES] = json.dumps(list(variables))
+            for which in (F.WEIGHT_NORM, F.GRADIENT_NORM):
+                _create_growing(norms, which, (len(variables),), "float32")
+            evaluation = f.create_group(F.EVALUATION_GROUP)
+            for column in F.EVAL_COLUMNS:
+                _create_growing(evaluation, column, (), F.EVAL_COLUMN_DTYPES.get(column, "float32"))
+            merges = f.create_group(F.MERGES_GROUP)
+            for column in F.MERGE_COLUMNS:
+                _create_growing(merges, column, (), F.MERGE_COLUMN_DTYPES.get(column, "float32"))
+            tensors = f.create_group(F.TENSORS_GROUP)
+            for spec in series:
+                group = tensors.require_group(spec.layer).create_group(spec.quantity)
+                _create_growing(group, F.SERIES_STEP, (), "int64")
+                _create_growing(group, F.SERIES_VALUE, spec.shape, spec.dtype)
+            probe = f.create_group(F.PROBE_GROUP)
+            if probe_images is not None:
+                probe.create_dataset(F.PROBE_IMAGES, data=np.asarray(probe_images, "float32"))
+                probe.create_dataset(F.PROBE_LABELS, data=np.asarray(probe_labels, "int64"))
+            f.swmr_mode = True
+        except Exception:
+            f.close()
+            os.remove(path)
+            raise
+        return cls(f, path, flush_interval)
+
+    @classmethod
+    def append_to(cls, path, last_step, flush_interval=0.75):
+        """Reopen a store to continue a run after `last_step`: later records are dropped,
+        so that a resumed run neither misses nor doubles a step."""
+        RunReader(path).close()  # the reader's checks: a TensorViz store of a version we know
+        f = h5py.File(path, "r+", libver=("v110", "v110"))
+        try:
+            writer = cls(f, path, flush_interval)
+            writer._truncate_after(last_step)
+            f.swmr_mode = True
+        except (KeyError, ValueError, OSError) as error:
+            f.close()
+            raise StoreError(f"{path}: cannot continue this store ({error})") from None
+        return writer
+
+    def _truncate_after(self, last_step):
+        step_column = self._columns[F.STEP].dataset[:]
+        rows = int(np.searchsorted(step_column, last_step, side="right"))
+        for growing in list(self._columns.values()) + list(self._norms.values()):
+            growing.truncate(min(rows, growing.dataset.shape[0]))
+        # a reduction recorded at the resume step came after its checkpoint: it goes too
+        reduction_side = "left" if last_step > 0 else "right"
+        for table, side in ((self._evaluation, "right"), (self._merges, reduction_side)):
+            rows = int(np.searchsorted(table["step"].dataset[:], last_step, side=side))
+            for growing in table.values():
+                growing.truncate(min(rows, growing.dataset.shape[0]))
+        for (_, quantity), (steps, values) in self._series.items():
+            side = reduction_side if quantity == F.ALIVE else "right"
+            rows = int(np.searchsorted(steps.dataset[:], last_step, side=side))
+            steps.truncate(rows)
+            values.truncate(rows)
+
+    def add_step(self, step, epoch, loss, accuracy, learning_rate, weight_norms, gradient_norms):
+        for column, value in zip(F.STEP_COLUMNS, (step, epoch, loss, accuracy, learning_rate)):
+            self._columns[column].append(value)
+        self._norms[F.WEIGHT_NORM].append(weight_norms)
+        self._norms[F.GRADIENT_NORM].append(gradient_norms)
+
+    def add_tensor(self, layer, quantity, step, value):
+        steps, values = self._series[(layer, quantity)]
+        steps.append(step)
+        values.append(value)
+
+    def add_evaluation(self, **row):
+        for column in F.EVAL_COLUMNS:
+            self._evaluation[column].append(row.get(column, np.nan))
+
+    def flush_due(self):
+        return time.monotonic() - self._last_flush >= self.flush_interval
+
+    def add_merge(self, **row):
+        for column in F.MERGE_COLUMNS:
+            self._merges[column].append(row[column])
+
+    def maybe_flush(self):
+        """Flush when the last flush is older than flush_interval (readers see new rows)."""
+        if self.flush_due():
+            self.flush()
+
+    def flush(self):
+        # data first, the step column last: a live reader never sees a step without its data
+        for steps, values in self._series.values():
+            values.write_pending()
+            steps.write_pending()
+        for growing in (list(self._norms.values()) + list(self._evaluation.values())
+                        + list(self._merges.values())):
+            growing.write_pending()
+        for column in reversed(F.STEP_COLUMNS):
+            self._columns[column].write_pending()
+        self.file.flush()
+        self._last_flush = time.monotonic()
+
+    def close(self):
+        if self.file.id.valid:
+            self.flush()
+            self.file.close()

@@ -1,0 +1,93 @@
+"""What `tensorviz train` is asked to do, as one typed configuration; `tensorviz sweep` makes
+one per run, the command line makes one from its options."""
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from tensorviz_pv.errors import TensorVizError
+
+LR_SCHEDULES = ("constant", "exponential", "cosine")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
+class TrainError(TensorVizError):
+    """A problem with the request, found before anything was touched."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A training run of the poster's network and what is recorded of it.
+
+    run_dir: where the run goes (the store and the checkpoints).
+    dataset: mnist-5k (embedded, offline), mnist, fashion-mnist, or a path (datasets.py).
+    max_samples: use at most this many training images (None: all).
+    lr_schedule: constant, exponential (x0.9 per epoch) or cosine (to 0 at the end).
+    optimizer: sgd, momentum (with `momentum`) or adam.
+    conv_filters: filters of each conv layer (also sets how many there are).
+    conv_every, dense_every, activations_every: snapshot cadence in steps (None: the
+        recording callback's defaults; 0: step 0 and epoch ends only).
+    reduce: merge correlated filters of `reduce_layers` every `reduce_every` epochs (r >=
+        `reduce_threshold`, never below `min_filters`).
+    record: False trains with plain model.fit and records nothing (a baseline).
+    continue_on_nan: keep training when the loss or the weights become NaN/Inf.
+    resume: continue the run in run_dir from its last checkpoint.
+    overwrite: replace the run in run_dir (only a run's own files go).
+    """
+
+    run_dir: str
+    dataset: str = "mnist-5k"
+    epochs: int = 3
+    max_samples: Optional[int] = None
+    batch_size: int = 50
+    lr: float = 0.05
+    lr_schedule: str = "constant"
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    conv_filters: Tuple[int, ...] = (16, 32)
+    fc_units: int = 1024
+    dropout: float = 0.0
+    seed: int = 0
+    conv_every: Optional[int] = None
+    dense_every: Optional[int] = None
+    activations_every: Optional[int] = None
+    reduce: bool = False
+    reduce_threshold: float = 0.85
+    reduce_layers: Tuple[str, ...] = ("conv1",)
+    reduce_every: int = 1
+    min_filters: int = 4
+    record: bool = True
+    continue_on_nan: bool = False
+    resume: bool = False
+    overwrite: bool = False
+
+    @property
+    def conv_layer_names(self):
+        return [f"conv{i}" for i in range(1, len(self.conv_filters) + 1)]
+
+    def check(self):
+        """TrainError for a request that cannot be carried out (before anything is touched)."""
+        if self.resume and self.overwrite:
+            raise TrainError("--resume and --overwrite exclude each other")
+        if not self.conv_filters or min(self.conv_filters) < 1:
+            raise TrainError(f"--conv-filters {','.join(map(str, self.conv_filters))!r}: give "
+                             "positive integers, e.g. 16,32")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise TrainError(f"--lr-schedule {self.lr_schedule!r}: one of {', '.join(LR_SCHEDULES)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise TrainError(f"--optimizer {self.optimizer!r}: one of {', '.join(OPTIMIZERS)}")
+        if self.reduce:
+            if self.reduce_every < 1:
+                raise TrainError(f"--reduce-every {self.reduce_every}: give a number of epochs >= 1")
+            unknown = [name for name in self.reduce_layers if name not in self.conv_layer_names]
+            if unknown or not self.reduce_layers:
+                raise TrainError(f"--reduce-layers: no conv layer {(unknown or [''])[0]!r} "
+                                 f"(conv layers: {', '.join(self.conv_layer_names)})")
+
+    def hyperparameters(self):
+        """What the store's run info records of the training set-up."""
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.lr,
+                "lr_schedule": self.lr_schedule, "optimizer": self.optimizer,
+                "momentum": self.momentum if self.optimizer == "momentum" else None,
+                "seed": self.seed, "max_samples": self.max_samples,
+                "conv_filters": list(self.conv_filters), "fc_units": self.fc_units,
+                "dropout": self.dropout}
