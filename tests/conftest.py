@@ -19,9 +19,11 @@ def tensorviz(*args, check=True, timeout=600):
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
-    """A run of the poster's network on 200 embedded digits: 2 epochs of 4 steps."""
+    """A run of the poster's network on 200 embedded digits: 2 epochs of 4 steps, at the
+    poster's cadence (no disk budget: so short a run would keep its first and last step only)."""
     run_dir = tmp_path_factory.mktemp("runs") / "tiny"
-    tensorviz("train", run_dir, "--max-samples", 200, "--epochs", 2, "--batch-size", 50)
+    tensorviz("train", run_dir, "--max-samples", 200, "--epochs", 2, "--batch-size", 50,
+              "--budget", "none")
     return run_dir
 
 
@@ -30,7 +32,8 @@ def reduced_run(tmp_path_factory):
     """A tiny run with filter reduction: conv1 loses filters after epochs 1 and 2."""
     run_dir = tmp_path_factory.mktemp("runs") / "reduced"
     tensorviz("train", run_dir, "--max-samples", 200, "--epochs", 3, "--batch-size", 50,
-              "--reduce", "--reduce-threshold", "0.5", "--min-filters", "6", "--conv-every", "2")
+              "--reduce", "--reduce-threshold", "0.5", "--min-filters", "6", "--conv-every", "2",
+              "--budget", "none")
     return run_dir
 
 

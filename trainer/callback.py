@@ -1,10 +1,11 @@
 """TensorVizCallback: records a Keras model's training into a TensorViz run store.
 
-Every step: loss, accuracy, learning rate, and the L2 norm of every trainable variable and of its
-gradient. At a cadence (and at step 0 and every epoch end): the kernels, biases and gradients of
-Conv2D layers, the kernels and biases of Dense layers, and the activations of every Conv2D layer
-for a fixed probe batch. Every epoch: validation/test loss and accuracy. Checkpoints to resume
-from are another callback's work (checkpoints.RunCheckpoints).
+Every step: Keras's batch loss and metrics (each output's too), the learning rate, and the L2
+norm of every trainable variable and of its gradient. At a cadence chosen per layer to keep a
+disk budget (and at step 0, epoch ends and the last step): the variables of every layer with
+filters or units and of every normalization layer, the gradients of convolutions, and their
+activations for a fixed probe batch. Every epoch: validation/test loss and accuracy.
+Checkpoints to resume from are another callback's work (checkpoints.RunCheckpoints).
 """
 
 import os
@@ -15,22 +16,41 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tensorviz_pv.errors import TensorVizError
 from tensorviz_pv.store import format as F
+from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.writer import RunWriter, SeriesSpec
 
+from .background import BackgroundWriter
+from .cadence import DEFAULT_BUDGET, Group, default_cadence, parse_budget, plan
 from .filter_ids import FilterIds
-from .recording_hooks import RecordingHooks
+from .layers import find_layers, is_built
+from .probe import ProbePass, first_input, probe_labels
+from .recording_hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks, split_tensors
 
-DEFAULT_CADENCE = {"conv_every": 10, "dense_every": 0, "activations_every": 100}
-PROBE_SIZE = 16
 DRAIN_EVERY = 32  # steps between reads of the in-graph ring buffer (it holds 64)
+ACCURACY_NAMES = ("accuracy", "acc")
 
 
-def _kind(layer):
-    if isinstance(layer, keras.layers.Conv2D):
-        return F.CONV
-    if isinstance(layer, keras.layers.Dense):
-        return F.DENSE
+class RecordingError(TensorVizError):
+    """A request the callback cannot record: said before training starts."""
+
+
+def _nbytes(shape):
+    return 4 * int(np.prod(shape, dtype=np.int64))
+
+
+def _first(data, count=PROBE_SIZE):
+    """The first `count` samples of an array or a structure of arrays (several inputs)."""
+    return tf.nest.map_structure(lambda a: np.asarray(a)[:count], data)
+
+
+def accuracy_column(names):
+    """Index of the metric the step table calls accuracy: the first accuracy Keras tracks."""
+    for index, name in enumerate(names):
+        last = name.rsplit("_", 1)[-1]
+        if name in ACCURACY_NAMES or last in ACCURACY_NAMES or name.endswith("accuracy"):
+            return index
     return None
 
 
@@ -38,25 +58,36 @@ class TensorVizCallback(keras.callbacks.Callback):
     """Records the training of a Keras model into a TensorViz run store (RUN_DIR/run.tvz), which
     ParaView's TensorViz plugin reads, also while training goes on.
 
-    Per-step values are computed in the training graph and read back every few steps, so that
-    recording adds no host synchronisation per step. The model must be compiled; Conv2D and
-    Dense layers are recorded.
+    Per-step values are computed in the training graph and read back every few steps, and
+    snapshots are written by a thread of their own: recording adds no host synchronisation per
+    step. Any Keras model: Sequential, functional, subclassed (recording starts once its first
+    step has built it), nested models, custom train steps, several outputs, mixed precision,
+    tf.distribute strategies. Conv1D/2D/3D, transposed, depthwise and separable convolutions,
+    Dense, BatchNormalization and LayerNormalization layers are recorded, found recursively and
+    named by their full path; a layer with weights of another kind is named in a warning and
+    in `tensorviz info`.
 
     Args:
-        run_dir: the run directory; the store `run.tvz` is created in it (it must not exist
-            yet, unless `resume_from` is given).
-        probe: (images, labels) of the fixed probe batch whose activations are recorded (the
-            first 16 are kept); None records no activations.
+        run_dir: the run directory; the store `run.tvz` is created in it. A store already
+            there is continued after its last step (a second `fit`), unless `overwrite`.
+        probe: (inputs, labels) of the fixed probe batch whose activations are recorded (the
+            first 16 are kept; labels as class ids); by default the first 16 samples of the
+            first training batch, recorded from step 1 on.
         test_data: (x, y) evaluated at every epoch end, recorded beside the validation metrics.
-        conv_every: steps between snapshots of conv kernels, biases and their gradients
-            (default 10; 0: at step 0 and epoch ends only).
-        dense_every: steps between snapshots of dense kernels and biases (default 0).
-        activations_every: steps between snapshots of the probe activations (default 100).
+        conv_every: steps between snapshots of the convolution and normalization layers'
+            variables and the convolutions' gradients (default: from the budget, 10 if it allows).
+        dense_every: steps between snapshots of dense layers (default: from the budget; 0:
+            epoch ends only).
+        activations_every: steps between snapshots of the probe activations (default: from the
+            budget, 100 if it allows).
+        max_bytes_per_step: the disk budget in bytes per step averaged over the run, e.g.
+            100_000 or "2M" (default 100 kB; None: no limit). The cadences not given are chosen
+            to keep it: small layers often, large ones rarely; per-step values always.
         run_info: a dict stored with the run (dataset, hyper-parameters...); `tensorviz info`
             shows it.
         resume_from: {"epoch", "step"} of the checkpoint a resumed run starts from
-            (checkpoints.latest_checkpoint): the store is continued after that step, with no
-            step missing or doubled.
+            (checkpoints.latest_checkpoint): the store is continued after that step.
+        overwrite: replace a store already in `run_dir` instead of continuing it.
         stop_on_nonfinite: stop training when the loss or the weights become NaN/Inf (it is
             recorded and reported either way).
         keep_open: keep the store open across several `fit` calls (training with filter
@@ -64,154 +95,296 @@ class TensorVizCallback(keras.callbacks.Callback):
 
     Example:
 
-        callback = TensorVizCallback("runs/mine", probe=(x_test, y_test), conv_every=20)
+        callback = TensorVizCallback("runs/mine", probe=(x_test, y_test))
         model.fit(x_train, y_train, epochs=3, callbacks=[callback, RunCheckpoints("runs/mine")])
         # then: tensorviz paraview runs/mine
     """
 
     def __init__(self, run_dir, probe=None, test_data=None, conv_every=None, dense_every=None,
-                 activations_every=None, run_info=None, resume_from=None,
-                 stop_on_nonfinite=True, keep_open=False):
+                 activations_every=None, max_bytes_per_step=DEFAULT_BUDGET, run_info=None,
+                 resume_from=None, overwrite=False, stop_on_nonfinite=True, keep_open=False):
         super().__init__()
         self.run_dir = run_dir
         self.store_path = os.path.join(run_dir, F.STORE_FILENAME)
-        cadence = dict(DEFAULT_CADENCE)
-        for key, value in (("conv_every", conv_every), ("dense_every", dense_every),
-                           ("activations_every", activations_every)):
-            if value is not None:
-                cadence[key] = int(value)
-        self.cadence = cadence
-        self.probe = None if probe is None else (np.asarray(probe[0][:PROBE_SIZE]),
-                                                 np.asarray(probe[1][:PROBE_SIZE]))
+        self.overrides = {"conv_every": conv_every, "dense_every": dense_every,
+                          "activations_every": activations_every}
+        self.budget = parse_budget(max_bytes_per_step)
+        self.probe = None if probe is None else (_first(probe[0]), probe_labels(_first(probe[1])))
         self.test_data = test_data
         self.extra_info = dict(run_info or {})
         self.resume_from = resume_from
+        self.overwrite = overwrite
         self.stop_on_nonfinite = stop_on_nonfinite
         self.keep_open = keep_open
-        # set by set_model: the recorded layers, the in-graph hooks, the probe's forward pass
-        self.layers = []  # (keras layer, kind)
-        self.input_of = {}  # layer name -> the conv layer whose filters are its input channels
-        self.hooks = None
-        self.probe_model = None
-        self._probe_function = None
-        # set by on_train_begin
-        self.writer = None
+        # the model's side: what set_model finds
+        self.layers = []  # RecordedLayers, in model order
+        self.unrecorded = []  # (path, Keras class) of layers whose weights are not recorded
+        self.hooks = None  # RecordingHooks in the train step
+        self.probe_pass = None
         self.filter_ids = None  # FilterIds: the original filters each conv layer holds now
+        # the store's side
+        self.writer = None  # RunWriter, used on the background thread once the store exists
+        self.background = None
+        self.pending = []  # snapshots taken before the store exists
+        self.groups = {}  # (layer path, "weights" | "activations") -> cadence Group
+        self.expected_bytes_per_step = None
+        self.metric_columns = []  # the store's metric names
+        self.last_snapshot = {}  # group key -> step of its latest snapshot
+        # where the run is
         self.step = 0
         self.epoch = 0
-        self.first_step = self.first_iteration = self.drained_step = 0
+        self.epoch_offset = 0  # epochs of earlier fits of this run
+        self.epoch_first_step = 0
+        self.hooked_from = 0  # the hooks' first recorded step is the one after this
+        self.drained_step = 0
         self.nonfinite_step = None
+        self.stopped = None  # why recording stopped, when it did
         self.last_loss_accuracy = (float("nan"), float("nan"))
 
-    # ---- setup
+    # ---- the model
     def set_model(self, model):
         super().set_model(model)
-        self.layers = [(layer, kind) for layer in model.layers
-                       if (kind := _kind(layer)) is not None]
-        conv_paths = [layer.kernel.path for layer, kind in self.layers if kind == F.CONV]
-        conv_paths += [layer.bias.path for layer, kind in self.layers
-                       if kind == F.CONV and layer.bias is not None]
-        self.hooks = RecordingHooks(model, gradient_copies=conv_paths)
-        self.input_of = {layer.name: previous.name for (previous, previous_kind), (layer, _)
-                         in zip(self.layers, self.layers[1:]) if previous_kind == F.CONV}
-        self.probe_model = None
-        self._probe_function = None
-        if self.probe is not None and any(kind == F.CONV for _, kind in self.layers):
-            try:
-                inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-                self.probe_model = keras.Model(
-                    inputs, [layer.output for layer, kind in self.layers if kind == F.CONV])
-            except (ValueError, AttributeError, TypeError):
-                self.probe_model = None  # subclassed models have no symbolic outputs
+        if self.stopped is None and is_built(model):
+            self._attach(model)
 
-    def _series_specs(self):
-        specs = []
-        for layer, kind in self.layers:
-            specs.append(SeriesSpec(layer.name, F.KERNEL, layer.kernel.shape))
-            if layer.bias is not None:
-                specs.append(SeriesSpec(layer.name, F.BIAS, layer.bias.shape))
-            if kind == F.CONV:
-                specs.append(SeriesSpec(layer.name, F.KERNEL_GRADIENT, layer.kernel.shape))
-                if layer.bias is not None:
-                    specs.append(SeriesSpec(layer.name, F.BIAS_GRADIENT, layer.bias.shape))
-                if self.probe_model is not None:
-                    shape = (len(self.probe[0]),) + tuple(layer.output.shape[1:])
-                    specs.append(SeriesSpec(layer.name, F.ACTIVATION, shape))
-                specs.append(SeriesSpec(layer.name, F.ALIVE, (layer.kernel.shape[-1],), "uint8"))
-        return specs
+    def _attach(self, model):
+        """Find the recorded layers and install the hooks (a model that is built)."""
+        self.layers, self.unrecorded = find_layers(model)
+        if not self.layers:
+            raise RecordingError(f"{self.run_dir}: the model has no layer TensorViz records "
+                                 "(Conv1D/2D/3D, transposed, depthwise or separable "
+                                 "convolutions, Dense, BatchNormalization, LayerNormalization)")
+        copies = [v.path for layer in self.layers if layer.spatial
+                  for v in layer.layer.trainable_weights]
+        self.hooks = RecordingHooks(model, gradient_copies=copies,
+                                    capture_probe=self.probe is None)
+        convs = [layer for layer in self.layers if layer.kind.name == F.CONV]
+        if self.filter_ids is None:
+            input_of = {layer.path: previous.path for previous, layer
+                        in zip(self.layers, self.layers[1:]) if previous.kind.name == F.CONV}
+            self.filter_ids = FilterIds({layer.path: layer.filters for layer in convs}, input_of)
+        if self.probe is not None:
+            self.probe_pass = ProbePass(model, [layer for layer in self.layers if layer.spatial],
+                                        self.probe[0])
 
-    def _layer_info(self):
-        return [F.layer_entry(
-            layer.name, kind, layer.kernel.shape, None if layer.bias is None else layer.bias.shape,
-            activation_shape=layer.output.shape[1:]
-            if kind == F.CONV and self.probe_model is not None else None,
-            activation=getattr(layer.activation, "__name__", str(layer.activation)))
-            for layer, kind in self.layers]
+    def _detach(self):
+        if self.hooks is not None:
+            self.hooks.uninstall()
 
-    def run_info(self):
+    # ---- the run's start
+    def on_train_begin(self, logs=None):
+        if self.stopped is not None or self.writer is not None:
+            return  # a further fit of a kept-open run (filter reduction): the store is open
+        try:
+            if self.overwrite and self.resume_from is None and os.path.exists(self.store_path):
+                os.remove(self.store_path)
+            if os.path.exists(self.store_path):
+                self._continue_run()
+            if self.unrecorded:
+                names = ", ".join(f"{path} ({cls})" for path, cls in self.unrecorded[:5])
+                print(f"TensorViz: not recorded (a kind TensorViz does not record): {names}"
+                      + (f" and {len(self.unrecorded) - 5} more" if len(self.unrecorded) > 5 else ""),
+                      file=sys.stderr)
+            if self.hooks is not None:
+                self._begin_recording()
+        except TensorVizError:  # bad input: said before training starts, the model untouched
+            self._detach()
+            raise
+        except Exception as error:  # noqa: BLE001 - a failure stops recording, not training
+            self._stop(error)
+
+    def _continue_run(self):
+        """A store in run_dir: continue after the resume step, or after its last step."""
+        with RunReader(self.store_path) as run:
+            times, variables = run.time_steps(), run.variables
+            epochs = run.step_table()[F.EPOCH]
+            stored_probe = run.probe() if self.probe is None and F.PROBE_GROUP in run.file \
+                and F.PROBE_IMAGES in run.file[F.PROBE_GROUP] else None
+        if self.hooks is not None and variables != self.hooks.names:
+            raise RecordingError(
+                f"{self.store_path}: holds a run of another model (variables "
+                f"{', '.join(variables[:3])}, ...; this model has {', '.join(self.hooks.names[:3])}, "
+                "...); pass overwrite=True or use another run directory")
+        if self.resume_from is not None:
+            self.step = int(self.resume_from["step"])
+            how = f"resuming from the checkpoint of step {self.step}"
+        else:
+            self.step = int(times[-1]) if len(times) else 0
+            self.epoch_offset = int(epochs[-1]) + 1 if len(epochs) else 0
+            how = f"continuing after its step {self.step} (overwrite=True starts afresh)"
+        print(f"TensorViz: {self.store_path} exists: {how}", file=sys.stderr)
+        if stored_probe is not None and self.hooks is not None:  # the same probe images
+            self.probe = stored_probe
+            self.hooks.probe_inputs = self.hooks.probe_labels = None
+            self.probe_pass = ProbePass(self.model, [l for l in self.layers if l.spatial],
+                                        stored_probe[0])
+        self.writer = RunWriter.append_to(self.store_path, self.step)
+        self.background = BackgroundWriter()
+        with RunReader(self.store_path) as run:
+            self.metric_columns = run.metrics()[0]
+            if self.filter_ids is not None:
+                self.filter_ids = FilterIds.from_store(run, self.step, self.filter_ids.input_of)
+
+    def _begin_recording(self):
+        """Step 0 of a new run (in memory until the store exists), or the plan of a continued
+        one; the hooks' steps count from here."""
+        self.hooked_from = self.drained_step = self.step
+        if self.writer is None:
+            self.pending = self._take_snapshot(
+                {(layer.path, what) for layer in self.layers for what in ("weights", "activations")},
+                gradients=False)
+        else:
+            self._plan(self._activation_shapes())
+
+    def _activation_shapes(self):
+        """{layer: shape of its recorded probe activations}, from one probe pass."""
+        if self.probe_pass is None:
+            return {}
+        return {path: value.shape for path, value in self.probe_pass().items()}
+
+    def _plan(self, activation_shapes):
+        """The cadence of every layer's snapshots, chosen to keep the budget."""
+        self.groups = {}
+        for layer in self.layers:
+            size = sum(_nbytes(v.shape) for v in layer.variables.values())
+            if layer.spatial:  # and the gradients
+                size += sum(_nbytes(v.shape) for v in layer.layer.trainable_weights)
+            for what, nbytes in (("weights", size),
+                                 ("activations", _nbytes(activation_shapes.get(layer.path, 0)))):
+                if what == "weights" or layer.path in activation_shapes:
+                    cadence, fixed = default_cadence(what, layer.kind, self.overrides)
+                    self.groups[(layer.path, what)] = Group(layer.path, what, nbytes, cadence, fixed)
+        steps, epochs = self.params.get("steps"), self.params.get("epochs")
+        per_step = 4 * (len(F.STEP_COLUMNS) + METRIC_SLOTS + 2 * len(self.hooks.paths))
+        self.expected_bytes_per_step = plan(list(self.groups.values()), per_step, self.budget,
+                                            steps, steps * epochs if steps and epochs else None)
+        if self.budget is not None and self.expected_bytes_per_step > self.budget:
+            print(f"TensorViz: this run is too short to spread the snapshots of its first and "
+                  f"last step: expect {self.expected_bytes_per_step:,} bytes per step (budget "
+                  f"{self.budget:,}); a longer run keeps it", file=sys.stderr)
+
+    # ---- every step
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = self.epoch_offset + epoch
+        self.epoch_first_step = self.step
+        if self.hooks is not None and self.stopped is None:
+            self.hooks.reset_metric_totals()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step = self.epoch_first_step + batch + 1
+        if self.stopped is not None:
+            return
+        try:
+            if self.hooks is None:  # a model built by its first step: recording starts now
+                self._attach(self.model)
+                self.model.make_train_function(force=True)
+                self._begin_recording()
+                return
+            if self.hooks.failure:
+                raise RuntimeError(f"the recording hooks could not be traced ({self.hooks.failure})")
+            if self.writer is None:
+                self._create_store()
+            due = {key for key, group in self.groups.items() if group.cadence.due(self.step)}
+            self._write_snapshot(due)
+            if self.step - self.drained_step >= DRAIN_EVERY or self.writer.flush_due():
+                self._drain()
+                self.background.submit(self.writer.maybe_flush)
+            self._check_background()
+        except Exception as error:  # noqa: BLE001 - a failure stops recording, not training
+            self._stop(error)
+
+    def _create_store(self):
+        """The store of a new run, once the first recorded step has run: Keras's metrics are
+        known then, and the default probe was taken from that step's batch."""
+        captured = None
+        if self.probe is None:
+            captured = self.hooks.probe()
+            if captured is not None and captured[0].ndim >= 2:
+                self.probe = (captured[0], probe_labels(captured[1]))
+                self.probe_pass = ProbePass(self.model, [l for l in self.layers if l.spatial],
+                                            self.probe[0])
+        activations = self.probe_pass() if self.probe_pass is not None else {}
+        self._plan({path: value.shape for path, value in activations.items()})
+        self.metric_columns = list(self.hooks.metric_names)
+        series = []
+        for layer in self.layers:
+            for name, variable in layer.variables.items():
+                series.append(SeriesSpec(layer.path, name, variable.shape))
+            if layer.spatial:
+                series += [SeriesSpec(layer.path, F.gradient_of(v.name), v.shape)
+                           for v in layer.layer.trainable_weights]
+            if layer.path in activations:
+                series.append(SeriesSpec(layer.path, F.ACTIVATION, activations[layer.path].shape))
+            if layer.path in self.filter_ids.original:
+                series.append(SeriesSpec(layer.path, F.ALIVE, (layer.filters,), "uint8"))
+        os.makedirs(self.run_dir, exist_ok=True)
+        probe = (first_input(self.probe[0]), self.probe[1]) if activations else (None, None)
+        self.writer = RunWriter.create(self.store_path, self.run_info(activations), self.hooks.names,
+                                       series, *probe, metric_names=self.metric_columns)
+        self.background = BackgroundWriter()
+        for key in self.groups:
+            self.last_snapshot[key] = self.hooked_from
+        for args in self.pending:
+            self.background.submit(self._write_tensors, *args)
+        self.pending = []
+        self._record_alive(self.hooked_from)
+        if activations and captured is not None:  # the default probe's first snapshot
+            self.background.submit(self._write_activations, self.step, activations)
+            for key in self.groups:
+                if key[1] == "activations":
+                    self.last_snapshot[key] = self.step
+
+    def run_info(self, activations):
+        convs = {layer.path for layer in self.layers if layer.spatial}
+        layers = []
+        for layer in self.layers:
+            entry = layer.entry(activations[layer.path].shape[1:] if layer.path in activations
+                                else None)
+            entry["cadence"] = {what: [group.cadence.every, group.cadence.epochs]
+                                for (path, what), group in self.groups.items() if path == layer.path}
+            layers.append(entry)
+        loss = "Keras's compute_loss" if self.hooks.compute_loss_used else \
+            "the model's own 'loss' metric (its train_step does not call compute_loss)"
         info = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "keras_version": keras.__version__,
                 "model_name": self.model.name,
                 "parameters": int(self.model.count_params()),
                 "optimizer": self.model.optimizer.__class__.__name__,
-                "layers": self._layer_info(),
-                "variables": self.hooks.paths,
-                "cadence": self.cadence,
-                "probe_size": 0 if self.probe_model is None else len(self.probe[0])}
+                "layers": layers,
+                "unrecorded_layers": [{"name": path, "class": cls} for path, cls in self.unrecorded],
+                "variables": self.hooks.names,
+                "cadence": {"budget_bytes_per_step": self.budget,
+                            "expected_bytes_per_step": self.expected_bytes_per_step,
+                            "per_layer": "layers[].cadence: [every N steps, every N epochs]"},
+                "recording": {"first_step": self.hooked_from, "loss": loss,
+                              "metrics": self.metric_columns,
+                              "probe": "given" if self.probe is not None and self.hooks.probe_inputs
+                              is None else "the first training batch",
+                              "convolutions": len(convs)},
+                "probe_size": len(first_input(self.probe[0])) if activations else 0}
         info.update(self.extra_info)
         return info
 
-    def on_train_begin(self, logs=None):
-        if self.writer is not None:
-            pass  # a further fit of a kept-open run (filter reduction): the store is open
-        elif self.resume_from is not None:
-            self.step = int(self.resume_from["step"])
-            self.epoch = int(self.resume_from["epoch"])
-            self.writer = RunWriter.append_to(self.store_path, self.step)
-            self.writer.flush()
-            self.filter_ids = FilterIds.from_store(self.store_path, self.step, self.input_of)
-        else:
-            os.makedirs(self.run_dir, exist_ok=True)
-            probe = self.probe if self.probe_model is not None else (None, None)
-            self.writer = RunWriter.create(self.store_path, self.run_info(), self.hooks.paths,
-                                           self._series_specs(), probe[0], probe[1])
-            self.step = 0
-            self.filter_ids = FilterIds({layer.name: int(layer.kernel.shape[-1])
-                                         for layer, kind in self.layers if kind == F.CONV},
-                                        self.input_of)
-            self._snapshot(conv=True, dense=True, activations=True, gradients=False)
-            self._record_alive()
-            self.writer.flush()
-        # step s of this fit is optimizer iteration first_iteration + (s - first_step)
-        self.first_step, self.first_iteration = self.step, self.hooks.iterations()
-        self.drained_step = self.step
-
-    # ---- per step
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.step += 1
-        self._snapshot(conv=self._due("conv_every"), dense=self._due("dense_every"),
-                       activations=self._due("activations_every"), gradients=True)
-        if self.step - self.drained_step >= DRAIN_EVERY or self.writer.flush_due():
-            self._drain()
-            self.writer.maybe_flush()
-
-    def _iteration(self, step):
-        return self.first_iteration + step - self.first_step
-
     def _drain(self):
         """Move the steps since the last drain from the in-graph ring buffer to the store."""
-        rows = self.hooks.read_rows(self._iteration(self.drained_step + 1),
-                                    self._iteration(self.step))
+        rows = self.hooks.read_rows(self.drained_step + 1 - self.hooked_from,
+                                    self.step - self.hooked_from)
+        names = self.hooks.metric_names
+        position = {name: i for i, name in enumerate(names)}
+        loss_at, accuracy_at = position.get("loss"), accuracy_column(names)
         for step, row in enumerate(rows, start=self.drained_step + 1):
-            self.writer.add_step(step, self.epoch, row.loss, row.accuracy, row.learning_rate,
-                                 row.weight_norms, row.gradient_norms)
-            if not row.finite and self.nonfinite_step is None:
-                self._report_nonfinite(step, row.loss)
+            metrics = [row.metrics[position[n]] if n in position else np.nan
+                       for n in self.metric_columns]
+            loss = row.metrics[loss_at] if loss_at is not None else np.nan
+            accuracy = row.metrics[accuracy_at] if accuracy_at is not None else np.nan
+            self.background.submit(self.writer.add_step, step, self.epoch, loss, accuracy,
+                                   row.learning_rate, row.weight_norms, row.gradient_norms, metrics)
+            finite = np.isfinite(row.weight_norms).all() and (loss_at is None or np.isfinite(loss)) \
+                and (self.hooks.loss_scaled or np.isfinite(row.gradient_norms).all())
+            if not finite and self.nonfinite_step is None:
+                self._report_nonfinite(step, loss)
         if rows:
-            self.last_loss_accuracy = (rows[-1].loss, rows[-1].accuracy)
+            self.last_loss_accuracy = (float(loss), float(accuracy))
         self.drained_step = self.step
 
     def _report_nonfinite(self, step, loss):
@@ -222,90 +395,141 @@ class TensorVizCallback(keras.callbacks.Callback):
         if self.stop_on_nonfinite:
             self.model.stop_training = True
 
-    def _due(self, key):
-        every = self.cadence[key]
-        return every > 0 and self.step % every == 0
-
-    def _snapshot(self, conv, dense, activations, gradients):
-        """Record the due tensors, read from TensorFlow in one transfer."""
-        wanted = []  # (layer name, quantity, tf variable)
-        for layer, kind in self.layers:
-            if (kind == F.CONV and conv) or (kind == F.DENSE and dense):
-                wanted.append((layer.name, F.KERNEL, layer.kernel))
-                if layer.bias is not None:
-                    wanted.append((layer.name, F.BIAS, layer.bias))
-            if kind == F.CONV and conv and gradients:
-                wanted.append((layer.name, F.KERNEL_GRADIENT, self.hooks.gradients[layer.kernel.path]))
-                if layer.bias is not None:
-                    wanted.append((layer.name, F.BIAS_GRADIENT, self.hooks.gradients[layer.bias.path]))
+    # ---- snapshots
+    def _take_snapshot(self, keys, gradients=True):
+        """Copies, taken now, of the groups `keys`: [(step, [(layer, quantity, shape)], flat
+        copy)] and the activations; converted and written later, off the training thread."""
+        wanted = []  # (layer path, quantity, tf variable)
+        for layer in self.layers:
+            if (layer.path, "weights") not in keys:
+                continue
+            wanted += [(layer.path, name, v) for name, v in layer.variables.items()]
+            if gradients and layer.spatial:
+                wanted += [(layer.path, F.gradient_of(v.name), self.hooks.gradients[v.path])
+                           for v in layer.layer.trainable_weights]
+        taken = []
         if wanted:
-            values = self.hooks.read_tensors([variable for _, _, variable in wanted])
-            for (name, quantity, _), value in zip(wanted, values):
-                self.writer.add_tensor(name, quantity, self.step,
-                                       self.filter_ids.expand(name, quantity, value))
-        if activations and self.probe_model is not None:
-            for name, value in self.probe_activations().items():
-                self.writer.add_tensor(name, F.ACTIVATION, self.step,
-                                       self.filter_ids.expand(name, F.ACTIVATION, value))
+            copy = self.hooks.read_tensors([variable for _, _, variable in wanted])
+            taken.append((self.step, [(path, q, tuple(v.shape)) for path, q, v in wanted], copy))
+        if self.probe_pass is not None and any(what == "activations" for _, what in keys):
+            chosen = {path for path, what in keys if what == "activations"}
+            values = {path: value for path, value in self.probe_pass().items() if path in chosen}
+            if values:
+                taken.append((self.step, [(path, F.ACTIVATION, None) for path in values],
+                              values))
+        return taken
 
-    # ---- per epoch
+    def _write_snapshot(self, keys, gradients=True):
+        for args in self._take_snapshot(keys, gradients):
+            self.background.submit(self._write_tensors, *args)
+        for key in keys:
+            self.last_snapshot[key] = self.step
+
+    def _write_tensors(self, step, parts, values):
+        """On the writer thread: the copies as numpy, in the store's original layout."""
+        if isinstance(values, dict):  # activations
+            arrays = [np.asarray(values[path]) for path, _, _ in parts]
+        else:
+            arrays = split_tensors(values.numpy(), [shape for _, _, shape in parts])
+        for (path, quantity, _), value in zip(parts, arrays):
+            self.writer.add_tensor(path, quantity, step, self.filter_ids.expand(path, quantity, value))
+
+    def _write_activations(self, step, activations):
+        self._write_tensors(step, [(path, F.ACTIVATION, None) for path in activations], activations)
+
+    # ---- every epoch, the end
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        self._drain()
-        self._snapshot(conv=not self._due("conv_every"), dense=not self._due("dense_every"),
-                       activations=not self._due("activations_every"), gradients=True)
-        row = {"epoch": epoch + 1, "step": self.step,
-               "val_loss": logs.get("val_loss", np.nan),
-               "val_accuracy": logs.get("val_accuracy", np.nan)}
-        if self.test_data is not None:
-            test = self.model.evaluate(*self.test_data, verbose=0, return_dict=True)
-            row["test_loss"], row["test_accuracy"] = test["loss"], test.get("accuracy", np.nan)
-        self.writer.add_evaluation(**row)
-        self.writer.flush()
+        if self.stopped is not None or self.writer is None:
+            return
+        try:
+            logs = logs or {}
+            self._drain()
+            done = self.epoch + 1
+            due = {key for key, group in self.groups.items()
+                   if group.cadence.due_at_epoch_end(done) and self.last_snapshot.get(key) != self.step}
+            self._write_snapshot(due)
+            row = {"epoch": done, "step": self.step, "val_loss": logs.get("val_loss", np.nan),
+                   "val_accuracy": logs.get("val_accuracy", np.nan)}
+            if self.test_data is not None:
+                test = self.model.evaluate(*self.test_data, verbose=0, return_dict=True)
+                accuracy = accuracy_column(list(test))
+                row["test_loss"] = test.get("loss", np.nan)
+                row["test_accuracy"] = list(test.values())[accuracy] if accuracy is not None else np.nan
+            self.background.submit(self.writer.add_evaluation, **row)
+            self.background.submit(self.writer.flush)
+            self._check_background()
+        except Exception as error:  # noqa: BLE001 - a failure stops recording, not training
+            self._stop(error)
 
     def on_train_end(self, logs=None):
-        if self.writer is not None:
-            self._drain()
-            self.writer.flush()
+        try:
+            if self.stopped is None and self.writer is not None:
+                self._drain()
+                last = {key for key in self.groups if self.last_snapshot.get(key) != self.step}
+                self._write_snapshot(last)
+                self.background.submit(self.writer.flush)
+                self.background.wait()
+                self._check_background()
+        except Exception as error:  # noqa: BLE001 - a failure stops recording, not training
+            self._stop(error)
+        finally:
             if not self.keep_open:
                 self.close()
-        if self.hooks is not None:
-            self.hooks.uninstall()
+            self._detach()
 
     def close(self):
+        """Write what is queued, close the store, and take the hooks out of the model."""
+        if self.background is not None:
+            self.background.stop()
+            self.background = None
         if self.writer is not None:
-            self.writer.close()
+            try:
+                self.writer.close()
+            except Exception as error:  # noqa: BLE001 - reported, the rest still closes
+                print(f"TensorViz: {self.store_path}: closing failed: {error}", file=sys.stderr)
             self.writer = None
+        self._detach()
 
-    # ---- filter reduction
-    def _record_alive(self):
+    def _check_background(self):
+        if self.background is not None and self.background.failure is not None:
+            raise self.background.failure
+
+    def _stop(self, error):
+        """Recording failed: say so, keep what was written, and train on without the hooks."""
+        self.stopped = f"{type(error).__name__}: {error}"
+        print(f"\nTensorViz: recording stopped at step {self.step} ({self.stopped}); training "
+              f"goes on; {self.store_path} keeps the steps written before", file=sys.stderr)
+        if self.background is not None:
+            self.background.failure = self.background.failure or error
+        self.close()
+        if self.model is not None:
+            self.model.make_train_function(force=True)
+
+    # ---- filter reduction (the trainer's --reduce)
+    def _record_alive(self, step):
         for name in self.filter_ids.original:
-            self.writer.add_tensor(name, F.ALIVE, self.step, self.filter_ids.alive(name))
+            self.background.submit(self.writer.add_tensor, name, F.ALIVE, step,
+                                   self.filter_ids.alive(name))
 
     def probe_activations(self):
         """{conv layer: activations of the probe batch} under the current weights."""
-        if self._probe_function is None:  # traced once: an eager call costs milliseconds
-            images = tf.constant(self.probe[0])
-            self._probe_function = tf.function(lambda: self.probe_model(images, training=False))
-        outputs = self._probe_function()
-        if not isinstance(outputs, (list, tuple)):
-            outputs = [outputs]
-        names = [layer.name for layer, kind in self.layers if kind == F.CONV]
-        return {name: out.numpy().astype(np.float32)
-                for name, out in zip(names, outputs)}
+        return self.probe_pass() if self.probe_pass is not None else {}
 
     def record_reduction(self, plans, kept):
         """Record the merges of a reduction (plans: {layer: [Merge]} in current indices,
         kept: {layer: indices kept}) and which original filters now exist."""
-        layer_index = {layer.name: i for i, (layer, _) in enumerate(self.layers)}
+        self.background.wait()  # queued snapshots are expanded with the ids before this
+        layer_index = {layer.path: i for i, layer in enumerate(self.layers)}
         for name, merges in plans.items():
             ids = self.filter_ids.ids[name]
             for merge in merges:
-                self.writer.add_merge(step=self.step, layer=layer_index[name],
-                                      kept=int(ids[merge.kept]), removed=int(ids[merge.removed]),
-                                      correlation=merge.correlation, scale=merge.scale,
-                                      offset=merge.offset)
+                self.background.submit(
+                    self.writer.add_merge, step=self.step, layer=layer_index[name],
+                    kept=int(ids[merge.kept]), removed=int(ids[merge.removed]),
+                    correlation=merge.correlation, scale=merge.scale, offset=merge.offset)
+        self.background.wait()
         for name, keep in kept.items():
             self.filter_ids.keep(name, keep)
-        self._record_alive()
-        self.writer.flush()
+        self._record_alive(self.step)
+        self.background.submit(self.writer.flush)
+        self.background.wait()

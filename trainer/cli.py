@@ -11,6 +11,7 @@ from tensorviz_pv.figures.script import (FIGURES, chosen_figures, comparison_scr
                                          figures_script, parse_size, parse_steps)
 from tensorviz_pv.store.reader import resolve_store_path
 
+from .cadence import parse_budget
 from .config import LR_SCHEDULES, OPTIMIZERS, TrainConfig
 
 DEFAULTS = TrainConfig(run_dir="")
@@ -24,6 +25,13 @@ def _positive_ints(text):
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: give positive integers, e.g. 16,32")
     return values
+
+
+def _budget(text):
+    try:
+        return parse_budget(text)
+    except TensorVizError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _names(text):
@@ -50,11 +58,18 @@ def _add_train_options(train):
     train.add_argument("--dropout", type=float, default=d.dropout)
     train.add_argument("--seed", type=int, default=d.seed)
     train.add_argument("--conv-every", type=int, default=d.conv_every,
-                       help="conv weights/gradients every N steps (default 10)")
+                       help="conv weights/gradients every N steps (default: from the budget, 10 "
+                            "if it allows)")
     train.add_argument("--dense-every", type=int, default=d.dense_every,
-                       help="dense weights every N steps (default 0: epoch ends only)")
+                       help="dense weights every N steps (default: from the budget; 0: epoch "
+                            "ends only)")
     train.add_argument("--activations-every", type=int, default=d.activations_every,
-                       help="probe activations every N steps (default 100)")
+                       help="probe activations every N steps (default: from the budget, 100 if "
+                            "it allows)")
+    train.add_argument("--budget", type=_budget, default=d.budget,
+                       help="disk budget in bytes per step, averaged over the run: the snapshot "
+                            "cadences not given are chosen to keep it (default 100k; none: no "
+                            "limit)")
     train.add_argument("--reduce", action="store_true",
                        help="merge correlated filters during training (the poster's Fig. 5)")
     train.add_argument("--reduce-threshold", type=float, default=d.reduce_threshold,

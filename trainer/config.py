@@ -24,8 +24,9 @@ class TrainConfig:
     lr_schedule: constant, exponential (x0.9 per epoch) or cosine (to 0 at the end).
     optimizer: sgd, momentum (with `momentum`) or adam.
     conv_filters: filters of each conv layer (also sets how many there are).
-    conv_every, dense_every, activations_every: snapshot cadence in steps (None: the
-        recording callback's defaults; 0: step 0 and epoch ends only).
+    conv_every, dense_every, activations_every: snapshot cadence in steps (None: chosen to
+        keep the budget; 0: step 0 and epoch ends only).
+    budget: the disk budget, bytes per step averaged over the run (None: no limit).
     reduce: merge correlated filters of `reduce_layers` every `reduce_every` epochs (r >=
         `reduce_threshold`, never below `min_filters`).
     record: False trains with plain model.fit and records nothing (a baseline).
@@ -50,6 +51,7 @@ class TrainConfig:
     conv_every: Optional[int] = None
     dense_every: Optional[int] = None
     activations_every: Optional[int] = None
+    budget: Optional[int] = 100_000
     reduce: bool = False
     reduce_threshold: float = 0.85
     reduce_layers: Tuple[str, ...] = ("conv1",)

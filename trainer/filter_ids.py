@@ -5,7 +5,6 @@ filter ids, with NaN where a filter, or the input channel that one was, no longe
 import numpy as np
 
 from tensorviz_pv.store import format as F
-from tensorviz_pv.store.reader import RunReader
 
 
 def _scatter(value, axis, ids, size):
@@ -29,12 +28,12 @@ class FilterIds:
         self.ids = {name: np.arange(n) for name, n in self.original.items()}
 
     @classmethod
-    def from_store(cls, store, step, input_of):
-        """The filters a resumed run continues with: those its store says exist at `step`."""
-        with RunReader(store) as run:
-            original = {e["name"]: e["filters"] for e in run.info["layers"] if e["kind"] == F.CONV}
-            ids = cls(original, input_of)
-            ids.ids = {name: np.flatnonzero(run.alive_at(name, step)) for name in original}
+    def from_store(cls, run, step, input_of):
+        """The filters a continued run goes on with: those its store (an open RunReader) says
+        exist at `step`."""
+        original = {e["name"]: e["filters"] for e in run.info["layers"] if e["kind"] == F.CONV}
+        ids = cls(original, input_of)
+        ids.ids = {name: np.flatnonzero(run.alive_at(name, step)) for name in original}
         return ids
 
     def alive(self, name):

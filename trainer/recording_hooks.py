@@ -1,36 +1,27 @@
-"""In-graph hooks that expose what model.fit computes but does not return: the loss and
-accuracy of each batch (not Keras's running epoch mean), the learning rate, the L2 norm of every
-gradient and of every weight after the update, and copies of the gradients of chosen variables.
+"""In-graph hooks that expose what model.fit computes but does not return: Keras's own batch
+value of every mean-based metric it tracks (the loss, each output's loss, each compiled metric:
+not the running epoch means of its logs), the learning rate, the L2 norm of every gradient (with
+a loss-scale optimizer's scale taken out) and of every weight after the update, copies of the
+gradients of chosen variables, and the first training batch (the default probe).
 
-They wrap the model's compute_loss and the optimizer's apply on the instances, so the user's
-train step stays Keras's own. Each step's values go to one row of a ring buffer (a tf.Variable
-indexed by the optimizer's iteration count), which Python reads once every few steps: no
-device-to-host copy per step.
+They wrap the model's train_step and the optimizer's apply on the instances, so the user's train
+step, custom or Keras's own, stays as it is. Each step's values go to one row of a ring buffer (a
+tf.Variable), written once per step and read by Python every few steps: no device-to-host copy
+per step. Whatever goes wrong while the hooks are traced, training goes on without them and
+`failure` says why.
 """
 
 import numpy as np
 import tensorflow as tf
 
 RING_ROWS = 64
-
-
-def batch_accuracy(y, y_pred):
-    """Share of the batch whose predicted class is the label (sparse, one-hot or binary)."""
-    y_pred = tf.convert_to_tensor(y_pred)
-    y = tf.convert_to_tensor(y)
-    if y_pred.shape[-1] == 1:
-        predicted = tf.cast(tf.reshape(y_pred, [-1]) > 0.5, tf.int64)
-        labels = tf.cast(tf.reshape(y, [-1]) > 0.5, tf.int64)
-    else:
-        predicted = tf.argmax(y_pred, axis=-1)
-        if y.shape.rank == y_pred.shape.rank and y.shape[-1] == y_pred.shape[-1]:
-            labels = tf.argmax(y, axis=-1)
-        else:
-            labels = tf.cast(tf.reshape(y, tf.shape(predicted)), tf.int64)
-    return tf.reduce_mean(tf.cast(tf.equal(labels, predicted), tf.float32))
+METRIC_SLOTS = 16  # mean-based metrics recorded per step at most
+PROBE_SIZE = 16
 
 
 def _stash(shape, dtype=tf.float32):
+    # plain variables (fit runs outside the strategy's scope): every replica writes the same
+    # all-reduced values, or a row of its own
     return tf.Variable(tf.zeros(shape, dtype), trainable=False,
                        aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 
@@ -43,84 +34,148 @@ def _replica_sum(values):
     return values
 
 
+def mean_metrics(model):
+    """[(name, metric)]: the metrics Keras tracks as a total and a count (the loss trackers,
+    compiled metrics such as accuracy), named as in Keras's logs ('loss', 'out_a_loss',
+    'out_a_accuracy')."""
+    found, seen = [], set()
+
+    def add(name, metric):
+        if hasattr(metric, "total") and hasattr(metric, "count") and id(metric) not in seen:
+            seen.add(id(metric))
+            while name in [n for n, _ in found]:
+                name += "_1"
+            found.append((name, metric))
+
+    for metric in model.metrics:
+        per_output = getattr(metric, "_flat_metrics", None)  # Keras's CompileMetrics
+        if per_output is None:
+            add(metric.name, metric)
+            continue
+        for metrics in list(per_output) + list(getattr(metric, "_flat_weighted_metrics", []) or []):
+            for sub in (metrics.metrics if metrics else []):
+                prefix = f"{metrics.output_name}_" if getattr(metrics, "output_name", None) else ""
+                add(prefix + sub.name, sub)
+    return found
+
+
 class StepRow:
     """One step's values, as read back from the ring buffer."""
 
-    def __init__(self, row, n):
-        self.loss, self.accuracy, self.learning_rate = float(row[0]), float(row[1]), float(row[2])
-        self.gradient_norms = np.sqrt(row[3:3 + n])
-        self.weight_norms = np.sqrt(row[3 + n:3 + 2 * n])
-
-    @property
-    def finite(self):
-        return bool(np.isfinite(self.loss) and np.isfinite(self.gradient_norms).all()
-                    and np.isfinite(self.weight_norms).all())
+    def __init__(self, row, n_metrics, n):
+        self.learning_rate = float(row[0])
+        self.metrics = row[1:1 + n_metrics].astype(np.float32)
+        self.gradient_norms = np.sqrt(row[1 + METRIC_SLOTS:1 + METRIC_SLOTS + n])
+        self.weight_norms = np.sqrt(row[1 + METRIC_SLOTS + n:1 + METRIC_SLOTS + 2 * n])
 
 
 class RecordingHooks:
-    """Installs the hooks on a compiled model; `gradient_copies` are the variable paths whose
-    full gradient is kept (read at a cadence with `read_tensors`)."""
+    """Installs the hooks on a compiled, built model; `gradient_copies` are the variable paths
+    whose full gradient is kept (read at a cadence with `read_tensors`)."""
 
     MARK = "_tensorviz_hooks"
 
-    def __init__(self, model, gradient_copies=()):
+    def __init__(self, model, gradient_copies=(), capture_probe=False):
         self.model = model
+        self.optimizer = model.optimizer
         self.variables = list(model.trainable_variables)
         self.paths = [v.path for v in self.variables]
+        prefix = model.name + "/"  # the names in the store: paths below the model
+        self.names = [p[len(prefix):] if p.startswith(prefix) else p for p in self.paths]
         n = len(self.variables)
-        self.loss_accuracy = _stash((2,))
-        # loss, accuracy, learning rate, squared gradient norms, squared weight norms
-        self.ring = _stash((RING_ROWS, 3 + 2 * n))
+        replicas = model.distribute_strategy.num_replicas_in_sync
+        self.metric_names = []  # known once the train step is traced
+        self.compute_loss_used = False
+        self.failure = None  # why the hooks record nothing, if they could not be traced
+        self.loss_scaled = hasattr(self.optimizer, "dynamic_scale")  # a LossScaleOptimizer
+        self.counter = _stash((), tf.int64)  # steps recorded since the hooks were installed
+        self.ring = _stash((RING_ROWS, 1 + METRIC_SLOTS + 2 * n))
+        self.step_values = _stash((1 + 2 * n,))  # learning rate, squared gradient and weight norms
+        self.metric_totals = _stash((replicas, METRIC_SLOTS, 2))  # per replica: last total, count
         self.gradients = {path: _stash(v.shape) for path, v in zip(self.paths, self.variables)
                           if path in set(gradient_copies)}
+        self.probe_inputs = self.probe_labels = None
+        if capture_probe:  # any shape: the batch's is known when the step is traced
+            self.probe_inputs = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None),
+                                            trainable=False)
+            self.probe_labels = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None),
+                                            trainable=False)
         self._readers = {}
         self._install()
 
+    # ---- installing
     def _install(self):
-        model, optimizer = self.model, self.model.optimizer
+        model, optimizer = self.model, self.optimizer
         if getattr(model, self.MARK, None) is not None:
             getattr(model, self.MARK).uninstall()
-        original_loss, original_apply = model.compute_loss, optimizer.apply
+        original_step, original_loss, original_apply = model.train_step, model.compute_loss, optimizer.apply
         hooks = self
 
-        def compute_loss(x=None, y=None, y_pred=None, sample_weight=None, training=True):
-            loss = original_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
-                                 training=training)
-            if training:
-                # each replica holds its share of the batch and a loss already divided by
-                # the replica count: the sum is the batch's loss; accuracies average
-                total, accuracy = _replica_sum([tf.cast(loss, tf.float32),
-                                                batch_accuracy(y, y_pred)])
-                replicas = tf.distribute.get_strategy().num_replicas_in_sync
-                hooks.loss_accuracy.assign(tf.stack([total, accuracy / replicas]))
-            return loss
+        def train_step(data):
+            if hooks.probe_inputs is not None:
+                hooks._guarded(hooks._capture_probe, data)
+            logs = original_step(data)
+            hooks._guarded(hooks._record_step)
+            return logs
+
+        def compute_loss(*args, **kwargs):
+            hooks.compute_loss_used = True  # at trace time: the loss is Keras's batch loss
+            return original_loss(*args, **kwargs)
 
         def apply(grads, trainable_variables=None):
             grads = list(grads)
             variables = list(trainable_variables) if trainable_variables is not None \
                 else hooks.variables
-            # the rate this update uses: apply() advances the iteration a schedule reads
+            # the rate and the loss scale this update uses, read before apply moves them on
             learning_rate = tf.cast(optimizer.learning_rate, tf.float32)
+            scale = tf.cast(optimizer.dynamic_scale, tf.float32) if hooks.loss_scaled else None
             result = original_apply(grads, trainable_variables)
-            hooks._record(grads, variables, learning_rate)
+            hooks._guarded(hooks._record_update, grads, variables, learning_rate, scale)
             return result
 
-        model.compute_loss, optimizer.apply = compute_loss, apply
+        model.train_step, model.compute_loss, optimizer.apply = train_step, compute_loss, apply
         setattr(model, self.MARK, self)
         model.train_function = None  # retrace with the hooks in place
 
     def uninstall(self):
-        self.model.__dict__.pop("compute_loss", None)
-        self.model.optimizer.__dict__.pop("apply", None)
-        setattr(self.model, self.MARK, None)
+        """Put the model back as it was (its next fit traces a train step without hooks)."""
+        for owner, name in ((self.model, "train_step"), (self.model, "compute_loss"),
+                            (self.optimizer, "apply")):
+            owner.__dict__.pop(name, None)
+        if getattr(self.model, self.MARK, None) is self:
+            setattr(self.model, self.MARK, None)
         self.model.train_function = None
 
-    def _record(self, grads, variables, learning_rate):
+    def _guarded(self, record, *args):
+        """Trace `record` into the step; if it cannot be traced, the step runs without it."""
+        if self.failure is not None:
+            return
+        try:
+            record(*args)
+        except Exception as error:  # noqa: BLE001 - any failure here must not stop training
+            self.failure = f"{type(error).__name__}: {error}"
+
+    # ---- in the training graph
+    def _capture_probe(self, data):
+        """On the first step, keep the first PROBE_SIZE inputs and labels of the batch."""
+        x, y = (data[0], data[1] if len(data) > 1 else None) if isinstance(data, (tuple, list)) \
+            else (data, None)
+        inputs = tf.nest.flatten(x)[0]
+        labels = tf.nest.flatten(y)[0] if y is not None else tf.zeros([tf.shape(inputs)[0]])
+
+        def keep():
+            self.probe_inputs.assign(tf.cast(inputs[:PROBE_SIZE], tf.float32))
+            self.probe_labels.assign(tf.cast(labels[:PROBE_SIZE], tf.float32))
+            return tf.constant(0)
+
+        tf.cond(tf.equal(self.counter, 0), keep, lambda: tf.constant(0))
+
+    def _record_update(self, grads, variables, learning_rate, scale):
         present = [i for i, g in enumerate(grads) if g is not None]
         summed = _replica_sum([tf.cast(grads[i], tf.float32) for i in present])
         grads = list(grads)
         for i, g in zip(present, summed):
-            grads[i] = g
+            grads[i] = g if scale is None else g / scale  # a loss-scaled gradient, unscaled
         by_path = {v.path: (g, v) for g, v in zip(grads, variables)}
         zero = tf.constant(0.0, tf.float32)
         grad_squares, weight_squares = [], []
@@ -131,32 +186,79 @@ class RecordingHooks:
             weight_squares.append(zero if value is None else 2.0 * tf.nn.l2_loss(value))
             if path in self.gradients and grad is not None:
                 self.gradients[path].assign(grad)
-        row = tf.concat([self.loss_accuracy.read_value(), [learning_rate],
-                         tf.stack(grad_squares), tf.stack(weight_squares)], axis=0)
-        index = tf.math.floormod(tf.cast(self.model.optimizer.iterations, tf.int64) - 1, RING_ROWS)
-        self.ring.scatter_nd_update(tf.reshape(index, [1, 1]), row[None, :])
+        self.step_values.assign(tf.concat([[learning_rate], tf.stack(grad_squares),
+                                           tf.stack(weight_squares)], axis=0))
 
-    def iterations(self):
-        return int(self.model.optimizer.iterations.numpy())
+    def _metric_values(self):
+        """Keras's batch value of each mean-based metric: the change of its total over the
+        change of its count in this step, summed over replicas."""
+        metrics = mean_metrics(self.model)[:METRIC_SLOTS]
+        self.metric_names = [name for name, _ in metrics]
+        if not metrics:
+            return tf.fill([METRIC_SLOTS], np.nan)
+        now = tf.stack([tf.stack([tf.cast(m.total, tf.float32), tf.cast(m.count, tf.float32)])
+                        for _, m in metrics])
+        now = tf.pad(now, [[0, METRIC_SLOTS - len(metrics)], [0, 0]])
+        context = tf.distribute.get_replica_context()
+        replica = context.replica_id_in_sync_group if context is not None else 0
+        change = now - self.metric_totals[replica]
+        self.metric_totals.scatter_nd_update([[replica]], [now])
+        change = _replica_sum(change)
+        return change[:, 0] / change[:, 1]
 
-    def read_rows(self, first_iteration, last_iteration):
-        """StepRows of the optimizer iterations first..last (at most RING_ROWS of them)."""
-        if last_iteration < first_iteration:
+    def _record_step(self):
+        metrics = self._metric_values()
+
+        def write(_, row):  # once per step, whatever the number of replicas
+            strategy = tf.distribute.get_strategy()
+            row = strategy.experimental_local_results(row)[0] if strategy.num_replicas_in_sync > 1 \
+                else row
+            index = tf.math.floormod(self.counter, RING_ROWS)
+            self.ring.scatter_nd_update(tf.reshape(index, [1, 1]), row[None, :])
+            self.counter.assign_add(1)
+
+        values = self.step_values.read_value()
+        row = tf.concat([values[:1], metrics, values[1:]], axis=0)
+        tf.distribute.get_replica_context().merge_call(write, args=(row,))
+
+    # ---- from Python
+    def steps_recorded(self):
+        return int(self.counter.numpy())
+
+    def reset_metric_totals(self):
+        """Keras resets its metrics at every epoch start: so do the totals the changes are
+        taken from."""
+        self.metric_totals.assign(tf.zeros_like(self.metric_totals))
+
+    def read_rows(self, first, last):
+        """StepRows of the recorded steps first..last (1-based; at most RING_ROWS of them)."""
+        if last < first:
             return []
-        if last_iteration - first_iteration >= RING_ROWS:
+        if last - first >= RING_ROWS:
             raise RuntimeError("recording ring buffer overrun: read it more often")
         ring = self.ring.numpy()
-        n = len(self.paths)
-        return [StepRow(ring[(i - 1) % RING_ROWS], n)
-                for i in range(first_iteration, last_iteration + 1)]
+        return [StepRow(ring[(i - 1) % RING_ROWS], len(self.metric_names), len(self.paths))
+                for i in range(first, last + 1)]
+
+    def probe(self):
+        """(inputs, labels) of the captured first batch, or None before it was captured."""
+        if self.probe_inputs is None or self.steps_recorded() == 0:
+            return None
+        return self.probe_inputs.numpy(), self.probe_labels.numpy()
 
     def read_tensors(self, variables):
-        """numpy copies of tf variables (weights or gradient stashes) in one host transfer."""
+        """A copy of tf variables (weights or gradient stashes) taken now, as one flat tensor:
+        `split_tensors` turns it into numpy arrays later (off the training thread)."""
         key = tuple(id(v) for v in variables)
         if key not in self._readers:
             self._readers[key] = tf.function(lambda: tf.concat(
                 [tf.reshape(tf.cast(v, tf.float32), [-1]) for v in variables], axis=0))
-        flat = self._readers[key]().numpy()
-        sizes = [int(np.prod(v.shape)) for v in variables]
-        parts = np.split(flat, np.cumsum(sizes)[:-1])
-        return [part.reshape(tuple(v.shape)) for part, v in zip(parts, variables)]
+        return self._readers[key]()
+
+
+def split_tensors(flat, shapes):
+    """The numpy arrays of a read_tensors copy, given the variables' shapes."""
+    flat = np.asarray(flat)
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    parts = np.split(flat, np.cumsum(sizes)[:-1])
+    return [part.reshape(tuple(shape)) for part, shape in zip(parts, shapes)]

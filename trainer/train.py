@@ -97,7 +97,7 @@ def train(config):
         config.run_dir, probe=(dataset.x_test, dataset.y_test),
         test_data=(dataset.x_test, dataset.y_test), resume_from=resume_from,
         conv_every=config.conv_every, dense_every=config.dense_every,
-        activations_every=config.activations_every,
+        activations_every=config.activations_every, max_bytes_per_step=config.budget,
         stop_on_nonfinite=not config.continue_on_nan, keep_open=config.reduce,
         run_info={"dataset": dataset.summary(), "hyperparameters": config.hyperparameters(),
                   "tensorflow_version": _tf_version()})

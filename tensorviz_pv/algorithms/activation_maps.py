@@ -4,7 +4,7 @@ tiled in a grid (the poster's Fig. 4), with the input image beside it (output po
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkImageData
 
-from ..analysis.tiles import tile_maps, tiled_shape
+from ..analysis.tiles import filter_maps, map_shape, tile_maps, tiled_shape
 from ..errors import SettingError
 from ..store import format as F
 from .base import TensorVizView
@@ -13,8 +13,18 @@ from .convert import add_field, set_image
 INPUT_GAP = 4  # pixels between the input image and the tiles
 
 
+def probe_picture(image):
+    """A probe input as a 2-D picture: a 2-D image in gray (the mean of its channels); a 1-D
+    signal one channel per row; a volume its depth slices side by side."""
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 3:
+        return image.mean(axis=-1)
+    return tile_maps(filter_maps(image))[0]
+
+
 class ActivationMaps(TensorVizView):
-    layer_kinds = (F.CONV,)
+    def shows_layer(self, entry):
+        return F.layer_kind(entry).spatial
 
     def __init__(self):
         TensorVizView.__init__(self, "vtkImageData", "vtkImageData")
@@ -24,9 +34,12 @@ class ActivationMaps(TensorVizView):
         self.set_value("_probe_image", int(index))
 
     def image_shapes(self, run):
-        height, width, filters = run.layer_info(self.current_layer(run))["activation_shape"]
+        entry = run.layer_info(self.current_layer(run))
+        if "activation_shape" not in entry:
+            return {}  # RequestData says why
         images, _ = run.probe()
-        return {0: tiled_shape(filters, height, width), 1: images.shape[1:3]}
+        return {0: tiled_shape(*map_shape(entry["activation_shape"])),
+                1: probe_picture(images[0]).shape}
 
     def produce(self, run, outputs):
         layer = self.current_layer(run)
@@ -35,14 +48,13 @@ class ActivationMaps(TensorVizView):
         images, labels = run.probe()
         if not 0 <= self._probe_image < len(images):
             raise SettingError(f"{run.path}: ProbeImage {self._probe_image} does not exist "
-                             f"(0-{len(images) - 1})")
-        maps = np.moveaxis(activation[self._probe_image], -1, 0)  # (filters, H, W)
-        tiled, _ = tile_maps(maps)
+                               f"(0-{len(images) - 1})")
+        tiled, _ = tile_maps(filter_maps(activation[self._probe_image]))
         tiles = vtkImageData.GetData(outputs, 0)
         set_image(tiles, tiled, "activation")
         add_field(tiles, "snapshot_step", np.int64(step))
         add_field(tiles, "label", np.int64(labels[self._probe_image]))
-        picture = images[self._probe_image][..., 0]
+        picture = probe_picture(images[self._probe_image])
         source = vtkImageData.GetData(outputs, 1)
         set_image(source, picture, "input",
                   origin=(-(picture.shape[1] + INPUT_GAP), 0.0, 0.0))

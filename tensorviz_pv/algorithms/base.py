@@ -50,7 +50,6 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
     """A filter downstream of a TensorViz Reader: it reads the reader's store directly, so a
     view over all steps (norm tables, trajectories) needs no data passed down the pipeline."""
 
-    layer_kinds = None  # restrict the Layer list to these kinds (None: every layer)
 
     def __init__(self, *output_types):
         # inputType vtkDataObject: the reader's multiblock arrives whole, not block by block
@@ -111,12 +110,15 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
     def SetLayer(self, name):
         self.set_value("_layer", name)
 
+    def shows_layer(self, entry):
+        """Whether the Layer list offers this layer (a run_info layer entry): all, by default."""
+        return True
+
     def layer_names(self):
         run = self.run()
         if run is None:
             return []
-        return [layer["name"] for layer in run.info.get("layers", [])
-                if self.layer_kinds is None or layer["kind"] in self.layer_kinds]
+        return [layer["name"] for layer in run.info.get("layers", []) if self.shows_layer(layer)]
 
     def GetLayerNames(self):
         array = vtkStringArray()

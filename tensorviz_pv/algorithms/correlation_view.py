@@ -3,20 +3,23 @@ computed over (probe activations or filter weights), and the group threshold."""
 
 import numpy as np
 
-from ..analysis.correlation import SAMPLERS, pearson, threshold_groups
+from ..analysis.correlation import (pearson, samples_from_activations, samples_from_weights,
+                                    threshold_groups)
+from ..analysis.kernels import canonical
 from ..analysis.lineage import REMOVED
 from ..errors import StoreError
 from ..store import format as F
 from .base import TensorVizView
 from .lineage import removed_entries
 
-BASES = (F.ACTIVATION, F.KERNEL)  # property Basis: 0 Activations, 1 Weights
+BASES = (F.ACTIVATION, "weights")  # property Basis: 0 Activations, 1 Weights
 
 
 class CorrelationView(TensorVizView):
     """What Filter Correlation and Filter Groups share: layer, basis and threshold."""
 
-    layer_kinds = (F.CONV,)
+    def shows_layer(self, entry):
+        return F.layer_kind(entry).spatial
 
     def __init__(self, *output_types):
         TensorVizView.__init__(self, *output_types)
@@ -29,21 +32,32 @@ class CorrelationView(TensorVizView):
     def SetThreshold(self, value):
         self.set_value("_threshold", float(value))
 
+    def basis_quantity(self, run, layer):
+        """The series correlated: the probe activations, or the layer's weights."""
+        if self._basis == F.ACTIVATION:
+            return F.ACTIVATION
+        return F.layer_kind(run.layer_info(layer)).weights
+
     def basis_steps(self, run, layer):
-        return run.snapshot_steps(layer, self._basis)
+        return run.snapshot_steps(layer, self.basis_quantity(run, layer))
 
     def correlate(self, run, layer, index):
         """(r, dead, groups, alive) of the basis snapshot at `index`: filters merged away by
         filter reduction are left out (r 0, group REMOVED)."""
-        step = int(run.series_steps(layer, self._basis)[index])
-        value = run.series_value(layer, self._basis, index)
+        quantity = self.basis_quantity(run, layer)
+        step = int(run.series_steps(layer, quantity)[index])
+        value = run.series_value(layer, quantity, index)
         alive = run.alive_at(layer, step)
-        removed = removed_entries(run, layer, self._basis, step, value.shape)
+        removed = removed_entries(run, layer, quantity, step, value.shape)
         if not np.isfinite(value[~removed]).all():
-            raise StoreError(f"{run.path}: {layer} {self._basis} has NaN/Inf values at step {step}")
-        samples = SAMPLERS[self._basis](value)[:, alive]
+            raise StoreError(f"{run.path}: {layer} {quantity} has NaN/Inf values at step {step}")
+        if quantity != F.ACTIVATION:  # every kernel layout as conv's (..., in, out)
+            layout = F.quantity_layout(F.layer_kind(run.layer_info(layer)), quantity)
+            value, removed = canonical(value, layout), canonical(removed, layout)
+        sample = samples_from_activations if quantity == F.ACTIVATION else samples_from_weights
+        samples = sample(value)[:, alive]
         # the rows of input channels merged away in the layer before (weights basis)
-        samples = samples[~SAMPLERS[self._basis](removed)[:, alive].any(axis=1)]
+        samples = samples[~sample(removed)[:, alive].any(axis=1)]
         r_alive, dead_alive = pearson(samples)
         n = len(alive)
         r = np.zeros((n, n))

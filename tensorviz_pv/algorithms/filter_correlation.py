@@ -24,7 +24,8 @@ class FilterCorrelation(CorrelationView):
     def produce(self, run, outputs):
         layer = self.current_layer(run)
         steps = self.basis_steps(run, layer)
-        index = run.snapshot_index(layer, self._basis, self.requested_step(outputs, steps))
+        index = run.snapshot_index(layer, self.basis_quantity(run, layer),
+                                   self.requested_step(outputs, steps))
         r, dead, groups, alive = self.correlate(run, layer, index)
         table = vtkTable.GetData(outputs, 0)
         table.AddColumn(vtk_array("filter", np.arange(len(r), dtype=np.int64)))

@@ -124,8 +124,8 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
                 add_field(output, column, row[column])
         for index, layer in enumerate(run.layers):
             block = vtkPolyData()
-            for quantity in F.QUANTITIES:
-                if not run.has_series(layer, quantity) or not len(run.series_steps(layer, quantity)):
+            for quantity in run.series_names(layer):
+                if not len(run.series_steps(layer, quantity)):
                     continue
                 snapshot = run.snapshot_index(layer, quantity, step)
                 key = (layer, quantity, snapshot)

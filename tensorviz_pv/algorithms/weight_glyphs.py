@@ -9,16 +9,30 @@ from ..analysis.selection import parse_filter_list
 from ..errors import SettingError
 from ..store import format as F
 from .base import TensorVizView, report_error
-from .convert import add_cell, add_field, build_polygons, new_array
+from .convert import add_cell, add_field, build_polygons, new_array, string_array
 from .lineage import removed_entries
 
-QUANTITY_CHOICES = (F.KERNEL, F.KERNEL_GRADIENT, F.BIAS, F.BIAS_GRADIENT)
+# the Quantity property: (name of the drawn array, the variable: a LayerKind field or a variable
+# name, its gradient?). Weights are a BatchNormalization's gamma, biases its beta.
+QUANTITY_CHOICES = (
+    (F.KERNEL, "weights", False), (F.KERNEL_GRADIENT, "weights", True),
+    (F.BIAS, "bias", False), (F.BIAS_GRADIENT, "bias", True),
+    (F.DEPTHWISE_KERNEL, F.DEPTHWISE_KERNEL, False),
+    (F.gradient_of(F.DEPTHWISE_KERNEL), F.DEPTHWISE_KERNEL, True),
+    ("moving_mean", "moving_mean", False), ("moving_variance", "moving_variance", False))
+
+
+def chosen_series(kind, choice):
+    """(array name, the series a Quantity choice shows for a layer of that LayerKind)."""
+    name, variable, gradient = QUANTITY_CHOICES[choice]
+    variable = getattr(kind, variable, variable)
+    return name, F.gradient_of(variable) if gradient else variable
 
 
 class WeightGlyphs(TensorVizView):
     def __init__(self):
         TensorVizView.__init__(self, "vtkPolyData")
-        self._quantity = F.KERNEL
+        self._choice = 0
         self._height_scale = 1.0
         self._filters = ""
         self._limits = {}
@@ -27,48 +41,51 @@ class WeightGlyphs(TensorVizView):
         self.set_value("_height_scale", float(scale))
 
     def SetQuantity(self, index):
-        self.set_value("_quantity", QUANTITY_CHOICES[int(index)])
+        self.set_value("_choice", int(index))
 
     def SetFilters(self, text):
         self.set_value("_filters", text or "")
 
     def produce(self, run, outputs):
         layer = self.current_layer(run)
-        steps = run.snapshot_steps(layer, self._quantity)
-        step, tensor = run.tensor_at(layer, self._quantity, self.requested_step(outputs, steps))
-        kind = run.layer_info(layer)["kind"]
-        filters = parse_filter_list(self._filters, tensor.shape[-1])
+        kind = F.layer_kind(run.layer_info(layer))
+        name, quantity = chosen_series(kind, self._choice)
+        steps = run.snapshot_steps(layer, quantity)
+        step, tensor = run.tensor_at(layer, quantity, self.requested_step(outputs, steps))
+        layout = F.quantity_layout(kind, quantity)
+        filters = parse_filter_list(self._filters, F.filters_of(layout, tensor.shape))
         # merged-away filters and their input channels are NaN by design: no box for them
-        removed = removed_entries(run, layer, self._quantity, step, tensor.shape)
+        removed = removed_entries(run, layer, quantity, step, tensor.shape)
         bad = ~np.isfinite(tensor) & ~removed
         nonfinite = int(bad.sum())
         if nonfinite:
-            report_error(f"{run.path}: {layer} {self._quantity} at step {step} has {nonfinite} "
+            report_error(f"{run.path}: {layer} {quantity} at step {step} has {nonfinite} "
                          "NaN/Inf values, drawn flat and flagged in the 'nonfinite' array")
         shown = np.where(removed, np.nan, np.where(bad, 0.0, tensor))
-        boxes = weight_boxes(shown, kind, self._height_scale, filters)
-        key = (run.path, layer, self._quantity, len(steps))
+        boxes = weight_boxes(shown, layout, self._height_scale, filters)
+        key = (run.path, layer, quantity, len(steps))
         if key not in self._limits:  # one colour scale for the whole run: colours compare
-            self._limits = {key: magnitude_limit(run.series_value(layer, self._quantity, i)
+            self._limits = {key: magnitude_limit(run.series_value(layer, quantity, i)
                                                  for i in range(len(steps)))}
         limit = self._limits[key]
         output = vtkPolyData.GetData(outputs, 0)
         n = boxes.n_boxes
         if n == 0:
             raise SettingError(f"{run.path}: {layer}: none of the chosen filters exist at step "
-                             f"{step} (Filters {self._filters!r})")
+                               f"{step} (Filters {self._filters!r})")
         build_polygons(output, 8 * n, FACES_PER_BOX * n, 4, boxes.fill_points, boxes.fill_faces)
-        for name, values in ((self._quantity, boxes.box_values.astype(np.float32)),
-                             ("filter", boxes.box_filter), ("channel", boxes.box_channel),
-                             ("rgb", diverging_rgb(boxes.box_values, limit))):
+        for array_name, values in ((name, boxes.box_values.astype(np.float32)),
+                                   ("filter", boxes.box_filter), ("channel", boxes.box_channel),
+                                   ("rgb", diverging_rgb(boxes.box_values, limit))):
             components = values.shape[1] if values.ndim == 2 else 1
-            array, view = new_array(name, FACES_PER_BOX * n, components, values.dtype)
+            array, view = new_array(array_name, FACES_PER_BOX * n, components, values.dtype)
             # every face of a box carries the box's value: written in place, no repeat copy
             view.reshape(n, FACES_PER_BOX, -1)[:] = values.reshape(n, 1, -1)
             output.GetCellData().AddArray(array)
         if nonfinite:
-            flags = weight_tiles(bad, kind)[boxes.kept]
+            flags = weight_tiles(bad, layout)[boxes.kept]
             add_cell(output, "nonfinite", boxes.per_face(flags.astype(np.uint8)))
-        output.GetCellData().SetActiveScalars(self._quantity)
+        output.GetCellData().SetActiveScalars(name)
+        output.GetFieldData().AddArray(string_array("quantity", [quantity]))
         add_field(output, "snapshot_step", np.int64(step))
         add_field(output, "colour_limit", np.float64(limit))

@@ -9,8 +9,6 @@ diagonal), and it joins no group.
 
 import numpy as np
 
-from ..store.format import ACTIVATION, KERNEL
-
 
 def samples_from_activations(activation):
     activation = np.asarray(activation, dtype=np.float64)
@@ -21,8 +19,6 @@ def samples_from_weights(kernel):
     kernel = np.asarray(kernel, dtype=np.float64)
     return kernel.reshape(-1, kernel.shape[-1])
 
-
-SAMPLERS = {ACTIVATION: samples_from_activations, KERNEL: samples_from_weights}
 
 
 def pearson(samples, rtol=1e-12):

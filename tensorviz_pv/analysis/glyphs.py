@@ -3,12 +3,14 @@
 A layer's weights become tiles: one tile per (filter, input channel), kh x kw weights each. The
 filters are laid out in a near-square grid, and each filter's input channels in a near-square
 grid inside its block, so the first conv layer looks like the poster's 16 blocks of 3x3 boxes.
+A Conv1D filter's channels are 1 x k rows; a Conv3D filter has one kh x kw tile per (input
+channel, depth slice); a dense unit one near-square tile of its inputs; a vector one box each.
 """
 
 import numpy as np
 
-from ..store.format import CONV, DENSE
 from .grid import near_square_grid
+from .kernels import canonical, check_rank
 
 BOX_FOOTPRINT = 0.8   # box width, in units of the weight spacing: a gap shows between boxes
 CHANNEL_GAP = 0.5     # space between the input-channel tiles of one filter
@@ -21,24 +23,25 @@ _CORNER_SIGNS = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]] * 2, dtype=np.floa
 FACES_PER_BOX = len(_BOX_FACES)
 
 
-def weight_tiles(tensor, kind):
-    """(filters, channels, rows, cols) view of a layer tensor, NaN where a tile is padded.
-
-    conv2d kernels are Keras (kh, kw, in, out); dense kernels (in, out) give each output
-    unit one near-square tile of its input weights; biases (out,) give one box per filter.
-    """
-    tensor = np.asarray(tensor)
-    if tensor.ndim == 4 and kind == CONV:
-        return np.transpose(tensor, (3, 2, 0, 1))
-    if tensor.ndim == 2 and kind == DENSE:
+def weight_tiles(tensor, layout):
+    """(filters, channels, rows, cols) view of a layer tensor of that layout (analysis/kernels.py),
+    NaN where a tile is padded."""
+    check_rank(tensor, layout)
+    tensor = canonical(tensor, layout)
+    if tensor.ndim == 1:
+        return tensor.reshape(-1, 1, 1, 1)
+    if tensor.ndim == 2:
         n_in, n_out = tensor.shape
         cols, rows = near_square_grid(n_in)
         padded = np.full((n_out, rows * cols), np.nan, dtype=np.float64)
         padded[:, :n_in] = tensor.T
         return padded.reshape(n_out, 1, rows, cols)
-    if tensor.ndim == 1:
-        return tensor.reshape(-1, 1, 1, 1)
-    raise ValueError(f"cannot lay out a {kind} tensor of shape {tensor.shape} as weight tiles")
+    if tensor.ndim == 3:  # (k, in, out): a row of k per input channel
+        return np.transpose(tensor, (2, 1, 0))[:, :, None, :]
+    if tensor.ndim == 4:  # (kh, kw, in, out)
+        return np.transpose(tensor, (3, 2, 0, 1))
+    kd, kh, kw, n_in, n_out = tensor.shape  # a kh x kw tile per (input channel, depth slice)
+    return np.transpose(tensor, (4, 3, 0, 1, 2)).reshape(n_out, n_in * kd, kh, kw)
 
 
 def tile_layout(n_filters, n_channels, rows, cols):
@@ -104,13 +107,13 @@ class BoxGeometry:
         return np.repeat(box_array, FACES_PER_BOX, axis=0)
 
 
-def weight_boxes(tensor, kind, height_scale=1.0, filters=None):
+def weight_boxes(tensor, layout, height_scale=1.0, filters=None):
     """One box per weight, height along z = weight * height_scale, from z = 0.
 
     `filters` selects filter indices (None: all). NaN weights (padding of dense tiles,
     merged-away filters) make no box.
     """
-    tiles = weight_tiles(tensor, kind)
+    tiles = weight_tiles(tensor, layout)
     n_filters, n_channels, rows, cols = tiles.shape
     x, y = tile_layout(n_filters, n_channels, rows, cols)
     f_index = np.broadcast_to(np.arange(n_filters, dtype=np.int32)[:, None, None, None], tiles.shape)

@@ -4,8 +4,9 @@ import numpy as np
 
 
 def layer_norms(variable_norms, variables, layer):
-    """sqrt of the sum of squares over a layer's variables ('layer/kernel', 'layer/bias')."""
-    columns = [i for i, name in enumerate(variables) if name.split("/")[0] == layer]
+    """sqrt of the sum of squares over a layer's variables: those named '<layer path>/<name>'
+    ('backbone/conv1/kernel' belongs to 'backbone/conv1')."""
+    columns = [i for i, name in enumerate(variables) if name.rpartition("/")[0] == layer]
     if not columns:
         return np.full(len(variable_norms), np.nan)
     return np.sqrt((np.asarray(variable_norms, dtype=np.float64)[:, columns] ** 2).sum(axis=1))

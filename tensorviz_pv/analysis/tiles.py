@@ -1,4 +1,8 @@
-"""Activation maps laid out as one image: each filter's map a tile of a near-square grid."""
+"""Activation maps laid out as one image: each filter's map a tile of a near-square grid.
+
+A 2-D layer's map is H x W; a 1-D layer's map is a 1 x L strip, and the strips are stacked one
+filter per row with no gap (a filter x position image); a 3-D layer's map is its depth slices
+side by side, one NaN column apart."""
 
 import numpy as np
 
@@ -7,19 +11,50 @@ from .grid import near_square_grid
 GAP = 1  # pixels between tiles, NaN (shown as the background)
 
 
-def tiled_shape(count, height, width, gap=GAP):
+def filter_maps(activation):
+    """One image's activation (positions..., C) -> (C, H, W) maps, one per filter."""
+    activation = np.asarray(activation, dtype=np.float32)
+    maps = np.moveaxis(activation, -1, 0)
+    if maps.ndim == 2:  # (C, L)
+        return maps[:, None, :]
+    if maps.ndim == 4:  # (C, D, H, W) -> (C, H, D * (W + 1) - 1)
+        count, depth, height, width = maps.shape
+        wide = np.full((count, height, depth, width + GAP), np.nan, np.float32)
+        wide[..., :width] = np.moveaxis(maps, 1, 2)
+        return wide.reshape(count, height, depth * (width + GAP))[..., :-GAP]
+    return maps
+
+
+def map_shape(activation_shape):
+    """(C, H, W) of filter_maps for one image's activation of shape (positions..., C)."""
+    *positions, count = activation_shape
+    if len(positions) == 1:
+        return count, 1, positions[0]
+    if len(positions) == 3:
+        depth, height, width = positions
+        return count, height, depth * (width + GAP) - GAP
+    return count, positions[0], positions[1]
+
+
+def _grid(count, height):
+    """(columns, gap) of the tile grid: strips (height 1) in one column with no gap."""
+    return (1, 0) if height == 1 else (near_square_grid(count)[0], GAP)
+
+
+def tiled_shape(count, height, width):
     """(rows, cols) in pixels of the image that tile_maps makes of `count` maps."""
-    cols, rows = near_square_grid(count)
+    cols, gap = _grid(count, height)
+    rows = -(-count // cols)
     return rows * (height + gap) - gap, cols * (width + gap) - gap
 
 
-def tile_maps(maps, gap=GAP):
-    """maps (C, H, W) -> image (rows*(H+gap)-gap, cols*(W+gap)-gap), row 0 at the top, NaN
-    between tiles; and the (row, col) offset of each tile."""
+def tile_maps(maps):
+    """maps (C, H, W) -> image, row 0 at the top, NaN between tiles; and the (row, col) offset
+    of each tile."""
     maps = np.asarray(maps, dtype=np.float32)
     count, height, width = maps.shape
-    cols, _ = near_square_grid(count)
-    image = np.full(tiled_shape(count, height, width, gap), np.nan, np.float32)
+    cols, gap = _grid(count, height)
+    image = np.full(tiled_shape(count, height, width), np.nan, np.float32)
     offsets = []
     for c in range(count):  # one copy per filter (tens), each a vectorized block
         r0, c0 = (c // cols) * (height + gap), (c % cols) * (width + gap)

@@ -6,8 +6,10 @@ Tensor series hold snapshots at a cadence, each with the step it was taken at; s
 initial state before any update.
 """
 
+from collections import namedtuple
+
 FORMAT_NAME = "tensorviz-run"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: any layer kind (KINDS), full layer paths, per-step metrics
 FILE_EXTENSION = ".tvz"
 STORE_FILENAME = "run" + FILE_EXTENSION
 CHECKPOINT_DIR = "checkpoints"
@@ -34,17 +36,26 @@ WEIGHT_NORM = "weight"
 GRADIENT_NORM = "gradient"
 ATTR_VARIABLES = "variables"  # JSON list of variable names, the columns
 
-# snapshots: tensors/<layer>/<quantity>/{step, value}
+# Keras's own batch values of every mean-based metric it tracks (loss, per-output losses,
+# compiled metrics), one row per update; columns named by the JSON attribute `names`
+METRICS_GROUP = "metrics"
+METRICS_VALUE = "value"
+ATTR_METRIC_NAMES = "names"
+
+# snapshots: tensors/<layer path>/<quantity>/{step, value}; a quantity is the name Keras gives
+# the layer's variable (kernel, bias, depthwise_kernel, gamma, moving_mean...), that name +
+# GRADIENT_SUFFIX for its gradient, ACTIVATION or ALIVE
 TENSORS_GROUP = "tensors"
 SERIES_STEP = "step"
 SERIES_VALUE = "value"
+GRADIENT_SUFFIX = "_gradient"
 KERNEL = "kernel"
 BIAS = "bias"
-KERNEL_GRADIENT = "kernel_gradient"
-BIAS_GRADIENT = "bias_gradient"
+KERNEL_GRADIENT = KERNEL + GRADIENT_SUFFIX
+BIAS_GRADIENT = BIAS + GRADIENT_SUFFIX
+DEPTHWISE_KERNEL = "depthwise_kernel"
 ACTIVATION = "activation"
 ALIVE = "alive"  # conv layers: which of the original filters exist (1) or were merged away (0)
-QUANTITIES = (KERNEL, BIAS, KERNEL_GRADIENT, BIAS_GRADIENT, ACTIVATION, ALIVE)
 
 # the fixed probe batch whose activations are recorded
 PROBE_GROUP = "probe"
@@ -62,18 +73,74 @@ EVALUATION_GROUP = "evaluation"
 EVAL_COLUMNS = ("epoch", "step", "val_loss", "val_accuracy", "test_loss", "test_accuracy")
 EVAL_COLUMN_DTYPES = {"epoch": "int32", "step": "int64"}  # the others float32
 
-# layer kinds in run_info["layers"][i]["kind"]
-CONV = "conv2d"
+# Layer kinds, run_info["layers"][i]["kind"]. weights/bias: the variables the views call the
+# layer's weights and biases; layout: how the weights' axes are laid out (analysis/kernels.py
+# turns every layout into conv's (spatial..., in, out)); spatial: filters that slide over
+# positions (their gradients and probe activations are recorded).
+LayerKind = namedtuple("LayerKind", "name weights bias layout spatial")
+KINDS = {kind.name: kind for kind in [
+    LayerKind("conv1d", KERNEL, BIAS, "conv", True),
+    LayerKind("conv2d", KERNEL, BIAS, "conv", True),
+    LayerKind("conv3d", KERNEL, BIAS, "conv", True),
+    LayerKind("conv1d_transpose", KERNEL, BIAS, "transpose", True),
+    LayerKind("conv2d_transpose", KERNEL, BIAS, "transpose", True),
+    LayerKind("conv3d_transpose", KERNEL, BIAS, "transpose", True),
+    LayerKind("depthwise_conv1d", KERNEL, BIAS, "depthwise", True),
+    LayerKind("depthwise_conv2d", KERNEL, BIAS, "depthwise", True),
+    LayerKind("separable_conv1d", "pointwise_kernel", BIAS, "conv", True),
+    LayerKind("separable_conv2d", "pointwise_kernel", BIAS, "conv", True),
+    LayerKind("dense", KERNEL, BIAS, "dense", False),
+    LayerKind("batch_norm", "gamma", "beta", "vector", False),
+    LayerKind("layer_norm", "gamma", "beta", "vector", False),
+]}
+CONV = "conv2d"  # the poster's conv layers (filter reduction works on these)
 DENSE = "dense"
 
 
-def layer_entry(name, kind, kernel_shape, bias_shape, activation_shape=None, **extra):
+def layer_kind(entry):
+    """The LayerKind of a run_info layer entry (a kind this TensorViz does not know: a dense-like
+    kind, so that a newer store still opens)."""
+    return KINDS.get(entry["kind"], KINDS[DENSE])
+
+
+def gradient_of(quantity):
+    return quantity + GRADIENT_SUFFIX
+
+
+def base_quantity(quantity):
+    """kernel_gradient -> kernel; kernel -> kernel."""
+    return quantity[:-len(GRADIENT_SUFFIX)] if quantity.endswith(GRADIENT_SUFFIX) else quantity
+
+
+def quantity_layout(kind, quantity):
+    """The layout of a layer's tensor: the weights' layout for its weights (and their gradients),
+    depthwise for a separable layer's depthwise kernel, a vector for the rest."""
+    variable = base_quantity(quantity)
+    if variable == DEPTHWISE_KERNEL:
+        return "depthwise"
+    return kind.layout if variable == kind.weights else "vector"
+
+
+def filters_of(layout, shape):
+    """How many filters (output channels, units) a tensor of that layout and shape has."""
+    if layout == "transpose":
+        return int(shape[-2])
+    if layout == "depthwise":
+        return int(shape[-2]) * int(shape[-1])
+    return int(shape[-1])
+
+
+def layer_entry(name, kind, variables, activation_shape=None, **extra):
     """One entry of run_info["layers"]: what the reader and every view know of a layer.
-    `filters` is the kernel's last axis; `activation_shape` (H, W, C) when the probe batch's
-    activations are recorded."""
-    entry = {"name": name, "kind": kind, "kernel_shape": [int(n) for n in kernel_shape],
-             "bias_shape": None if bias_shape is None else [int(n) for n in bias_shape],
-             "filters": int(kernel_shape[-1])}
+    `variables` maps the name of each variable to its shape; `kernel_shape` and `bias_shape` are
+    those of the kind's weights and bias, `filters` how many filters the weights have;
+    `activation_shape` (positions..., channels) when the probe batch's activations are recorded."""
+    layer = KINDS[kind]
+    shapes = {role: [int(n) for n in shape] for role, shape in variables.items()}
+    weights = shapes.get(layer.weights) or next(iter(shapes.values()))
+    entry = {"name": name, "kind": kind, "kernel_shape": weights,
+             "bias_shape": shapes.get(layer.bias), "variables": shapes,
+             "filters": filters_of(layer.layout if layer.weights in shapes else "vector", weights)}
     if activation_shape is not None:
         entry["activation_shape"] = [int(n) for n in activation_shape]
     entry.update(extra)
@@ -90,6 +157,10 @@ def norms_path(which):
 
 def series_path(layer, quantity, part):
     return "/".join((TENSORS_GROUP, layer, quantity, part))
+
+
+def metrics_path(part):
+    return "/".join((METRICS_GROUP, part))
 
 
 def evaluation_path(column):

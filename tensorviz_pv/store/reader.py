@@ -214,15 +214,31 @@ class RunReader:
         index = self.snapshot_index(layer, quantity, step)
         return int(self.series_steps(layer, quantity)[index]), self.series_value(layer, quantity, index)
 
+    def series_names(self, layer):
+        """The quantities recorded of a layer (kernel, bias, kernel_gradient, activation...),
+        in the order they were created. A layer's path may hold other layers' groups too."""
+        group = self.file.get("/".join((F.TENSORS_GROUP, layer)))
+        if group is None:
+            return []
+        return [name for name in group if self.has_series(layer, name)]
+
     def time_steps(self):
         """Every step that something was recorded at: the viewer's time axis."""
         parts = [self._dataset(F.steps_path(F.STEP))[:self.step_count()]]
-        for layer in self.file[F.TENSORS_GROUP]:
-            for quantity in self.file[F.TENSORS_GROUP][layer]:
-                if layer in self.layers and self.has_series(layer, quantity):
-                    parts.append(self.series_steps(layer, quantity))
+        for layer in self.layers:
+            for quantity in self.series_names(layer):
+                parts.append(self.series_steps(layer, quantity))
                 # an incomplete series is reported by the view that needs it
         return np.unique(np.concatenate(parts)).astype(np.int64)
+
+    def metrics(self):
+        """(names, values (steps, metrics)): Keras's batch values of its mean-based metrics
+        (none in stores of format version 1)."""
+        if F.METRICS_GROUP not in self.file:
+            return [], np.zeros((self.step_count(), 0), dtype=np.float32)
+        dataset = self._dataset(F.metrics_path(F.METRICS_VALUE))
+        names = json.loads(dataset.attrs[F.ATTR_METRIC_NAMES])
+        return names, dataset[:self.step_count()]
 
     def probe(self):
         group = self.file[F.PROBE_GROUP]

@@ -18,18 +18,18 @@ def run_summary(path):
         layers = []
         for entry in run.info.get("layers", []):
             recorded = {}
-            for quantity in F.QUANTITIES:
-                if run.has_series(entry["name"], quantity):
-                    snapshot_steps = run.series_steps(entry["name"], quantity)
-                    recorded[quantity] = {"snapshots": int(len(snapshot_steps)),
-                                          "last_step": int(snapshot_steps[-1]) if len(snapshot_steps) else None}
+            for quantity in run.series_names(entry["name"]):
+                snapshot_steps = run.series_steps(entry["name"], quantity)
+                recorded[quantity] = {"snapshots": int(len(snapshot_steps)),
+                                      "last_step": int(snapshot_steps[-1]) if len(snapshot_steps) else None}
             last_step = int(steps[-1]) if len(steps) else 0
             layers.append({"name": entry["name"], "kind": entry["kind"],
                            "kernel_shape": entry["kernel_shape"], "bias_shape": entry["bias_shape"],
                            "filters": entry["filters"],
                            "filters_now": int(run.alive_at(entry["name"], last_step).sum())
                            if entry["kind"] == F.CONV else entry["filters"],
-                           "recorded": recorded})
+                           "cadence": entry.get("cadence"), "recorded": recorded})
+        metric_names, metric_values = run.metrics()
         evaluation = run.evaluation()
         merges = run.merges()
         last = len(steps) - 1
@@ -42,6 +42,10 @@ def run_summary(path):
                       "last": int(steps[-1]) if len(steps) else None},
             "time_steps": int(len(run.time_steps())),
             "layers": layers,
+            "unrecorded_layers": run.info.get("unrecorded_layers", []),
+            "recording": run.info.get("recording"),
+            "metrics": {name: _float(metric_values[-1, i]) if len(metric_values) else None
+                        for i, name in enumerate(metric_names)},
             "variables": run.variables,
             "cadence": run.info.get("cadence"),
             "dataset": run.info.get("dataset"),
@@ -60,6 +64,37 @@ def run_summary(path):
         }
 
 
+def _cadence_text(cadence):
+    """' every 10 steps + epoch ends' for a layer's weight snapshots ('' for old stores)."""
+    if not cadence or "weights" not in cadence:
+        return ""
+    every, epochs = cadence["weights"]
+    parts = ([f"every {every} steps"] if every else []) + \
+        (["epoch ends" if epochs == 1 else f"every {epochs} epochs"] if epochs else [])
+    return ", snapshots " + (" + ".join(parts) or "at the first and last step")
+
+
+def _recording_lines(summary):
+    cadence, recording = summary["cadence"] or {}, summary["recording"]
+    lines = []
+    if "budget_bytes_per_step" in cadence:
+        budget = cadence["budget_bytes_per_step"]
+        lines.append(f"recording  every step: loss, metrics ({', '.join(summary['metrics']) or 'none'}),"
+                     f" learning rate, every variable's and gradient's norm; snapshots per layer as "
+                     f"listed, and at the first and last step; budget "
+                     f"{'none' if budget is None else f'{budget:,} bytes/step'}, expected "
+                     f"{cadence['expected_bytes_per_step']:,} bytes/step")
+    elif cadence:  # format version 1
+        lines.append("cadence    every step: loss, accuracy, learning rate, weight and gradient "
+                     "norms; snapshots every " + ", ".join(f"{k}={v}" for k, v in cadence.items())
+                     + " steps (0: epoch ends only), and at step 0 and every epoch end")
+    if recording:
+        lines.append(f"note       loss from {recording['loss']}; probe: {recording['probe']}"
+                     + (f"; recording began at step {recording['first_step']} (the model was "
+                        "built by its first step)" if recording["first_step"] else ""))
+    return lines
+
+
 def format_summary(summary):
     """The summary as lines a person reads."""
     lines = [f"store      {summary['store']}  ({summary['format']} v{summary['format_version']})"]
@@ -72,16 +107,17 @@ def format_summary(summary):
                      f"/ {d['test']} test")
     if summary["hyperparameters"]:
         lines.append("hyper      " + ", ".join(f"{k}={v}" for k, v in summary["hyperparameters"].items()))
-    if summary["cadence"]:
-        lines.append("cadence    every step: loss, accuracy, learning rate, weight and gradient "
-                     "norms; snapshots every " + ", ".join(f"{k}={v}" for k, v in summary["cadence"].items())
-                     + " steps (0: epoch ends only), and at step 0 and every epoch end")
-    lines.append("layers")
+    lines += _recording_lines(summary)
+    lines.append(f"layers     {len(summary['layers'])} recorded")
+    width = max([len(layer["name"]) for layer in summary["layers"]] + [8])
     for layer in summary["layers"]:
         recorded = ", ".join(f"{q} x{r['snapshots']}" for q, r in layer["recorded"].items())
         now = "" if layer["filters_now"] == layer["filters"] else f" (now {layer['filters_now']})"
-        lines.append(f"  {layer['name']:<8} {layer['kind']:<7} kernel {tuple(layer['kernel_shape'])}"
-                     f" bias {tuple(layer['bias_shape'] or ())} filters {layer['filters']}{now}: {recorded}")
+        lines.append(f"  {layer['name']:<{width}} {layer['kind']:<16} {tuple(layer['kernel_shape'])}"
+                     f" filters {layer['filters']}{now}{_cadence_text(layer['cadence'])}: {recorded}")
+    for layer in summary["unrecorded_layers"]:
+        lines.append(f"  {layer['name']:<{width}} {layer['class']:<16} not recorded (a kind "
+                     "TensorViz does not record)")
     if summary["last"]:
         last = summary["last"]
         lines.append(f"last step  {last['step']} (epoch {last['epoch']}): loss {last['loss']}, "

@@ -10,13 +10,17 @@ import numpy as np
 from . import format as F
 from .writer import RunWriter, SeriesSpec
 
-LAYERS = [F.layer_entry("conv1", F.CONV, [3, 3, 1, 4], [4], activation_shape=[5, 5, 4]),
-          F.layer_entry("fc1", F.DENSE, [10, 3], [3])]
+LAYERS = [F.layer_entry("conv1", F.CONV, {F.KERNEL: [3, 3, 1, 4], F.BIAS: [4]},
+                        activation_shape=[5, 5, 4]),
+          F.layer_entry("fc1", F.DENSE, {F.KERNEL: [10, 3], F.BIAS: [3]})]
 
 # the poster's network (without its 10-unit output layer) at 28 x 28, 16 probe images
-POSTER_LAYERS = [F.layer_entry("conv1", F.CONV, [3, 3, 1, 16], [16], activation_shape=[28, 28, 16]),
-                 F.layer_entry("conv2", F.CONV, [3, 3, 16, 32], [32], activation_shape=[14, 14, 32]),
-                 F.layer_entry("fc1", F.DENSE, [1568, 1024], [1024])]
+POSTER_LAYERS = [
+    F.layer_entry("conv1", F.CONV, {F.KERNEL: [3, 3, 1, 16], F.BIAS: [16]},
+                  activation_shape=[28, 28, 16]),
+    F.layer_entry("conv2", F.CONV, {F.KERNEL: [3, 3, 16, 32], F.BIAS: [32]},
+                  activation_shape=[14, 14, 32]),
+    F.layer_entry("fc1", F.DENSE, {F.KERNEL: [1568, 1024], F.BIAS: [1024]})]
 POSTER_PROBE = 16
 
 

@@ -77,18 +77,22 @@ class RunWriter:
                        for w in (F.WEIGHT_NORM, F.GRADIENT_NORM)}
         self._evaluation = {c: _Growing(h5file[F.evaluation_path(c)]) for c in F.EVAL_COLUMNS}
         self._merges = {c: _Growing(h5file[F.merges_path(c)]) for c in F.MERGE_COLUMNS}
+        metrics = h5file.get(F.metrics_path(F.METRICS_VALUE))  # absent in version 1 stores
+        self._metrics = None if metrics is None else _Growing(metrics)
         self._series = {}
-        tensors = h5file[F.TENSORS_GROUP]
-        for layer in tensors:
-            for quantity in tensors[layer]:
-                group = tensors[layer][quantity]
-                self._series[(layer, quantity)] = (_Growing(group[F.SERIES_STEP]),
-                                                   _Growing(group[F.SERIES_VALUE]))
+
+        def add_series(name, item):  # a series' group holds its step and value datasets
+            if isinstance(item, h5py.Group) and F.SERIES_STEP in item and F.SERIES_VALUE in item:
+                layer, _, quantity = name.rpartition("/")
+                self._series[(layer, quantity)] = (_Growing(item[F.SERIES_STEP]),
+                                                   _Growing(item[F.SERIES_VALUE]))
+        h5file[F.TENSORS_GROUP].visititems(add_series)
 
     @classmethod
     def create(cls, path, run_info, variables, series, probe_images=None, probe_labels=None,
-               flush_interval=0.75):
-        """A new store at `path` (which must not exist). `variables` names the norm columns."""
+               metric_names=(), flush_interval=0.75):
+        """A new store at `path` (which must not exist). `variables` names the norm columns,
+        `metric_names` those of the metrics table."""
         if os.path.exists(path):
             raise StoreError(f"{path}: a store already exists there")
         f = h5py.File(path, "w", libver=("v110", "v110"))
@@ -106,6 +110,10 @@ class RunWriter:
             evaluation = f.create_group(F.EVALUATION_GROUP)
             for column in F.EVAL_COLUMNS:
                 _create_growing(evaluation, column, (), F.EVAL_COLUMN_DTYPES.get(column, "float32"))
+            if metric_names:
+                metrics = f.create_group(F.METRICS_GROUP)
+                _create_growing(metrics, F.METRICS_VALUE, (len(metric_names),), "float32") \
+                    .dataset.attrs[F.ATTR_METRIC_NAMES] = json.dumps(list(metric_names))
             merges = f.create_group(F.MERGES_GROUP)
             for column in F.MERGE_COLUMNS:
                 _create_growing(merges, column, (), F.MERGE_COLUMN_DTYPES.get(column, "float32"))
@@ -143,7 +151,7 @@ class RunWriter:
     def _truncate_after(self, last_step):
         step_column = self._columns[F.STEP].dataset[:]
         rows = int(np.searchsorted(step_column, last_step, side="right"))
-        for growing in list(self._columns.values()) + list(self._norms.values()):
+        for growing in list(self._columns.values()) + self._step_data():
             growing.truncate(min(rows, growing.dataset.shape[0]))
         # a reduction recorded at the resume step came after its checkpoint: it goes too
         reduction_side = "left" if last_step > 0 else "right"
@@ -157,11 +165,18 @@ class RunWriter:
             steps.truncate(rows)
             values.truncate(rows)
 
-    def add_step(self, step, epoch, loss, accuracy, learning_rate, weight_norms, gradient_norms):
+    def _step_data(self):
+        """The norms and metrics: one row per update, beside the step columns."""
+        return list(self._norms.values()) + ([self._metrics] if self._metrics is not None else [])
+
+    def add_step(self, step, epoch, loss, accuracy, learning_rate, weight_norms, gradient_norms,
+                 metrics=()):
         for column, value in zip(F.STEP_COLUMNS, (step, epoch, loss, accuracy, learning_rate)):
             self._columns[column].append(value)
         self._norms[F.WEIGHT_NORM].append(weight_norms)
         self._norms[F.GRADIENT_NORM].append(gradient_norms)
+        if self._metrics is not None:
+            self._metrics.append(metrics)
 
     def add_tensor(self, layer, quantity, step, value):
         steps, values = self._series[(layer, quantity)]
@@ -189,7 +204,7 @@ class RunWriter:
         for steps, values in self._series.values():
             values.write_pending()
             steps.write_pending()
-        for growing in (list(self._norms.values()) + list(self._evaluation.values())
+        for growing in (self._step_data() + list(self._evaluation.values())
                         + list(self._merges.values())):
             growing.write_pending()
         for column in reversed(F.STEP_COLUMNS):

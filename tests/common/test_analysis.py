@@ -102,3 +102,19 @@ def test_running_mean_is_a_trailing_window_mean():
     np.testing.assert_allclose(running_mean(values, 2), [1.0, 2.0, 4.0, 6.0, 8.0])
     np.testing.assert_allclose(running_mean(values, 10), np.cumsum(values) / np.arange(1, 6))
     np.testing.assert_allclose(running_mean(values, 1), values)
+
+
+def test_one_and_three_dimensional_activations_become_maps():
+    from tensorviz_pv.analysis.tiles import filter_maps, tiled_shape
+    strips = np.arange(7 * 3, dtype=np.float32).reshape(7, 3)  # (L, C)
+    maps = filter_maps(strips)
+    assert maps.shape == (3, 1, 7)
+    image, _ = tile_maps(maps)
+    np.testing.assert_array_equal(image, strips.T)  # one filter per row, no gaps
+    assert image.shape == tiled_shape(3, 1, 7)
+    volume = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)  # (D, H, W, C)
+    maps = filter_maps(volume)
+    assert maps.shape == (5, 3, 2 * 4 + 1)  # depth slices side by side, a NaN column apart
+    np.testing.assert_array_equal(maps[2, :, :4], volume[0, :, :, 2])
+    np.testing.assert_array_equal(maps[2, :, 5:], volume[1, :, :, 2])
+    assert np.isnan(maps[:, :, 4]).all()

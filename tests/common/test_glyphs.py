@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from tensorviz_pv.store import format as F
 from tensorviz_pv.analysis.glyphs import FACES_PER_BOX, diverging_rgb, weight_boxes, weight_tiles
 
 
@@ -13,7 +12,7 @@ def conv_kernel(kh=3, kw=3, cin=1, cout=16, seed=1):
 
 def test_one_box_per_weight_with_height_equal_to_weight():
     kernel = conv_kernel()
-    boxes = weight_boxes(kernel, F.CONV)
+    boxes = weight_boxes(kernel, "conv")
     assert boxes.n_boxes == kernel.size == 144
     assert boxes.points.shape == (144 * 8, 3)
     assert boxes.faces.shape == (144 * FACES_PER_BOX, 4)
@@ -27,13 +26,13 @@ def test_one_box_per_weight_with_height_equal_to_weight():
 
 def test_height_scale_multiplies_heights():
     kernel = conv_kernel()
-    boxes = weight_boxes(kernel, F.CONV, height_scale=3.0)
+    boxes = weight_boxes(kernel, "conv", height_scale=3.0)
     tops = boxes.points.reshape(-1, 8, 3)[:, 4, 2]
     np.testing.assert_allclose(tops, 3.0 * boxes.box_values, rtol=1e-6)
 
 
 def test_sixteen_filters_make_a_four_by_four_grid_of_3x3_blocks():
-    boxes = weight_boxes(conv_kernel(), F.CONV)
+    boxes = weight_boxes(conv_kernel(), "conv")
     centres = boxes.points.reshape(-1, 8, 3)[:, :4, :2].mean(axis=1)
     block_x = {f: np.unique(np.round(centres[boxes.box_filter == f, 0], 3)) for f in range(16)}
     block_y = {f: np.unique(np.round(centres[boxes.box_filter == f, 1], 3)) for f in range(16)}
@@ -60,24 +59,45 @@ def test_colour_sign_red_positive_blue_negative_white_zero():
 
 def test_multi_channel_and_dense_layouts():
     kernel = conv_kernel(cin=16, cout=32)
-    boxes = weight_boxes(kernel, F.CONV)
+    boxes = weight_boxes(kernel, "conv")
     assert boxes.n_boxes == kernel.size
     assert set(np.unique(boxes.box_channel)) == set(range(16))
     dense = np.random.default_rng(0).normal(size=(10, 3))
-    tiles = weight_tiles(dense, F.DENSE)
+    tiles = weight_tiles(dense, "dense")
     assert tiles.shape == (3, 1, 3, 4)  # 10 inputs padded to a 3 x 4 tile
     assert np.isnan(tiles).sum() == 3 * 2
-    boxes = weight_boxes(dense, F.DENSE)
+    boxes = weight_boxes(dense, "dense")
     assert boxes.n_boxes == 30
     np.testing.assert_allclose(np.sort(boxes.box_values), np.sort(dense.ravel()))
 
 
 def test_filter_selection_keeps_only_those_filters():
-    boxes = weight_boxes(conv_kernel(), F.CONV, filters=[2, 5])
+    boxes = weight_boxes(conv_kernel(), "conv", filters=[2, 5])
     assert boxes.n_boxes == 18
     assert set(np.unique(boxes.box_filter)) == {2, 5}
 
 
 def test_unknown_shape_is_a_clear_error():
     with pytest.raises(ValueError, match="cannot lay out"):
-        weight_tiles(np.zeros((2, 2, 2)), F.CONV)
+        weight_tiles(np.zeros((2, 2)), "conv")
+
+
+def test_every_kernel_layout_becomes_filter_channel_tiles():
+    rng = np.random.default_rng(0)
+    conv1d = rng.random((5, 3, 4))  # (k, in, out)
+    tiles = weight_tiles(conv1d, "conv")
+    assert tiles.shape == (4, 3, 1, 5)
+    np.testing.assert_array_equal(tiles[2, 1, 0], conv1d[:, 1, 2])
+    conv3d = rng.random((2, 3, 3, 2, 4))  # (kd, kh, kw, in, out): a tile per (channel, depth)
+    tiles = weight_tiles(conv3d, "conv")
+    assert tiles.shape == (4, 2 * 2, 3, 3)
+    np.testing.assert_array_equal(tiles[3, 1 * 2 + 1], conv3d[1, :, :, 1, 3])
+    transpose = rng.random((3, 3, 6, 2))  # (kh, kw, out, in)
+    np.testing.assert_array_equal(weight_tiles(transpose, "transpose")[5, 1], transpose[:, :, 5, 1])
+    depthwise = rng.random((3, 3, 4, 2))  # (kh, kw, in, multiplier): filter i * 2 + m sees i
+    tiles = weight_tiles(depthwise, "depthwise")
+    assert tiles.shape == (8, 1, 3, 3)
+    np.testing.assert_array_equal(tiles[3 * 2 + 1, 0], depthwise[:, :, 3, 1])
+    boxes = weight_boxes(conv3d, "conv")
+    assert boxes.n_boxes == conv3d.size
+    np.testing.assert_array_equal(np.sort(boxes.box_values), np.sort(conv3d.ravel()))

@@ -1,0 +1,108 @@
+"""Which layers of a Keras model are recorded: every layer with filters or units, and every
+normalization layer, found recursively (nested models, layers inside layers) in model order and
+named by its full path, as its variables are ('backbone/conv2_block1_1_conv'). A layer with
+weights of a kind not recorded is listed, never dropped silently."""
+
+import keras
+
+from tensorviz_pv.store import format as F
+
+KERAS_KINDS = [
+    (keras.layers.Conv1D, "conv1d"), (keras.layers.Conv2D, "conv2d"),
+    (keras.layers.Conv3D, "conv3d"), (keras.layers.Conv1DTranspose, "conv1d_transpose"),
+    (keras.layers.Conv2DTranspose, "conv2d_transpose"),
+    (keras.layers.Conv3DTranspose, "conv3d_transpose"),
+    (keras.layers.DepthwiseConv1D, "depthwise_conv1d"),
+    (keras.layers.DepthwiseConv2D, "depthwise_conv2d"),
+    (keras.layers.SeparableConv1D, "separable_conv1d"),
+    (keras.layers.SeparableConv2D, "separable_conv2d"),
+    (keras.layers.Dense, "dense"), (keras.layers.BatchNormalization, "batch_norm"),
+    (keras.layers.LayerNormalization, "layer_norm"),
+]
+
+
+def keras_kind(layer):
+    """The store's kind name of a Keras layer, or None when TensorViz does not record it."""
+    for cls, kind in KERAS_KINDS:
+        if isinstance(layer, cls):
+            return kind
+    return None
+
+
+class RecordedLayer:
+    """A layer that is recorded: its path, its LayerKind and its variables by name."""
+
+    def __init__(self, layer, kind, model):
+        self.layer, self.kind = layer, F.KINDS[kind]
+        self.variables = {v.name: v for v in layer.weights}
+        self.path = relative_path(layer_path(layer), model)
+
+    @property
+    def spatial(self):
+        return self.kind.spatial
+
+    @property
+    def filters(self):
+        weights = self.variables.get(self.kind.weights)
+        if weights is None:
+            return int(next(iter(self.variables.values())).shape[-1])
+        return F.filters_of(self.kind.layout, weights.shape)
+
+    def entry(self, activation_shape=None):
+        """The run_info entry of the layer."""
+        activation = getattr(self.layer, "activation", None)
+        return F.layer_entry(self.path, self.kind.name,
+                             {name: v.shape for name, v in self.variables.items()},
+                             activation_shape=activation_shape, keras_class=type(self.layer).__name__,
+                             activation=getattr(activation, "__name__", None) if activation else None)
+
+
+def relative_path(path, model):
+    """A layer's or variable's path below the model: Sequential and subclassed models put their
+    own name in front ('sequential/conv1' -> 'conv1'), functional ones do not."""
+    prefix = model.name + "/"
+    return path[len(prefix):] if path.startswith(prefix) else path
+
+
+def layer_path(layer):
+    """The layer's path in the model: its variables' path without their own name."""
+    weights = layer.weights
+    if weights:
+        return weights[0].path.rpartition("/")[0]
+    return layer.name
+
+
+def _children(layer):
+    if isinstance(layer, keras.Model) or hasattr(layer, "layers"):
+        return list(layer.layers)
+    return list(layer._flatten_layers(include_self=False, recursive=False))
+
+
+def find_layers(model):
+    """(recorded [RecordedLayer], not recorded [(path, Keras class)]), in model order."""
+    recorded, unrecorded, seen = [], [], set()
+
+    def visit(layer):
+        if id(layer) in seen:  # a shared layer is recorded once
+            return
+        seen.add(id(layer))
+        kind = keras_kind(layer)
+        if kind is not None and layer.weights:
+            recorded.append(RecordedLayer(layer, kind, model))
+            return
+        children = _children(layer)
+        for child in children:
+            visit(child)
+        inner = {id(v) for child in children for v in child.weights}
+        own = [v for v in layer.weights if id(v) not in inner]
+        if own:  # weights of a kind TensorViz does not record (Embedding, LSTM, ...)
+            path = own[0].path.rpartition("/")[0] or layer.name
+            unrecorded.append((relative_path(path, model), type(layer).__name__))
+
+    visit(model)
+    return recorded, unrecorded
+
+
+def is_built(model):
+    """Whether every layer has its variables (a subclassed model is built by its first call)."""
+    return bool(model.built and model.weights)
