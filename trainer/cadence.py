@@ -116,3 +116,22 @@ def default_cadence(what, kind, overrides):
     if overrides.get(option) is not None:
         return Cadence(int(overrides[option])), True
     return Cadence(DEFAULT_EVERY[key]), False
+
+
+def layer_groups(layers, activation_shapes, overrides):
+    """{(layer, "weights" | "activations"): Group} of the recorded layers, given as (path,
+    LayerKind, shapes of its variables, shapes of the gradients recorded with them), with the
+    probe activations' shapes {path: shape}; cadences from `overrides` or the defaults."""
+    groups = {}
+    for path, kind, variables, gradients in layers:
+        sizes = {"weights": sum(4 * _count(shape) for shape in list(variables) + list(gradients))}
+        if path in activation_shapes:
+            sizes["activations"] = 4 * _count(activation_shapes[path])
+        for what, size in sizes.items():
+            cadence, fixed = default_cadence(what, kind, overrides)
+            groups[(path, what)] = Group(path, what, size, cadence, fixed)
+    return groups
+
+
+def _count(shape):
+    return int(math.prod(int(n) for n in shape))

@@ -22,7 +22,7 @@ from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.writer import RunWriter, SeriesSpec
 
 from .background import BackgroundWriter
-from .cadence import DEFAULT_BUDGET, Group, default_cadence, parse_budget, plan
+from .cadence import DEFAULT_BUDGET, layer_groups, parse_budget, plan
 from .filter_ids import FilterIds
 from .layers import find_layers, is_built
 from .probe import ProbePass, first_input, probe_labels
@@ -34,10 +34,6 @@ ACCURACY_NAMES = ("accuracy", "acc")
 
 class RecordingError(TensorVizError):
     """A request the callback cannot record: said before training starts."""
-
-
-def _nbytes(shape):
-    return 4 * int(np.prod(shape, dtype=np.int64))
 
 
 def _first(data, count=PROBE_SIZE):
@@ -154,8 +150,7 @@ class TensorVizCallback(keras.callbacks.Callback):
             raise RecordingError(f"{self.run_dir}: the model has no layer TensorViz records "
                                  "(Conv1D/2D/3D, transposed, depthwise or separable "
                                  "convolutions, Dense, BatchNormalization, LayerNormalization)")
-        copies = [v.path for layer in self.layers if layer.spatial
-                  for v in layer.layer.trainable_weights]
+        copies = [v.path for layer in self.layers for v in layer.gradients()]
         self.hooks = RecordingHooks(model, gradient_copies=copies,
                                     capture_probe=self.probe is None)
         convs = [layer for layer in self.layers if layer.kind.name == F.CONV]
@@ -186,6 +181,7 @@ class TensorVizCallback(keras.callbacks.Callback):
                       + (f" and {len(self.unrecorded) - 5} more" if len(self.unrecorded) > 5 else ""),
                       file=sys.stderr)
             if self.hooks is not None:
+                plan([], self._per_step_bytes(), self.budget)  # a budget too small: said now
                 self._begin_recording()
         except TensorVizError:  # bad input: said before training starts, the model untouched
             self._detach()
@@ -242,22 +238,18 @@ class TensorVizCallback(keras.callbacks.Callback):
             return {}
         return {path: value.shape for path, value in self.probe_pass().items()}
 
+    def _per_step_bytes(self):
+        """What every step records: the step columns, the metrics, two norms per variable."""
+        return 4 * (len(F.STEP_COLUMNS) + METRIC_SLOTS + 2 * len(self.hooks.paths))
+
     def _plan(self, activation_shapes):
         """The cadence of every layer's snapshots, chosen to keep the budget."""
-        self.groups = {}
-        for layer in self.layers:
-            size = sum(_nbytes(v.shape) for v in layer.variables.values())
-            if layer.spatial:  # and the gradients
-                size += sum(_nbytes(v.shape) for v in layer.layer.trainable_weights)
-            for what, nbytes in (("weights", size),
-                                 ("activations", _nbytes(activation_shapes.get(layer.path, 0)))):
-                if what == "weights" or layer.path in activation_shapes:
-                    cadence, fixed = default_cadence(what, layer.kind, self.overrides)
-                    self.groups[(layer.path, what)] = Group(layer.path, what, nbytes, cadence, fixed)
+        self.groups = layer_groups([layer.shapes() for layer in self.layers], activation_shapes,
+                                   self.overrides)
         steps, epochs = self.params.get("steps"), self.params.get("epochs")
-        per_step = 4 * (len(F.STEP_COLUMNS) + METRIC_SLOTS + 2 * len(self.hooks.paths))
-        self.expected_bytes_per_step = plan(list(self.groups.values()), per_step, self.budget,
-                                            steps, steps * epochs if steps and epochs else None)
+        self.expected_bytes_per_step = plan(list(self.groups.values()), self._per_step_bytes(),
+                                            self.budget, steps,
+                                            steps * epochs if steps and epochs else None)
         if self.budget is not None and self.expected_bytes_per_step > self.budget:
             print(f"TensorViz: this run is too short to spread the snapshots of its first and "
                   f"last step: expect {self.expected_bytes_per_step:,} bytes per step (budget "
@@ -277,6 +269,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         try:
             if self.hooks is None:  # a model built by its first step: recording starts now
                 self._attach(self.model)
+                self.hooks.reset_metric_totals(now=True)
                 self.model.make_train_function(force=True)
                 self._begin_recording()
                 return
@@ -310,9 +303,8 @@ class TensorVizCallback(keras.callbacks.Callback):
         for layer in self.layers:
             for name, variable in layer.variables.items():
                 series.append(SeriesSpec(layer.path, name, variable.shape))
-            if layer.spatial:
-                series += [SeriesSpec(layer.path, F.gradient_of(v.name), v.shape)
-                           for v in layer.layer.trainable_weights]
+            series += [SeriesSpec(layer.path, F.gradient_of(v.name), v.shape)
+                       for v in layer.gradients()]
             if layer.path in activations:
                 series.append(SeriesSpec(layer.path, F.ACTIVATION, activations[layer.path].shape))
             if layer.path in self.filter_ids.original:
@@ -404,9 +396,9 @@ class TensorVizCallback(keras.callbacks.Callback):
             if (layer.path, "weights") not in keys:
                 continue
             wanted += [(layer.path, name, v) for name, v in layer.variables.items()]
-            if gradients and layer.spatial:
+            if gradients:
                 wanted += [(layer.path, F.gradient_of(v.name), self.hooks.gradients[v.path])
-                           for v in layer.layer.trainable_weights]
+                           for v in layer.gradients()]
         taken = []
         if wanted:
             copy = self.hooks.read_tensors([variable for _, _, variable in wanted])

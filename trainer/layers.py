@@ -48,6 +48,15 @@ class RecordedLayer:
             return int(next(iter(self.variables.values())).shape[-1])
         return F.filters_of(self.kind.layout, weights.shape)
 
+    def gradients(self):
+        """The variables whose gradients are recorded with the layer's (convolutions')."""
+        return list(self.layer.trainable_weights) if self.spatial else []
+
+    def shapes(self):
+        """(path, LayerKind, variable shapes, recorded gradient shapes): what a snapshot holds."""
+        return (self.path, self.kind, [v.shape for v in self.variables.values()],
+                [v.shape for v in self.gradients()])
+
     def entry(self, activation_shape=None):
         """The run_info entry of the layer."""
         activation = getattr(self.layer, "activation", None)
@@ -104,5 +113,5 @@ def find_layers(model):
 
 
 def is_built(model):
-    """Whether every layer has its variables (a subclassed model is built by its first call)."""
-    return bool(model.built and model.weights)
+    """Whether the model has its variables (a subclassed model is built by its first call)."""
+    return bool(model.built)

@@ -11,6 +11,7 @@ per step. Whatever goes wrong while the hooks are traced, training goes on witho
 `failure` says why.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -87,7 +88,7 @@ class RecordingHooks:
         self.metric_names = []  # known once the train step is traced
         self.compute_loss_used = False
         self.failure = None  # why the hooks record nothing, if they could not be traced
-        self.loss_scaled = hasattr(self.optimizer, "dynamic_scale")  # a LossScaleOptimizer
+        self.loss_scaled = isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
         self.counter = _stash((), tf.int64)  # steps recorded since the hooks were installed
         self.ring = _stash((RING_ROWS, 1 + METRIC_SLOTS + 2 * n))
         self.step_values = _stash((1 + 2 * n,))  # learning rate, squared gradient and weight norms
@@ -128,7 +129,13 @@ class RecordingHooks:
                 else hooks.variables
             # the rate and the loss scale this update uses, read before apply moves them on
             learning_rate = tf.cast(optimizer.learning_rate, tf.float32)
-            scale = tf.cast(optimizer.dynamic_scale, tf.float32) if hooks.loss_scaled else None
+            scale = None
+            if hooks.loss_scaled:
+                if not optimizer.built:  # as its apply would: its scale exists once built
+                    with keras.name_scope(optimizer.name, caller=optimizer):
+                        optimizer.build(variables)
+                    optimizer.built = True
+                scale = tf.cast(optimizer.dynamic_scale, tf.float32)
             result = original_apply(grads, trainable_variables)
             hooks._guarded(hooks._record_update, grads, variables, learning_rate, scale)
             return result
@@ -225,10 +232,14 @@ class RecordingHooks:
     def steps_recorded(self):
         return int(self.counter.numpy())
 
-    def reset_metric_totals(self):
+    def reset_metric_totals(self, now=False):
         """Keras resets its metrics at every epoch start: so do the totals the changes are
-        taken from."""
-        self.metric_totals.assign(tf.zeros_like(self.metric_totals))
+        taken from. now=True: from the metrics' present totals (hooks installed mid-epoch)."""
+        totals = np.zeros(self.metric_totals.shape, dtype=np.float32)
+        if now:
+            for slot, (_, metric) in enumerate(mean_metrics(self.model)[:METRIC_SLOTS]):
+                totals[0, slot] = float(metric.total.numpy()), float(metric.count.numpy())
+        self.metric_totals.assign(totals)
 
     def read_rows(self, first, last):
         """StepRows of the recorded steps first..last (1-based; at most RING_ROWS of them)."""

@@ -5,6 +5,8 @@ import os
 
 from paraview import simple
 
+from ..store.reader import RunReader
+
 # the checkout's plugin (an installed package finds it on PV_PLUGIN_PATH instead)
 PLUGIN_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "plugin", "TensorViz.xml")
@@ -28,6 +30,8 @@ class FigureRun:
             raise SystemExit(f"{store}: no recorded steps to render")
         self.layers = self._layer_names("WeightGlyphs")
         self.conv_layers = self._layer_names("FilterCorrelation")
+        with RunReader(store) as stored:  # what each layer is (its kind, shapes)
+            self.entries = {entry["name"]: entry for entry in stored.info.get("layers", [])}
         self.written = []
         if out_dir:
             os.makedirs(out_dir, exist_ok=True)
@@ -45,7 +49,7 @@ class FigureRun:
         return self.conv_layers[0] if self.conv_layers else self.layers[0]
 
     def save(self, name, view_or_layout, resolution=None):
-        path = os.path.join(self.out_dir, name)
+        path = os.path.join(self.out_dir, name.replace("/", "_"))  # a nested layer's path
         simple.SaveScreenshot(path, view_or_layout, ImageResolution=list(resolution or self.size))
         self.written.append(path)
         print(f"wrote {path}", flush=True)
