@@ -24,7 +24,7 @@ from tensorviz_pv.store.writer import RunWriter, SeriesSpec
 from .background import BackgroundWriter
 from .cadence import DEFAULT_BUDGET, layer_groups, parse_budget, plan
 from .filter_ids import FilterIds
-from .layers import find_layers, is_built
+from .layers import find_layers, is_built, variable_names
 from .probe import ProbePass, first_input, probe_labels
 from .recording_hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks, split_tensors
 
@@ -151,8 +151,8 @@ class TensorVizCallback(keras.callbacks.Callback):
                                  "(Conv1D/2D/3D, transposed, depthwise or separable "
                                  "convolutions, Dense, BatchNormalization, LayerNormalization)")
         copies = [v.path for layer in self.layers for v in layer.gradients()]
-        self.hooks = RecordingHooks(model, gradient_copies=copies,
-                                    capture_probe=self.probe is None)
+        self.hooks = RecordingHooks(model, variable_names(model, self.layers),
+                                    gradient_copies=copies, capture_probe=self.probe is None)
         convs = [layer for layer in self.layers if layer.kind.name == F.CONV]
         if self.filter_ids is None:
             input_of = {layer.path: previous.path for previous, layer

@@ -32,10 +32,9 @@ def keras_kind(layer):
 class RecordedLayer:
     """A layer that is recorded: its path, its LayerKind and its variables by name."""
 
-    def __init__(self, layer, kind, model):
-        self.layer, self.kind = layer, F.KINDS[kind]
+    def __init__(self, layer, kind, path):
+        self.layer, self.kind, self.path = layer, F.KINDS[kind], path
         self.variables = {v.name: v for v in layer.weights}
-        self.path = relative_path(layer_path(layer), model)
 
     @property
     def spatial(self):
@@ -67,18 +66,10 @@ class RecordedLayer:
 
 
 def relative_path(path, model):
-    """A layer's or variable's path below the model: Sequential and subclassed models put their
-    own name in front ('sequential/conv1' -> 'conv1'), functional ones do not."""
+    """A variable's path below the model: Sequential and subclassed models put their own name
+    in front ('sequential/conv1/kernel' -> 'conv1/kernel'), functional ones do not."""
     prefix = model.name + "/"
     return path[len(prefix):] if path.startswith(prefix) else path
-
-
-def layer_path(layer):
-    """The layer's path in the model: its variables' path without their own name."""
-    weights = layer.weights
-    if weights:
-        return weights[0].path.rpartition("/")[0]
-    return layer.name
 
 
 def _children(layer):
@@ -88,28 +79,36 @@ def _children(layer):
 
 
 def find_layers(model):
-    """(recorded [RecordedLayer], not recorded [(path, Keras class)]), in model order."""
+    """(recorded [RecordedLayer], not recorded [(path, Keras class)]), in model order; a
+    layer's path is the names of the models and layers it is nested in, and its own."""
     recorded, unrecorded, seen = [], [], set()
 
-    def visit(layer):
+    def visit(layer, path):
         if id(layer) in seen:  # a shared layer is recorded once
             return
         seen.add(id(layer))
         kind = keras_kind(layer)
         if kind is not None and layer.weights:
-            recorded.append(RecordedLayer(layer, kind, model))
+            recorded.append(RecordedLayer(layer, kind, path))
             return
         children = _children(layer)
         for child in children:
-            visit(child)
+            visit(child, f"{path}/{child.name}" if path else child.name)
         inner = {id(v) for child in children for v in child.weights}
-        own = [v for v in layer.weights if id(v) not in inner]
-        if own:  # weights of a kind TensorViz does not record (Embedding, LSTM, ...)
-            path = own[0].path.rpartition("/")[0] or layer.name
-            unrecorded.append((relative_path(path, model), type(layer).__name__))
+        if any(id(v) not in inner for v in layer.weights):
+            # weights of a kind TensorViz does not record (Embedding, LSTM, ...)
+            unrecorded.append((path or layer.name, type(layer).__name__))
 
-    visit(model)
+    visit(model, "")
     return recorded, unrecorded
+
+
+def variable_names(model, recorded):
+    """The store's name of every trainable variable: '<layer path>/<name>' for the recorded
+    layers' (so that the norms belong to their layer), the path below the model for others."""
+    owned = {id(v): f"{layer.path}/{name}" for layer in recorded
+             for name, v in layer.variables.items()}
+    return [owned.get(id(v), relative_path(v.path, model)) for v in model.trainable_variables]
 
 
 def is_built(model):

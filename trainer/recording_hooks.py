@@ -71,18 +71,18 @@ class StepRow:
 
 
 class RecordingHooks:
-    """Installs the hooks on a compiled, built model; `gradient_copies` are the variable paths
-    whose full gradient is kept (read at a cadence with `read_tensors`)."""
+    """Installs the hooks on a compiled, built model; `names` are the store's names of its
+    trainable variables, `gradient_copies` the variable paths whose full gradient is kept (read
+    at a cadence with `read_tensors`)."""
 
     MARK = "_tensorviz_hooks"
 
-    def __init__(self, model, gradient_copies=(), capture_probe=False):
+    def __init__(self, model, names, gradient_copies=(), capture_probe=False):
         self.model = model
         self.optimizer = model.optimizer
         self.variables = list(model.trainable_variables)
         self.paths = [v.path for v in self.variables]
-        prefix = model.name + "/"  # the names in the store: paths below the model
-        self.names = [p[len(prefix):] if p.startswith(prefix) else p for p in self.paths]
+        self.names = list(names)  # the store's name of each variable
         n = len(self.variables)
         replicas = model.distribute_strategy.num_replicas_in_sync
         self.metric_names = []  # known once the train step is traced

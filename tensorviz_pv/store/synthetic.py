@@ -113,3 +113,49 @@ def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, s
         if step % 500 == 0:
             writer.flush()
     writer.close()
+
+
+# one layer of every kind the trainer records, at the shapes Keras gives them
+KIND_LAYERS = [
+    ("c1d", "conv1d", {F.KERNEL: (5, 2, 4), F.BIAS: (4,)}, (12, 4)),
+    ("block/c3d", "conv3d", {F.KERNEL: (2, 3, 3, 1, 3), F.BIAS: (3,)}, (3, 4, 4, 3)),
+    ("up", "conv2d_transpose", {F.KERNEL: (3, 3, 5, 2), F.BIAS: (5,)}, None),
+    ("dw", "depthwise_conv2d", {F.KERNEL: (3, 3, 2, 3), F.BIAS: (6,)}, (5, 5, 6)),
+    ("sep", "separable_conv2d", {F.DEPTHWISE_KERNEL: (3, 3, 2, 1), "pointwise_kernel": (1, 1, 2, 4),
+                                 F.BIAS: (4,)}, None),
+    ("bn", "batch_norm", {"gamma": (4,), "beta": (4,), "moving_mean": (4,),
+                          "moving_variance": (4,)}, None),
+]
+
+
+def kind_value(layer, quantity, step):
+    """What the every-kind run holds for a layer's quantity at a step (seeded)."""
+    _, _, variables, activation = next(entry for entry in KIND_LAYERS if entry[0] == layer)
+    shape = (PROBE,) + activation if quantity == F.ACTIVATION else variables[F.base_quantity(quantity)]
+    rng = np.random.default_rng([step, len(layer), len(quantity)])
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def write_kinds_run(path, steps=4):
+    """Steps 1..steps; every variable, the convolutions' kernel gradients and activations
+    recorded at step 0 and the last step."""
+    layers, specs = [], []
+    for name, kind, variables, activation in KIND_LAYERS:
+        layers.append(F.layer_entry(name, kind, variables, activation_shape=activation))
+        quantities = list(variables)
+        if F.KINDS[kind].spatial:
+            quantities.append(F.gradient_of(F.KINDS[kind].weights))
+        if activation is not None:
+            quantities.append(F.ACTIVATION)
+        specs += [SeriesSpec(name, q, kind_value(name, q, 0).shape) for q in quantities]
+    variables = [f"{name}/{v}" for name, _, shapes, _ in KIND_LAYERS for v in shapes]
+    signals = np.linspace(0, 1, PROBE * 12 * 2, dtype=np.float32).reshape(PROBE, 12, 2)
+    writer = RunWriter.create(path, {"layers": layers}, variables, specs, signals, np.arange(PROBE))
+    for step in range(steps + 1):
+        if step:
+            writer.add_step(step, 0, 1.0, 0.5, 0.1, np.ones(len(variables)), np.ones(len(variables)))
+        if step in (0, steps):
+            for spec in specs:
+                writer.add_tensor(spec.layer, spec.quantity, step,
+                                  kind_value(spec.layer, spec.quantity, step))
+    writer.close()

@@ -1,0 +1,45 @@
+"""A model no one in this project wrote, from training to every figure: `render` and `info`
+handle depthwise, separable, transposed and normalization layers under nested paths."""
+
+import json
+
+import keras
+import numpy as np
+
+from conftest import tensorviz
+from trainer.callback import TensorVizCallback
+
+
+def test_render_and_info_for_a_nested_model_of_every_convolution_kind(tmp_path):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((16, 16, 3))
+    h = keras.layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    h = keras.layers.SeparableConv2D(8, 3, padding="same", name="sep")(h)
+    h = keras.layers.DepthwiseConv2D(3, padding="same", name="dw")(h)
+    h = keras.layers.BatchNormalization(name="bn")(h)
+    block = keras.Model(inputs, h, name="block")
+    outer = keras.Input((16, 16, 3))
+    up = keras.layers.Conv2DTranspose(4, 3, strides=2, name="up")(block(outer))
+    outputs = keras.layers.Dense(5, activation="softmax", name="head")(
+        keras.layers.GlobalAveragePooling2D()(up))
+    model = keras.Model(outer, outputs)
+    model.compile("sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    x, y = rng.random((48, 16, 16, 3), dtype=np.float32), rng.integers(0, 5, 48)
+    run = tmp_path / "run"
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[TensorVizCallback(str(run))])
+    summary = json.loads(tensorviz("info", run, "--json").stdout)
+    assert [layer["name"] for layer in summary["layers"]] == [
+        "block/stem", "block/sep", "block/dw", "block/bn", "up", "head"]
+    assert [layer["kind"] for layer in summary["layers"]] == [
+        "conv2d", "separable_conv2d", "depthwise_conv2d", "batch_norm", "conv2d_transpose", "dense"]
+    out = tmp_path / "figures"
+    tensorviz("render", run, "--out", out, "--size", "400x300")
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert "fig4_block_stem.png" in names and "fig4_block_sep.png" in names, names
+    assert {"fig2_weights.png", "fig3_norms.png", "fig3_trajectory.png", "fig5_groups.png"} <= set(names)
+    from PIL import Image
+    for name in names:
+        image = np.asarray(Image.open(out / name).convert("RGB")).astype(int)
+        coloured = (image.max(axis=-1) - image.min(axis=-1)) > 60
+        assert coloured.sum() > 200, name  # something drawn, not a blank page
