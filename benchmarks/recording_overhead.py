@@ -1,6 +1,12 @@
 """Recording overhead: TensorViz's callback and Keras's TensorBoard callback against plain fit.
 
-    .venv/bin/python benchmarks/recording_overhead.py [--reps 5] [--epochs 2] [--samples 4000]
+    .venv/bin/python benchmarks/recording_overhead.py [--model poster|mobilenet|resnet50]
+        [--reps 5] [--epochs 2] [--samples 4000] [--batch-size 50]
+
+poster: the poster's network on the embedded MNIST digits; mobilenet, resnet50: Keras's
+MobileNetV2 / ResNet50 (weights=None) at 32 x 32 x 3 on random images (their content does not
+change the cost). The TensorViz arm records at the default disk budget; its store's bytes per
+step are printed, with the budget plan's figure for a 10,000-step run.
 
 Same model, seed and data for every arm; the arms are interleaved in each repetition (the machine
 is shared and noisy) and the medians are compared as ratios. Two figures per arm:
@@ -21,6 +27,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tensorviz_pv.store.reader import RunReader  # noqa: E402
 
 from trainer.callback import TensorVizCallback  # noqa: E402
 from trainer.checkpoints import RunCheckpoints  # noqa: E402
@@ -28,6 +37,7 @@ from trainer.datasets import load_dataset  # noqa: E402
 from trainer.model import poster_model  # noqa: E402
 
 WARMUP_BATCHES = 10
+BYTES = []  # (store bytes per step, planned bytes per step, layers recorded, layers with weights)
 
 
 class StepClock(keras.callbacks.Callback):
@@ -50,9 +60,29 @@ class StepClock(keras.callbacks.Callback):
             self.per_step = (time.perf_counter() - self.start) / (batch - WARMUP_BATCHES)
 
 
-def one_fit(arm, data, epochs, batch_size, workdir, rep):
+class RandomImages:
+    """Images of the applications' size, with the attributes of a trainer dataset."""
+
+    def __init__(self, count, shape=(32, 32, 3), classes=10, seed=0):
+        rng = np.random.default_rng(seed)
+        self.x_train = rng.random((count,) + shape, dtype=np.float32)
+        self.y_train = rng.integers(0, classes, count)
+        self.x_val, self.y_val = self.x_train[:256], self.y_train[:256]
+        self.x_test, self.y_test = self.x_val, self.y_val
+        self.classes = classes
+
+
+def build(model_name, data):
+    if model_name == "poster":
+        return poster_model(data.x_train.shape[1:], data.classes)
+    application = {"mobilenet": "MobileNetV2", "resnet50": "ResNet50"}[model_name]
+    return getattr(keras.applications, application)(input_shape=data.x_train.shape[1:],
+                                                    weights=None, classes=data.classes)
+
+
+def one_fit(model_name, arm, data, epochs, batch_size, workdir, rep):
     keras.utils.set_random_seed(0)
-    model = poster_model(data.x_train.shape[1:], data.classes)
+    model = build(model_name, data)
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     callbacks = []
@@ -68,17 +98,27 @@ def one_fit(arm, data, epochs, batch_size, workdir, rep):
     started = time.perf_counter()
     model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs,
               validation_data=(data.x_val, data.y_val), callbacks=callbacks + [clock], verbose=0)
-    return clock.per_step, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    if arm == "tensorviz":
+        with RunReader(run_dir) as run:
+            steps = len(run.step_table()["step"])
+            planned = run.info["cadence"]["expected_bytes_per_step"]
+        store = os.path.getsize(os.path.join(run_dir, "run.tvz"))
+        recorded = sum(len(layer.weights) > 0 for layer in model._flatten_layers(include_self=False))
+        BYTES.append((store / steps, planned, len(run.layers), recorded))
+    return clock.per_step, elapsed
 
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--model", choices=["poster", "mobilenet", "resnet50"], default="poster")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--samples", type=int, default=4000)
     parser.add_argument("--batch-size", type=int, default=50)
     args = parser.parse_args()
-    data = load_dataset("mnist-5k").limited(args.samples)
+    data = load_dataset("mnist-5k").limited(args.samples) if args.model == "poster" \
+        else RandomImages(args.samples)
     arms = ["plain", "tensorviz", "tensorboard"]
     import importlib.util
     if importlib.util.find_spec("tensorboard") is None:
@@ -86,20 +126,29 @@ def main():
         print("tensorboard is not installed: its arm is skipped (pip install tensorboard)")
     steps, fits = {a: [] for a in arms}, {a: [] for a in arms}
     with tempfile.TemporaryDirectory() as workdir:
-        one_fit("plain", data, 1, args.batch_size, workdir, -1)  # warm caches, not measured
+        one_fit(args.model, "plain", data, 1, args.batch_size, workdir, -1)  # warm caches
         for rep in range(args.reps):
             for arm in arms[rep % len(arms):] + arms[:rep % len(arms)]:  # rotate the order
-                per_step, fit = one_fit(arm, data, args.epochs, args.batch_size, workdir, rep)
+                per_step, fit = one_fit(args.model, arm, data, args.epochs, args.batch_size,
+                                        workdir, rep)
                 steps[arm].append(per_step)
                 fits[arm].append(fit)
     base_step, base_fit = statistics.median(steps["plain"]), statistics.median(fits["plain"])
-    print(f"{args.reps} interleaved repetitions, {args.epochs} epochs of {len(data.x_train)} "
-          f"images, batch {args.batch_size}")
+    print(f"{args.model}: {args.reps} interleaved repetitions, {args.epochs} epochs of "
+          f"{len(data.x_train)} images, batch {args.batch_size}")
     print(f"{'arm':<12} {'ms/step':>8} {'step ratio':>11} {'fit s':>7} {'fit ratio':>10}")
     for arm in arms:
         step, fit = statistics.median(steps[arm]), statistics.median(fits[arm])
         print(f"{arm:<12} {1000 * step:8.2f} {step / base_step:11.3f} {fit:7.2f} {fit / base_fit:10.3f}")
 
 
+    if BYTES:
+        measured, planned, layers, with_weights = BYTES[-1]
+        print(f"TensorViz store: {measured:,.0f} bytes per step on this short run (its step-0 and "
+              f"last snapshots dominate); the budget's plan for this run {planned:,} bytes per "
+              f"step; {layers} layers recorded of {with_weights} with weights")
+
+
 if __name__ == "__main__":
     main()
+

@@ -26,7 +26,7 @@ from .cadence import DEFAULT_BUDGET, layer_groups, parse_budget, plan
 from .filter_ids import FilterIds
 from .layers import find_layers, is_built, variable_names
 from .probe import ProbePass, first_input, probe_labels
-from .recording_hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks, split_tensors
+from .recording_hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks
 
 DRAIN_EVERY = 32  # steps between reads of the in-graph ring buffer (it holds 64)
 ACCURACY_NAMES = ("accuracy", "acc")
@@ -321,7 +321,8 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.pending = []
         self._record_alive(self.hooked_from)
         if activations and captured is not None:  # the default probe's first snapshot
-            self.background.submit(self._write_activations, self.step, activations)
+            self.background.submit(self._write_tensors, self.step, [
+                (path, F.ACTIVATION, value) for path, value in activations.items()])
             for key in self.groups:
                 if key[1] == "activations":
                     self.last_snapshot[key] = self.step
@@ -388,27 +389,32 @@ class TensorVizCallback(keras.callbacks.Callback):
             self.model.stop_training = True
 
     # ---- snapshots
-    def _take_snapshot(self, keys, gradients=True):
-        """Copies, taken now, of the groups `keys`: [(step, [(layer, quantity, shape)], flat
-        copy)] and the activations; converted and written later, off the training thread."""
-        wanted = []  # (layer path, quantity, tf variable)
+    def _snapshot_items(self):
+        """(layer, quantity, tf variable, gradient?) of everything a weights snapshot may hold,
+        in one fixed order: one traced read serves every snapshot."""
+        items = []
         for layer in self.layers:
-            if (layer.path, "weights") not in keys:
-                continue
-            wanted += [(layer.path, name, v) for name, v in layer.variables.items()]
-            if gradients:
-                wanted += [(layer.path, F.gradient_of(v.name), self.hooks.gradients[v.path])
-                           for v in layer.gradients()]
+            items += [(layer.path, name, v, False) for name, v in layer.variables.items()]
+            items += [(layer.path, F.gradient_of(v.name), self.hooks.gradients[v.path], True)
+                      for v in layer.gradients()]
+        return items
+
+    def _take_snapshot(self, keys, gradients=True):
+        """The values, now, of the groups `keys` (layer, "weights" | "activations"): [(step,
+        [(layer, quantity, tensor)])], converted and written later, off the training thread."""
         taken = []
-        if wanted:
-            copy = self.hooks.read_tensors([variable for _, _, variable in wanted])
-            taken.append((self.step, [(path, q, tuple(v.shape)) for path, q, v in wanted], copy))
-        if self.probe_pass is not None and any(what == "activations" for _, what in keys):
-            chosen = {path for path, what in keys if what == "activations"}
-            values = {path: value for path, value in self.probe_pass().items() if path in chosen}
-            if values:
-                taken.append((self.step, [(path, F.ACTIVATION, None) for path in values],
-                              values))
+        if any(what == "weights" for _, what in keys):
+            items = self._snapshot_items()
+            values = self.hooks.read_tensors([variable for _, _, variable, _ in items])
+            chosen = [(path, quantity, value) for (path, quantity, _, gradient), value
+                      in zip(items, values)
+                      if (path, "weights") in keys and (gradients or not gradient)]
+            taken.append((self.step, chosen))
+        chosen = {path for path, what in keys if what == "activations"}
+        if self.probe_pass is not None and chosen:
+            values = self.probe_pass.tensors()
+            taken.append((self.step, [(path, F.ACTIVATION, values[path])
+                                      for path in values if path in chosen]))
         return taken
 
     def _write_snapshot(self, keys, gradients=True):
@@ -417,17 +423,11 @@ class TensorVizCallback(keras.callbacks.Callback):
         for key in keys:
             self.last_snapshot[key] = self.step
 
-    def _write_tensors(self, step, parts, values):
-        """On the writer thread: the copies as numpy, in the store's original layout."""
-        if isinstance(values, dict):  # activations
-            arrays = [np.asarray(values[path]) for path, _, _ in parts]
-        else:
-            arrays = split_tensors(values.numpy(), [shape for _, _, shape in parts])
-        for (path, quantity, _), value in zip(parts, arrays):
-            self.writer.add_tensor(path, quantity, step, self.filter_ids.expand(path, quantity, value))
-
-    def _write_activations(self, step, activations):
-        self._write_tensors(step, [(path, F.ACTIVATION, None) for path in activations], activations)
+    def _write_tensors(self, step, parts):
+        """On the writer thread: the values as numpy, in the store's original layout."""
+        for path, quantity, value in parts:
+            self.writer.add_tensor(path, quantity, step,
+                                   self.filter_ids.expand(path, quantity, np.asarray(value)))
 
     # ---- every epoch, the end
     def on_epoch_end(self, epoch, logs=None):

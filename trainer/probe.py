@@ -36,7 +36,7 @@ def first_input(inputs):
 
 
 class ProbePass:
-    """probe_pass() -> {path: activations (images, positions..., channels) as float32}."""
+    """probe_pass() -> {path: activations (images, positions..., channels) as float32 numpy}."""
 
     def __init__(self, model, layers, inputs):
         self.model, self.layers = model, list(layers)  # RecordedLayers
@@ -73,7 +73,8 @@ class ProbePass:
 
         self._function = tf.function(forward)
 
-    def __call__(self):
+    def tensors(self):
+        """{path: activations} as TensorFlow tensors (`numpy()` them where it costs nothing)."""
         if self._function is None:
             self._trace()
             try:
@@ -81,4 +82,7 @@ class ProbePass:
             except Exception as error:  # noqa: BLE001 - the message says what the model said
                 self._function = None
                 raise ProbeError(f"the probe batch does not fit the model: {error}") from None
-        return {path: value.numpy() for path, value in self._function().items()}
+        return self._function()
+
+    def __call__(self):
+        return {path: value.numpy() for path, value in self.tensors().items()}

@@ -258,18 +258,11 @@ class RecordingHooks:
         return self.probe_inputs.numpy(), self.probe_labels.numpy()
 
     def read_tensors(self, variables):
-        """A copy of tf variables (weights or gradient stashes) taken now, as one flat tensor:
-        `split_tensors` turns it into numpy arrays later (off the training thread)."""
+        """The values of tf variables (weights or gradient stashes) now, as tensors: one traced
+        read of the whole list (cached per list, so keep the list the same). A read is no copy:
+        TensorFlow copies a variable's buffer when it is next updated while a read holds it, so
+        these stay the values of this step; `.numpy()` later, off the training thread."""
         key = tuple(id(v) for v in variables)
         if key not in self._readers:
-            self._readers[key] = tf.function(lambda: tf.concat(
-                [tf.reshape(tf.cast(v, tf.float32), [-1]) for v in variables], axis=0))
+            self._readers = {key: tf.function(lambda: [tf.identity(v) for v in variables])}
         return self._readers[key]()
-
-
-def split_tensors(flat, shapes):
-    """The numpy arrays of a read_tensors copy, given the variables' shapes."""
-    flat = np.asarray(flat)
-    sizes = [int(np.prod(shape)) for shape in shapes]
-    parts = np.split(flat, np.cumsum(sizes)[:-1])
-    return [part.reshape(tuple(shape)) for part, shape in zip(parts, shapes)]

@@ -10,9 +10,9 @@ from .convert import add_field, vtk_array
 
 
 class NormTimeSeries(TensorVizView):
-    """Columns: step, epoch, loss, accuracy, learning_rate, 'loss (smoothed)' and 'accuracy
-    (smoothed)' (trailing mean over 2.5% of the steps), and per layer '<layer> weight norm' and
-    '<layer> gradient norm'. Field data '<layer> weight norm fit' = (coefficient, exponent)
+    """Columns: step, epoch, loss, accuracy, learning_rate, every other metric Keras tracks
+    ('out_a_loss', 'out_a_accuracy'...), 'loss (smoothed)' and 'accuracy (smoothed)' (trailing
+    mean over 2.5% of the steps), and per layer '<layer> weight norm' and '<layer> gradient norm'. Field data '<layer> weight norm fit' = (coefficient, exponent)
     of norm ~ coefficient * step ** exponent."""
 
     def __init__(self):
@@ -24,10 +24,16 @@ class NormTimeSeries(TensorVizView):
         output = vtkTable.GetData(outputs, 0)
         for column in F.STEP_COLUMNS:
             output.AddColumn(vtk_array(column, table[column]))
+        names, values = run.metrics()  # each output's loss and metrics, as Keras names them
+        for index, name in enumerate(names):
+            if name not in F.STEP_COLUMNS:
+                output.AddColumn(vtk_array(name, values[:, index]))
         window = smoothing_window(steps)
         for column in (F.LOSS, F.ACCURACY):  # per-batch values are noisy: a smoothed copy
-            finite = np.nan_to_num(table[column].astype(np.float64), nan=0.0)
-            output.AddColumn(vtk_array(f"{column} (smoothed)", running_mean(finite, window)))
+            raw = table[column].astype(np.float64)
+            smoothed = running_mean(np.nan_to_num(raw, nan=0.0), window) if np.isfinite(raw).any() \
+                else raw  # not recorded (no accuracy compiled): NaN, never a line at 0
+            output.AddColumn(vtk_array(f"{column} (smoothed)", smoothed))
         add_field(output, "smoothing window", np.int64(window))
         weights, gradients = run.norms(F.WEIGHT_NORM), run.norms(F.GRADIENT_NORM)
         for layer in run.layers:

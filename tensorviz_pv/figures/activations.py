@@ -46,7 +46,9 @@ def correlation_panel(run, view, layer, step):
 def render(run, probe_image=0):
     """fig4_<layer>.png for the first two conv layers, at the last step."""
     step = run.steps[-1]
-    for layer in run.conv_layers[:2]:
+    if not run.activation_layers:
+        run.skipped("fig4", "no probe activations were recorded")
+    for layer in run.activation_layers[:2]:
         layout = simple.CreateLayout(f"Fig. 4 {layer}")
         layout.SplitHorizontal(0, 0.5)
         view = render_view(run.size)

@@ -48,7 +48,7 @@ def build(store, size=(700, 450)):
     simple.AssignViewToLayout(view=maps_view, layout=layout, hint=4)
     heat_view = render_view(size)
     simple.AssignViewToLayout(view=heat_view, layout=layout, hint=6)
-    if run.conv_layers:
+    if layer in run.activation_layers:
         activation_panel(run, maps_view, layer, run.steps[-1], 0)
         correlation_panel(run, heat_view, layer, run.steps[-1])
     scene = simple.GetAnimationScene()

@@ -7,9 +7,9 @@ from .style import axes, colour, data_bounds, field_value, flat_camera, render_v
 
 
 def render(run):
-    if not run.conv_layers:
-        return
-    layer = run.conv_layers[0]
+    if not run.activation_layers:
+        return run.skipped("fig5", "no probe activations were recorded")
+    layer = run.activation_layers[0]
     groups = simple.FilterGroups(Input=run.reader, Layer=layer)
     groups.UpdatePipeline(run.steps[-1])
     view = render_view(run.size)

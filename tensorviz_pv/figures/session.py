@@ -5,6 +5,7 @@ import os
 
 from paraview import simple
 
+from ..store import format as F
 from ..store.reader import RunReader
 
 # the checkout's plugin (an installed package finds it on PV_PLUGIN_PATH instead)
@@ -32,6 +33,9 @@ class FigureRun:
         self.conv_layers = self._layer_names("FilterCorrelation")
         with RunReader(store) as stored:  # what each layer is (its kind, shapes)
             self.entries = {entry["name"]: entry for entry in stored.info.get("layers", [])}
+            # the conv layers whose probe activations were recorded (Fig. 4 and 5 need them)
+            self.activation_layers = [name for name in self.conv_layers
+                                      if stored.has_series(name, F.ACTIVATION)]
         self.written = []
         if out_dir:
             os.makedirs(out_dir, exist_ok=True)
@@ -47,6 +51,9 @@ class FigureRun:
     def first_conv_layer(self):
         """The layer the single-layer figures show: the first conv layer, else the first."""
         return self.conv_layers[0] if self.conv_layers else self.layers[0]
+
+    def skipped(self, figure, why):
+        print(f"skipped {figure}: {why}", flush=True)
 
     def save(self, name, view_or_layout, resolution=None):
         path = os.path.join(self.out_dir, name.replace("/", "_"))  # a nested layer's path

@@ -128,6 +128,9 @@ KIND_LAYERS = [
 ]
 
 
+KIND_METRICS = ["loss", "out_a_accuracy"]  # the second one is 0.1 x step
+
+
 def kind_value(layer, quantity, step):
     """What the every-kind run holds for a layer's quantity at a step (seeded)."""
     _, _, variables, activation = next(entry for entry in KIND_LAYERS if entry[0] == layer)
@@ -150,10 +153,12 @@ def write_kinds_run(path, steps=4):
         specs += [SeriesSpec(name, q, kind_value(name, q, 0).shape) for q in quantities]
     variables = [f"{name}/{v}" for name, _, shapes, _ in KIND_LAYERS for v in shapes]
     signals = np.linspace(0, 1, PROBE * 12 * 2, dtype=np.float32).reshape(PROBE, 12, 2)
-    writer = RunWriter.create(path, {"layers": layers}, variables, specs, signals, np.arange(PROBE))
+    writer = RunWriter.create(path, {"layers": layers}, variables, specs, signals, np.arange(PROBE),
+                              metric_names=KIND_METRICS)
     for step in range(steps + 1):
         if step:
-            writer.add_step(step, 0, 1.0, 0.5, 0.1, np.ones(len(variables)), np.ones(len(variables)))
+            writer.add_step(step, 0, 1.0, 0.5, 0.1, np.ones(len(variables)), np.ones(len(variables)),
+                            [1.0, 0.1 * step])
         if step in (0, steps):
             for spec in specs:
                 writer.add_tensor(spec.layer, spec.quantity, step,

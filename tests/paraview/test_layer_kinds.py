@@ -91,4 +91,7 @@ def test_the_reader_and_the_norm_table_know_nested_paths(kinds_run):
     table = servermanager.Fetch(norms)
     column = vtk_to_numpy(table.GetRowData().GetArray("block/c3d weight norm"))
     np.testing.assert_allclose(column, np.sqrt(2.0))  # its kernel and bias, norm 1 each
+    # every output's metrics, beside the step columns
+    np.testing.assert_allclose(vtk_to_numpy(table.GetRowData().GetArray("out_a_accuracy")),
+                               0.1 * np.arange(1, 5), rtol=1e-6)
     simple.Delete(norms)
