@@ -159,8 +159,13 @@ class TensorVizCallback(keras.callbacks.Callback):
                         in zip(self.layers, self.layers[1:]) if previous.kind.name == F.CONV}
             self.filter_ids = FilterIds({layer.path: layer.filters for layer in convs}, input_of)
         if self.probe is not None:
-            self.probe_pass = ProbePass(model, [layer for layer in self.layers if layer.spatial],
-                                        self.probe[0])
+            self._use_probe(self.probe)
+
+    def _use_probe(self, probe):
+        """Record the activations of the convolutions for these (inputs, labels)."""
+        self.probe = probe
+        self.probe_pass = ProbePass(self.model, [layer for layer in self.layers if layer.spatial],
+                                    probe[0])
 
     def _detach(self):
         if self.hooks is not None:
@@ -210,10 +215,8 @@ class TensorVizCallback(keras.callbacks.Callback):
             how = f"continuing after its step {self.step} (overwrite=True starts afresh)"
         print(f"TensorViz: {self.store_path} exists: {how}", file=sys.stderr)
         if stored_probe is not None and self.hooks is not None:  # the same probe images
-            self.probe = stored_probe
             self.hooks.probe_inputs = self.hooks.probe_labels = None
-            self.probe_pass = ProbePass(self.model, [l for l in self.layers if l.spatial],
-                                        stored_probe[0])
+            self._use_probe(stored_probe)
         self.writer = RunWriter.append_to(self.store_path, self.step)
         self.background = BackgroundWriter()
         with RunReader(self.store_path) as run:
@@ -293,9 +296,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         if self.probe is None:
             captured = self.hooks.probe()
             if captured is not None and captured[0].ndim >= 2:
-                self.probe = (captured[0], probe_labels(captured[1]))
-                self.probe_pass = ProbePass(self.model, [l for l in self.layers if l.spatial],
-                                            self.probe[0])
+                self._use_probe((captured[0], probe_labels(captured[1])))
         activations = self.probe_pass() if self.probe_pass is not None else {}
         self._plan({path: value.shape for path, value in activations.items()})
         self.metric_columns = list(self.hooks.metric_names)

@@ -6,7 +6,7 @@ import os
 
 from tensorviz_pv.store import format as F
 
-from .config import TrainConfig, TrainError
+from .config import TrainError
 from .train import train
 
 

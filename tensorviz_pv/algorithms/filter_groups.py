@@ -38,7 +38,8 @@ class FilterGroups(CorrelationView):
                     rows.append(np.full(run.layer_info(layer)["filters"], -1, dtype=np.int64))
                     unreadable.append(int(steps[index]))
             if unreadable:
-                report_error(f"{run.path}: {layer} {self.basis_quantity(run, layer)} has NaN/Inf values at "
+                quantity = self.basis_quantity(run, layer)
+                report_error(f"{run.path}: {layer} {quantity} has NaN/Inf values at "
                              f"{len(unreadable)} snapshot(s) (first step {unreadable[0]}); "
                              "their rows are -1")
             self._cache = {key: np.stack(rows)}

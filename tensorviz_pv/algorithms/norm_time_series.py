@@ -12,8 +12,9 @@ from .convert import add_field, vtk_array
 class NormTimeSeries(TensorVizView):
     """Columns: step, epoch, loss, accuracy, learning_rate, every other metric Keras tracks
     ('out_a_loss', 'out_a_accuracy'...), 'loss (smoothed)' and 'accuracy (smoothed)' (trailing
-    mean over 2.5% of the steps), and per layer '<layer> weight norm' and '<layer> gradient norm'. Field data '<layer> weight norm fit' = (coefficient, exponent)
-    of norm ~ coefficient * step ** exponent."""
+    mean over 2.5% of the steps), and per layer '<layer> weight norm' and '<layer> gradient
+    norm'. Field data '<layer> weight norm fit' = (coefficient, exponent) of norm ~ coefficient *
+    step ** exponent."""
 
     def __init__(self):
         TensorVizView.__init__(self, "vtkTable")

@@ -16,15 +16,18 @@ def chart_layers(run):
         return list(run.layers)
     candidates = [name for name in run.layers
                   if F.layer_kind(run.entries[name]).layout != "vector"] or list(run.layers)
-    picks = sorted({round(i * (len(candidates) - 1) / (MOST_LAYERS - 1)) for i in range(MOST_LAYERS)})
+    last = len(candidates) - 1
+    picks = sorted({round(i * last / (MOST_LAYERS - 1)) for i in range(MOST_LAYERS)})
     return [candidates[i] for i in picks]
 
 
 def norm_chart(run, size=None):
     """A line chart of the run's Norm Time Series, one colour per layer; returns the chart."""
     layers = chart_layers(run)
-    shown = "" if len(layers) == len(run.layers) else f" ({len(layers)} of {len(run.layers)} layers)"
-    chart = chart_view(size, "L2 norms over training" + shown, "training step", "L2 norm", log_y=True)
+    shown = "" if len(layers) == len(run.layers) else \
+        f" ({len(layers)} of {len(run.layers)} layers)"
+    chart = chart_view(size, "L2 norms over training" + shown, "training step", "L2 norm",
+                       log_y=True)
     names = [f"{layer} {what} norm" for what in ("weight", "gradient") for layer in layers]
     display = show_columns(simple.NormTimeSeries(Input=run.reader), chart, names)
     colours, styles = [], []
