@@ -88,6 +88,8 @@ class TensorVizCallback(keras.callbacks.Callback):
             recorded and reported either way).
         keep_open: keep the store open across several `fit` calls (training with filter
             reduction, one fit per stretch); call `close()` at the end.
+        stop_training_on_failure: when recording fails (a full disk), stop training too
+            (`tensorviz train` does); by default training goes on without recording.
 
     Example:
 
@@ -98,7 +100,8 @@ class TensorVizCallback(keras.callbacks.Callback):
 
     def __init__(self, run_dir, probe=None, test_data=None, conv_every=None, dense_every=None,
                  activations_every=None, max_bytes_per_step=DEFAULT_BUDGET, run_info=None,
-                 resume_from=None, overwrite=False, stop_on_nonfinite=True, keep_open=False):
+                 resume_from=None, overwrite=False, stop_on_nonfinite=True, keep_open=False,
+                 stop_training_on_failure=False):
         super().__init__()
         self.run_dir = run_dir
         self.store_path = os.path.join(run_dir, F.STORE_FILENAME)
@@ -112,6 +115,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.overwrite = overwrite
         self.stop_on_nonfinite = stop_on_nonfinite
         self.keep_open = keep_open
+        self.stop_training_on_failure = stop_training_on_failure
         # the model's side: what set_model finds
         self.layers = []  # RecordedLayers, in model order
         self.unrecorded = []  # (path, Keras class) of layers whose weights are not recorded
@@ -218,6 +222,8 @@ class TensorVizCallback(keras.callbacks.Callback):
             self.hooks.probe_inputs = self.hooks.probe_labels = None
             self._use_probe(stored_probe)
         self.writer = RunWriter.append_to(self.store_path, self.step)
+        for note in self.writer.notes:
+            print(f"TensorViz: {note}", file=sys.stderr)
         self.background = BackgroundWriter()
         with RunReader(self.store_path) as run:
             self.metric_columns = run.metrics()[0]
@@ -497,6 +503,8 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.close()
         if self.model is not None:
             self.model.make_train_function(force=True)
+            if self.stop_training_on_failure:
+                self.model.stop_training = True
 
     # ---- filter reduction (the trainer's --reduce)
     def _record_alive(self, step):

@@ -3,33 +3,83 @@
 
 RUN_DIR/checkpoints/epoch-NNNN.keras is the model after epoch NNNN; epoch-NNNN.json beside it,
 written last, holds {"epoch", "step"}: a checkpoint without it is an interrupted save and is
-never resumed from.
+never resumed from. Both are written under a temporary name and renamed, so a killed save
+leaves no half file under the real name; a damaged checkpoint is passed over for the one
+before it.
 """
 
 import json
 import os
+import re
+import sys
+import zipfile
 
 import keras
 
 from tensorviz_pv.store import format as F
+
+NAME = re.compile(r"epoch-\d{4}\.(keras|json)(\.partial(\.keras)?)?$")  # what RunCheckpoints writes
 
 
 def checkpoint_path(run_dir, epoch):
     return os.path.join(run_dir, F.CHECKPOINT_DIR, f"epoch-{epoch:04d}.keras")
 
 
-def latest_checkpoint(run_dir):
-    """(path, {"epoch", "step"}) of the newest complete checkpoint, or None."""
+def checkpoints(run_dir):
+    """[(path, {"epoch", "step"})] of the complete, intact checkpoints, newest first; a
+    damaged one is named on stderr and passed over."""
     directory = os.path.join(run_dir, F.CHECKPOINT_DIR)
     if not os.path.isdir(directory):
-        return None
-    names = sorted(n for n in os.listdir(directory) if n.endswith(".keras"))
-    for name in reversed(names):
-        meta = os.path.join(directory, name[:-len(".keras")] + ".json")
-        if os.path.exists(meta):
-            with open(meta) as f:
-                return os.path.join(directory, name), json.load(f)
+        return []
+    found = []
+    for name in sorted((n for n in os.listdir(directory) if n.endswith(".keras")), reverse=True):
+        path = os.path.join(directory, name)
+        try:
+            with open(path[:-len(".keras")] + ".json") as f:
+                meta = json.load(f)
+            int(meta["epoch"]), int(meta["step"])
+        except FileNotFoundError:
+            continue  # an interrupted save
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"TensorViz: {path}: its metadata is damaged ({error}); passed over",
+                  file=sys.stderr)
+            continue
+        if not intact(path):
+            print(f"TensorViz: {path}: damaged (not a complete Keras file); passed over",
+                  file=sys.stderr)
+            continue
+        found.append((path, meta))
+    return found
+
+
+def intact(path):
+    """Whether a .keras file is a whole zip archive with correct checksums."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return False
+
+
+def latest_checkpoint(run_dir, at_most_step=None):
+    """(path, {"epoch", "step"}) of the newest intact checkpoint (at or before `at_most_step`),
+    or None."""
+    for path, meta in checkpoints(run_dir):
+        if at_most_step is None or int(meta["step"]) <= at_most_step:
+            return path, meta
     return None
+
+
+def remove_checkpoints(run_dir):
+    """Remove what RunCheckpoints wrote (nothing else in the folder); the folder if empty."""
+    directory = os.path.join(run_dir, F.CHECKPOINT_DIR)
+    if not os.path.isdir(directory):
+        return
+    for name in os.listdir(directory):
+        if NAME.match(name):
+            os.remove(os.path.join(directory, name))
+    if not os.listdir(directory):
+        os.rmdir(directory)
 
 
 class RunCheckpoints(keras.callbacks.Callback):
@@ -54,13 +104,26 @@ class RunCheckpoints(keras.callbacks.Callback):
         super().__init__()
         self.run_dir = run_dir
         self.step = int(resume_from["step"]) if resume_from else 0
+        self.failed = None  # why a save failed: training was stopped then
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
 
     def on_epoch_end(self, epoch, logs=None):
         path = checkpoint_path(self.run_dir, epoch + 1)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        self.model.save(path)
-        with open(path[:-len(".keras")] + ".json", "w") as f:
-            json.dump({"epoch": epoch + 1, "step": self.step}, f)
+        meta = path[:-len(".keras")] + ".json"
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            self.model.save(path + ".partial.keras")  # Keras wants the extension
+            os.replace(path + ".partial.keras", path)
+            with open(meta + ".partial", "w") as f:
+                json.dump({"epoch": epoch + 1, "step": self.step}, f)
+            os.replace(meta + ".partial", meta)  # last: the checkpoint is complete now
+        except OSError as error:  # a full disk, say: stop, with what was saved before intact
+            for partial in (path + ".partial.keras", meta + ".partial", path):
+                if os.path.exists(partial):  # no metadata: none of them is a checkpoint
+                    os.remove(partial)
+            self.failed = f"{path}: the checkpoint could not be saved ({error.strerror or error})"
+            print(f"\nTensorViz: {self.failed}; training stops (the earlier checkpoints and the "
+                  "store are kept)", file=sys.stderr)
+            self.model.stop_training = True

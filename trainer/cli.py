@@ -3,10 +3,11 @@
 import argparse
 import json
 import os
+import shlex
 import sys
 import tempfile
 
-from tensorviz_pv.errors import StoreError, TensorVizError
+from tensorviz_pv.errors import SettingError, StoreError, TensorVizError
 from tensorviz_pv.figures.script import (FIGURES, chosen_figures, comparison_script,
                                          figures_script, parse_size, parse_steps)
 from tensorviz_pv.store.reader import resolve_store_path
@@ -152,13 +153,22 @@ def _store_of(run_dir):
     return path
 
 
+def _writable(folder, what):
+    from .folders import unwritable_reason
+    reason = unwritable_reason(folder)
+    if reason:
+        raise SettingError(f"{what} {folder}: not writable ({reason})")
+    os.makedirs(folder, exist_ok=True)
+
+
 def _run_script(text, keep_as=None):
     """Run a figures script under pvbatch (kept at `keep_as`, else in a temporary file)."""
     from .paraview_launch import run
     if keep_as:
+        _writable(os.path.dirname(os.path.abspath(keep_as)), "--script")
         with open(keep_as, "w") as f:
             f.write(text)
-        print(f"tensorviz: wrote {keep_as}; run it again with: pvbatch {keep_as}")
+        print(f"tensorviz: wrote {keep_as}; run it again with: pvbatch {shlex.quote(keep_as)}")
         return run("pvbatch", [os.path.abspath(keep_as)]).returncode
     with tempfile.NamedTemporaryFile("w", suffix=".py", prefix="tensorviz-") as f:
         f.write(text)
@@ -180,6 +190,7 @@ def cmd_sweep(args):
                        max_samples=args.max_samples, batch_size=args.batch_size, seed=args.seed)
     configs = sweep_configs(base, args.out_dir, learning_rates=_names(args.lr),
                             widths=_names(args.widths) if args.widths else None)
+    _writable(args.out_dir, "OUT_DIR")
     runs = run_sweep(configs)
     return _run_script(comparison_script(ROOT, [store for _, store in runs],
                                          [label for label, _ in runs],
@@ -197,7 +208,7 @@ def cmd_render(args):
     from .paraview_launch import ROOT
     figures, size, steps = chosen_figures(args.figures), parse_size(args.size), parse_steps(args.steps)
     store = os.path.abspath(_store_of(args.run_dir))
-    os.makedirs(args.out, exist_ok=True)
+    _writable(args.out, "--out")
     return _run_script(figures_script(ROOT, store, os.path.abspath(args.out), figures, size,
                                       args.layer, steps), keep_as=args.script)
 
@@ -215,7 +226,7 @@ def cmd_paraview(args):
             env["TENSORVIZ_RUN"] = store
             if args.follow:
                 env["TENSORVIZ_FOLLOW"] = "1"
-    argv = command("paraview", argv, virtual_display=False)
+    argv = command("paraview", argv)
     os.execve(argv[0], argv, env)
 
 
@@ -227,6 +238,11 @@ def main(argv=None):
     except TensorVizError as error:
         print(f"tensorviz {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        hint = "; the store keeps every step flushed: continue with --resume" \
+            if args.command == "train" else ""
+        print(f"\ntensorviz {args.command}: interrupted{hint}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """What `tensorviz train` is asked to do, as one typed configuration; `tensorviz sweep` makes
 one per run, the command line makes one from its options."""
 
+import math
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -70,6 +71,24 @@ class TrainConfig:
         """TrainError for a request that cannot be carried out (before anything is touched)."""
         if self.resume and self.overwrite:
             raise TrainError("--resume and --overwrite exclude each other")
+        for option, value, low in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
+                                   ("--fc-units", self.fc_units, 1),
+                                   ("--max-samples", self.max_samples, 1),
+                                   ("--min-filters", self.min_filters, 1)):
+            if value is not None and value < low:
+                raise TrainError(f"{option} {value}: give a whole number of at least {low}")
+        for option, value in (("--conv-every", self.conv_every), ("--dense-every", self.dense_every),
+                              ("--activations-every", self.activations_every)):
+            if value is not None and value < 0:
+                raise TrainError(f"{option} {value}: give a number of steps (0: epoch ends only)")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise TrainError(f"--lr {self.lr}: give a positive learning rate")
+        if not (0 <= self.dropout < 1):
+            raise TrainError(f"--dropout {self.dropout}: give a fraction in [0, 1)")
+        if not (0 <= self.momentum < 1):
+            raise TrainError(f"--momentum {self.momentum}: give a fraction in [0, 1)")
+        if not (-1 <= self.reduce_threshold <= 1):
+            raise TrainError(f"--reduce-threshold {self.reduce_threshold}: a correlation, in [-1, 1]")
         if not self.conv_filters or min(self.conv_filters) < 1:
             raise TrainError(f"--conv-filters {','.join(map(str, self.conv_filters))!r}: give "
                              "positive integers, e.g. 16,32")

@@ -64,7 +64,25 @@ def _images(raw):
     return (images.astype(np.float32) / 255.0)
 
 
+def _checked(name, x, y, x_test, y_test):
+    """DatasetError unless the arrays are images (N, 28, 28[, 1]) or (N, 784) with one label
+    each."""
+    for part, images, labels in (("train", x, y), ("test", x_test, y_test)):
+        images, labels = np.asarray(images), np.asarray(labels)
+        shape_ok = images.ndim in (3, 4) or (images.ndim == 2 and images.shape[1] == 28 * 28)
+        if images.ndim == 4:
+            shape_ok = images.shape[3] == 1
+        if not shape_ok or images.dtype.kind not in "uif" or len(images) == 0:
+            raise DatasetError(f"{name}: the {part} images have shape {images.shape} ({images.dtype}); "
+                               "give (N, 28, 28), (N, 28, 28, 1) or (N, 784) numbers")
+        if labels.shape != (len(images),) or labels.dtype.kind not in "ui":
+            raise DatasetError(f"{name}: the {part} labels have shape {labels.shape} "
+                               f"({labels.dtype}) for {len(images)} images; give one integer "
+                               "class per image")
+
+
 def _split_validation(name, x, y, x_test, y_test, n_val):
+    _checked(name, x, y, x_test, y_test)
     return Dataset(name, _images(x[:-n_val]), y[:-n_val].astype(np.int64),
                    _images(x[-n_val:]), y[-n_val:].astype(np.int64),
                    _images(x_test), np.asarray(y_test).astype(np.int64))

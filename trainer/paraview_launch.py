@@ -6,6 +6,7 @@ which makes every ParaView program auto-load plugin/TensorViz.xml.
 Set TENSORVIZ_PARAVIEW_BIN to the bin/ directory of another ParaView (a Kitware binary, say).
 """
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -66,18 +67,38 @@ def needs_virtual_display():
     return not display_works(os.environ.get("DISPLAY"))
 
 
-def command(name, args, virtual_display=None):
-    """The argv that runs ParaView program `name`, under xvfb-run where there is no display."""
-    argv = [paraview_program(name)] + list(args)
-    if virtual_display is None:
-        virtual_display = needs_virtual_display() and name != "pvpython"
-    if virtual_display:
-        xvfb = shutil.which("xvfb-run")
-        if xvfb is None:
-            raise ParaViewNotFound("no display and no xvfb-run: install xvfb, or set DISPLAY")
-        argv = [xvfb, "-a", "-s", XVFB_SCREEN] + argv
-    return argv
+def command(name, args):
+    """The argv that runs ParaView program `name`."""
+    return [paraview_program(name)] + list(args)
+
+
+@contextlib.contextmanager
+def private_display():
+    """A virtual X display of this process's own (Xvfb picks a free number and says which:
+    -displayfd, so that renders started together never race for one); yields ':N'."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        raise ParaViewNotFound("no display and no Xvfb: install xvfb (the set-up does), or set "
+                               "DISPLAY")
+    server = subprocess.Popen([xvfb, "-displayfd", "1", "-nolisten", "tcp"] + XVFB_SCREEN.split(),
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        number = server.stdout.readline().strip()
+        if not number.isdigit():
+            raise ParaViewNotFound("Xvfb did not start (no display number)")
+        yield ":" + number
+    finally:
+        server.terminate()  # lets Xvfb remove its lock and socket
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def run(name, args, **kwargs):
-    return subprocess.run(command(name, args), env=paraview_env(), **kwargs)
+    """Run ParaView program `name` to its end, on the user's display or a private Xvfb."""
+    env = dict(paraview_env(), **kwargs.pop("env", {}))
+    if name == "pvpython" or not needs_virtual_display():
+        return subprocess.run(command(name, args), env=env, **kwargs)
+    with private_display() as display:
+        return subprocess.run(command(name, args), env=dict(env, DISPLAY=display), **kwargs)

@@ -2,14 +2,18 @@
 directory, as a TrainConfig asks."""
 
 import os
-import shutil
-import tempfile
+import sys
 import time
 
+from tensorviz_pv.errors import StoreError
 from tensorviz_pv.store import format as F
+from tensorviz_pv.store.lock import WriterLock
+from tensorviz_pv.store.reader import RunReader
 
+from .checkpoints import latest_checkpoint, remove_checkpoints
 from .config import TrainError
 from .datasets import load_dataset
+from .folders import unwritable_reason
 
 
 def check_run_dir(run_dir, resume, overwrite):
@@ -26,16 +30,9 @@ def check_run_dir(run_dir, resume, overwrite):
     elif overwrite and not os.path.exists(store) and os.path.isdir(run_dir) and os.listdir(run_dir):
         raise TrainError(f"{run_dir}: holds no TensorViz run ({F.STORE_FILENAME} is missing); "
                          "--overwrite replaces runs only, never other files")
-    existing = run_dir
-    while not os.path.exists(existing):
-        existing = os.path.dirname(os.path.abspath(existing))
-    if not os.path.isdir(existing):
-        raise TrainError(f"{run_dir}: not writable ({existing} is not a directory)")
-    try:  # a real probe: permission bits say nothing for root or read-only mounts
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as error:
-        raise TrainError(f"{run_dir}: not writable ({existing}: {error.strerror})") from None
+    reason = unwritable_reason(run_dir)
+    if reason:
+        raise TrainError(f"{run_dir}: not writable ({reason})")
 
 
 def make_optimizer(keras, config, steps_per_epoch):
@@ -51,12 +48,35 @@ def make_optimizer(keras, config, steps_per_epoch):
 
 
 def remove_run(run_dir):
-    """--overwrite: the run's own files go (store, checkpoints, dashboard), nothing else."""
-    for name in (F.STORE_FILENAME, "dashboard.pvsm"):
-        path = os.path.join(run_dir, name)
-        if os.path.exists(path):
-            os.remove(path)
-    shutil.rmtree(os.path.join(run_dir, F.CHECKPOINT_DIR), ignore_errors=True)
+    """--overwrite: what TensorViz wrote goes (the store, its checkpoints, the dashboard state),
+    nothing else; a run.tvz that is not a TensorViz store is refused, untouched."""
+    store = os.path.join(run_dir, F.STORE_FILENAME)
+    if os.path.exists(store):
+        try:
+            RunReader(store).close()
+        except StoreError as error:
+            raise TrainError(f"{error}; --overwrite removes TensorViz stores only: move it away "
+                             "first") from None
+        os.remove(store)
+    dashboard = os.path.join(run_dir, "dashboard.pvsm")
+    if os.path.exists(dashboard):
+        os.remove(dashboard)
+    remove_checkpoints(run_dir)
+
+
+def resume_point(run_dir):
+    """(checkpoint path, {"epoch", "step"}): the newest intact checkpoint at or before the last
+    step the store holds, so that the resumed run is contiguous."""
+    with RunReader(os.path.join(run_dir, F.STORE_FILENAME)) as run:
+        last = run.last_step()
+    found, newest = latest_checkpoint(run_dir, at_most_step=last), latest_checkpoint(run_dir)
+    if found is None:
+        raise TrainError(f"{run_dir}: no intact checkpoint at or before step {last}, the last "
+                         "step the store holds; --overwrite starts the run afresh")
+    if newest is not None and newest[0] != found[0]:
+        print(f"TensorViz: {newest[0]} (step {newest[1]['step']}) is past the store's last step "
+              f"({last}); resuming from {found[0]} (step {found[1]['step']})", file=sys.stderr)
+    return found
 
 
 def train(config):
@@ -66,12 +86,22 @@ def train(config):
     if config.record:
         check_run_dir(config.run_dir, config.resume, config.overwrite)
     dataset = load_dataset(config.dataset).limited(config.max_samples)
+    if not config.record:
+        return _train(config, dataset)
+    os.makedirs(config.run_dir, exist_ok=True)
+    # one writer per run, from the first file touched to the last written
+    with WriterLock(os.path.join(config.run_dir, F.STORE_FILENAME)):
+        if config.overwrite:
+            remove_run(config.run_dir)
+        return _train(config, dataset)
 
+
+def _train(config, dataset):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     import keras  # TensorFlow loads only once the request is known to be valid
 
     from .callback import TensorVizCallback
-    from .checkpoints import RunCheckpoints, latest_checkpoint
+    from .checkpoints import RunCheckpoints
     from .model import poster_model
     from .progress import ProgressLine
 
@@ -79,14 +109,12 @@ def train(config):
     steps_per_epoch = -(-len(dataset.x_train) // config.batch_size)
     resume_from = None
     if config.resume:
-        found = latest_checkpoint(config.run_dir)
-        if found is None:
-            raise TrainError(f"{config.run_dir}: no complete checkpoint to resume from")
-        model = keras.models.load_model(found[0])
-        resume_from = found[1]
+        path, resume_from = resume_point(config.run_dir)
+        try:
+            model = keras.models.load_model(path)
+        except (OSError, ValueError) as error:
+            raise TrainError(f"{path}: cannot be loaded ({error})") from None
     else:
-        if config.overwrite and config.record:
-            remove_run(config.run_dir)
         model = poster_model(dataset.x_train.shape[1:], dataset.classes, config.conv_filters,
                              config.fc_units, config.dropout)
         model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
@@ -99,6 +127,7 @@ def train(config):
         conv_every=config.conv_every, dense_every=config.dense_every,
         activations_every=config.activations_every, max_bytes_per_step=config.budget,
         stop_on_nonfinite=not config.continue_on_nan, keep_open=config.reduce,
+        stop_training_on_failure=True,
         run_info={"dataset": dataset.summary(), "hyperparameters": config.hyperparameters(),
                   "tensorflow_version": _tf_version()})
     initial_epoch = resume_from["epoch"] if resume_from else 0
@@ -106,9 +135,9 @@ def train(config):
           f"recording into {callback.store_path}", flush=True)
     started = time.time()
     progress = ProgressLine(callback, config.epochs, steps_per_epoch)
+    checkpoints = RunCheckpoints(config.run_dir, resume_from)
     fit = dict(batch_size=config.batch_size, validation_data=(dataset.x_val, dataset.y_val),
-               callbacks=[callback, RunCheckpoints(config.run_dir, resume_from), progress],
-               verbose=0)
+               callbacks=[callback, checkpoints, progress], verbose=0)
     try:
         if config.reduce:
             train_with_reduction(model, dataset, config, callback, initial_epoch, fit)
@@ -117,6 +146,10 @@ def train(config):
                       initial_epoch=initial_epoch, **fit)
     finally:  # also when fit raises (Ctrl-C, memory): flushed rows kept, model unhooked
         callback.close()
+    failure = callback.stopped or checkpoints.failed
+    if failure:
+        print(f"TensorViz: stopped at step {callback.step}: {failure}", file=sys.stderr)
+        return 1
     print(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "
           f"run store: {callback.store_path}", flush=True)
     return 0

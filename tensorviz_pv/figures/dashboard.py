@@ -60,10 +60,16 @@ def build(store, size=(700, 450)):
 
 def save_state(run_dir):
     """The dashboard as a state file in the run directory; it opens for any run (load it with
-    'Search files under specified directory' and that run's directory)."""
+    'Search files under specified directory' and that run's directory). Returns its path, or
+    None when it could not be written (a read-only run directory)."""
     path = os.path.join(run_dir, STATE_NAME)
-    simple.SaveState(path)
-    return path
+    before = os.stat(path).st_mtime_ns if os.path.exists(path) else None
+    try:
+        simple.SaveState(path)
+    except (OSError, RuntimeError):
+        return None
+    written = os.path.exists(path) and os.stat(path).st_mtime_ns != before
+    return path if written else None
 
 
 def load_state_for(state, run_dir):

@@ -12,7 +12,10 @@ from tensorviz_pv.figures import dashboard
 def main():
     store = os.environ["TENSORVIZ_RUN"]
     views = dashboard.build(store)
-    print("TensorViz: dashboard state saved as", dashboard.save_state(os.path.dirname(store)))
+    saved = dashboard.save_state(os.path.dirname(store))
+    print(f"TensorViz: dashboard state saved as {saved}" if saved else
+          f"TensorViz: the dashboard state could not be saved in {os.path.dirname(store)} "
+          "(not writable); the dashboard works all the same")
     if os.environ.get("TENSORVIZ_FOLLOW"):
         dashboard.follow(views["reader"])
     simple.Render()

@@ -55,14 +55,16 @@ def _header(root, what):
 
 def figures_script(root, store, out_dir, figures, size, layer=None, steps=None):
     """The script that renders `figures` (names of FIGURES) of the run `store` into `out_dir`."""
-    calls = [call.format(layer=repr(layer), steps=repr(steps))
-             for figure in figures for call in FIGURE_CALLS[figure]]
-    modules = sorted({call.split(".")[0] for call in calls})
+    blocks = [(figure, [call.format(layer=repr(layer), steps=repr(steps))
+                        for call in FIGURE_CALLS[figure]]) for figure in figures]
+    modules = sorted({call.split(".")[0] for _, calls in blocks for call in calls})
     return (_header(root, f"the figures of {store}")
             + f"from tensorviz_pv.figures import {', '.join(modules)}\n"
             "from tensorviz_pv.figures.session import FigureRun\n\n"
             f"run = FigureRun({store!r}, {out_dir!r}, size={tuple(size)!r})\n"
-            + "".join(call + "\n" for call in calls))
+            + "".join(f"with run.figure({figure!r}):\n" + "".join(f"    {call}\n" for call in calls)
+                      for figure, calls in blocks)
+            + "run.finish()\n")
 
 
 def comparison_script(root, stores, labels, out_dir, size):

@@ -1,9 +1,13 @@
 """One run opened for figures: its TensorViz Reader in paraview.simple, the layers its views
 list, the recorded steps, and where the PNGs go."""
 
+import contextlib
 import os
+import sys
 
 from paraview import simple
+
+from ..errors import TensorVizError
 
 from ..store import format as F
 from ..store.reader import RunReader
@@ -37,6 +41,7 @@ class FigureRun:
             self.activation_layers = [name for name in self.conv_layers
                                       if stored.has_series(name, F.ACTIVATION)]
         self.written = []
+        self.failed = []  # (figure, why) of figures that could not be drawn
         if out_dir:
             os.makedirs(out_dir, exist_ok=True)
 
@@ -51,6 +56,21 @@ class FigureRun:
     def first_conv_layer(self):
         """The layer the single-layer figures show: the first conv layer, else the first."""
         return self.conv_layers[0] if self.conv_layers else self.layers[0]
+
+    @contextlib.contextmanager
+    def figure(self, name):
+        """Draw one figure; a problem with it is said, and the others are drawn all the same."""
+        try:
+            yield
+        except TensorVizError as error:
+            self.failed.append((name, str(error)))
+            print(f"{name} not drawn: {error}", file=sys.stderr, flush=True)
+
+    def finish(self):
+        """The script's end: a non-zero exit when a figure could not be drawn."""
+        if self.failed:
+            raise SystemExit(f"{len(self.failed)} figure(s) not drawn: "
+                             + ", ".join(name for name, _ in self.failed))
 
     def skipped(self, figure, why):
         print(f"skipped {figure}: {why}", flush=True)

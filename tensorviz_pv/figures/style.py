@@ -3,6 +3,8 @@ run or layer, colour bars on the right, 2D views framed from straight above."""
 
 from paraview import servermanager, simple
 
+from ..errors import TensorVizError
+
 TEXT = [0.1, 0.1, 0.1]
 # one colour per layer (norm charts) or per run (comparisons)
 PALETTE = [[0.85, 0.1, 0.1], [0.1, 0.3, 0.85], [0.1, 0.6, 0.2], [0.6, 0.3, 0.8],
@@ -10,9 +12,17 @@ PALETTE = [[0.85, 0.1, 0.1], [0.1, 0.3, 0.85], [0.1, 0.6, 0.2], [0.6, 0.3, 0.8],
 
 
 def field_value(source, name, port=0):
-    """The first value of a field-data array of a proxy's output (its data information)."""
+    """The first value of a field-data array of a proxy's output (its data information);
+    FigureError when the view made no output (it said why in the output messages)."""
     info = source.GetDataInformation(port).DataInformation.GetFieldDataInformation()
-    return info.GetArrayInformation(name).GetComponentRange(0)[0]
+    array = info.GetArrayInformation(name)
+    if array is None:
+        raise FigureError(f"{source.GetXMLLabel()} made no output (the message above says why)")
+    return array.GetComponentRange(0)[0]
+
+
+class FigureError(TensorVizError):
+    """A figure that cannot be drawn from this run."""
 
 
 def has_preset(name):

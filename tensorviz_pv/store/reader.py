@@ -1,4 +1,9 @@
-"""The reader of the run store (numpy + h5py only), also while a trainer is writing it (SWMR)."""
+"""The reader of the run store (numpy + h5py only), also while a trainer is writing it (SWMR).
+
+A store that no live writer holds is opened without SWMR, so that damage fails at once instead
+of HDF5 retrying its metadata for minutes; the flag a dead writer left is cleared first (as
+`h5clear -s` would). Readers never take HDF5's file locks: they must not block a writer.
+"""
 
 import json
 import os
@@ -8,6 +13,8 @@ import numpy as np
 
 from ..errors import StoreError
 from . import format as F
+from .lock import live_writer
+from .superblock import clear_write_flags, write_flags
 
 
 def check_store_file(path):
@@ -25,6 +32,23 @@ def resolve_store_path(path):
     if os.path.isdir(path):
         return os.path.join(path, F.STORE_FILENAME)
     return path
+
+
+def _first_line(error):
+    return str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+
+
+def _checked_info(info):
+    """run_info, or ValueError when it is not what a writer writes (a damaged store)."""
+    if not isinstance(info, dict) or not isinstance(info.get("layers", []), list):
+        raise ValueError("run_info is not an object with a list of layers")
+    info.setdefault("layers", [])
+    for layer in info["layers"]:
+        if not isinstance(layer, dict) or not isinstance(layer.get("name"), str) \
+                or not isinstance(layer.get("kind"), str) or not isinstance(layer.get("filters"), int) \
+                or not isinstance(layer.get("kernel_shape"), list):
+            raise ValueError(f"run_info has a layer entry that is not a layer: {layer!r:.80}")
+    return info
 
 
 class RunReader:
@@ -46,24 +70,29 @@ class RunReader:
         self._series_steps = {}
         self._step_column = None
         self._last_value = {}
-        try:
-            self.file = h5py.File(path, "r", swmr=True)
-        except OSError:
-            try:  # files written without SWMR support (not by TensorViz, or damaged)
-                self.file = h5py.File(path, "r")
-            except OSError as error:
-                raise StoreError(f"{path}: cannot be opened as HDF5 ({error})") from None
+        self.notes = []  # what opening repaired, for the caller to say
+        flags = write_flags(path)
+        if flags and live_writer(path) is None and os.access(path, os.W_OK) \
+                and clear_write_flags(path):
+            self.notes.append(f"{path}: its writer ended without closing it; repaired")
+            flags = 0
+        try:  # SWMR only while a writer has it open: a closed store's damage fails at once
+            self.file = h5py.File(path, "r", swmr=bool(flags), locking=False)
+        except OSError as error:
+            raise StoreError(f"{path}: cannot be opened as HDF5 ({error})") from None
         try:
             self._check_format()
-            self.info = json.loads(self._attr(F.ATTR_RUN_INFO))
+            self.info = _checked_info(json.loads(self._attr(F.ATTR_RUN_INFO)))
             self.variables = json.loads(self.file[F.NORMS_GROUP].attrs[F.ATTR_VARIABLES])
+            if not isinstance(self.variables, list):
+                raise ValueError("the variable names are not a list")
         except StoreError:
             self.file.close()
             raise
-        except (KeyError, ValueError, OSError) as error:
+        except (KeyError, ValueError, TypeError, OSError) as error:
             self.file.close()
             raise StoreError(f"{path}: damaged TensorViz store ({error})") from None
-        self.layers = [layer["name"] for layer in self.info.get("layers", [])]
+        self.layers = [layer["name"] for layer in self.info["layers"]]
         self._opened_stamp = stamp  # only once open: a failed reopen is tried again
 
     def refresh(self):
@@ -110,39 +139,55 @@ class RunReader:
             return self.file[path]
         except KeyError:
             raise StoreError(f"{self.path}: missing dataset '{path}'") from None
+        except (OSError, ValueError) as error:
+            raise StoreError(f"{self.path}: '{path}' is damaged ({_first_line(error)})") from None
+
+    def _read(self, path, selection=slice(None), what=None):
+        """Values of a dataset. A read that fails (a checksum, a truncated file) is a
+        StoreError naming what was read: damaged data is reported, never shown."""
+        dataset = self._dataset(path)
+        try:
+            return dataset[selection]
+        except (OSError, ValueError) as error:
+            raise StoreError(f"{self.path}: {what or repr(path)} is damaged "
+                             f"({_first_line(error)})") from None
 
     # ---- per-update tables
     def step_count(self):
-        """Rows readable in every step column (a live writer may be one block ahead in some)."""
-        return min(self._dataset(F.steps_path(c)).shape[0] for c in F.STEP_COLUMNS)
+        """Rows readable in every per-step dataset (a live writer may be one block ahead in
+        some, a killed one may have left some rows without their companions)."""
+        paths = [F.steps_path(c) for c in F.STEP_COLUMNS] + \
+            [F.norms_path(w) for w in (F.WEIGHT_NORM, F.GRADIENT_NORM)]
+        if F.metrics_path(F.METRICS_VALUE) in self.file:
+            paths.append(F.metrics_path(F.METRICS_VALUE))
+        return min(self._dataset(path).shape[0] for path in paths)
 
     def step_table(self):
         n = self.step_count()
-        return {c: self._dataset(F.steps_path(c))[:n] for c in F.STEP_COLUMNS}
+        return {c: self._read(F.steps_path(c), slice(0, n)) for c in F.STEP_COLUMNS}
 
     def step_row(self, step):
         """{column: value} of the step table's row for `step`, or None when it has none."""
         n = self.step_count()
-        column = self._dataset(F.steps_path(F.STEP))
         if n == 0:
             return None
         if self._step_column is None or len(self._step_column) != n:
-            self._step_column = column[:n]
+            self._step_column = self._read(F.steps_path(F.STEP), slice(0, n))
         row = int(np.searchsorted(self._step_column, step))
         if row >= n or self._step_column[row] != step:
             return None
-        return {c: self._dataset(F.steps_path(c))[row] for c in F.STEP_COLUMNS}
+        return {c: self._read(F.steps_path(c), row) for c in F.STEP_COLUMNS}
 
     def norms(self, which):
         n = self.step_count()
-        return self._dataset(F.norms_path(which))[:n]
+        return self._read(F.norms_path(which), slice(0, n))
 
     def merges(self):
         """The merge events ({column: array}); empty for runs without filter reduction or
         stores written before reduction existed."""
         if F.MERGES_GROUP not in self.file:
             return {c: np.zeros(0) for c in F.MERGE_COLUMNS}
-        columns = {c: self._dataset(F.merges_path(c))[:] for c in F.MERGE_COLUMNS}
+        columns = {c: self._read(F.merges_path(c)) for c in F.MERGE_COLUMNS}
         n = min(len(v) for v in columns.values())
         return {c: v[:n] for c, v in columns.items()}
 
@@ -157,7 +202,7 @@ class RunReader:
         return np.ones(self.layer_info(layer)["filters"], dtype=bool)
 
     def evaluation(self):
-        columns = {c: self._dataset(F.evaluation_path(c))[:] for c in F.EVAL_COLUMNS}
+        columns = {c: self._read(F.evaluation_path(c)) for c in F.EVAL_COLUMNS}
         n = min(len(v) for v in columns.values())
         return {c: v[:n] for c, v in columns.items()}
 
@@ -180,9 +225,11 @@ class RunReader:
             self.layer_info(layer)
             if not self.has_series(layer, quantity):
                 raise StoreError(f"{self.path}: {quantity} of layer {layer!r} was not recorded")
-            steps = self._dataset(F.series_path(layer, quantity, F.SERIES_STEP))
-            values = self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE))
-            self._series_steps[key] = steps[:min(steps.shape[0], values.shape[0])]
+            step_path = F.series_path(layer, quantity, F.SERIES_STEP)
+            rows = min(self._dataset(step_path).shape[0],
+                       self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE)).shape[0])
+            self._series_steps[key] = self._read(step_path, slice(0, rows),
+                                                 f"the snapshot steps of {layer} {quantity}")
         return self._series_steps[key]
 
     def series_value(self, layer, quantity, index):
@@ -191,7 +238,9 @@ class RunReader:
         key = (layer, quantity)
         cached = self._last_value.get(key)
         if cached is None or cached[0] != index:
-            value = self._dataset(F.series_path(layer, quantity, F.SERIES_VALUE))[index]
+            step = self.series_steps(layer, quantity)[index]
+            value = self._read(F.series_path(layer, quantity, F.SERIES_VALUE), index,
+                               f"{layer} {quantity} of step {step}")
             value.setflags(write=False)
             self._last_value[key] = cached = (index, value)
         return cached[1]
@@ -222,26 +271,35 @@ class RunReader:
             return []
         return [name for name in group if self.has_series(layer, name)]
 
+    def last_step(self):
+        """The last step whose row is complete (0 before the first)."""
+        count = self.step_count()
+        return int(self._read(F.steps_path(F.STEP), count - 1)) if count else 0
+
     def time_steps(self):
-        """Every step that something was recorded at: the viewer's time axis."""
-        parts = [self._dataset(F.steps_path(F.STEP))[:self.step_count()]]
+        """Every step that something was recorded at, up to the last complete row: the
+        viewer's time axis (a live writer flushes snapshots before their step's row)."""
+        parts = [self._read(F.steps_path(F.STEP), slice(0, self.step_count()))]
         for layer in self.layers:
             for quantity in self.series_names(layer):
                 parts.append(self.series_steps(layer, quantity))
                 # an incomplete series is reported by the view that needs it
-        return np.unique(np.concatenate(parts)).astype(np.int64)
+        steps = np.unique(np.concatenate(parts)).astype(np.int64)
+        return steps[steps <= self.last_step()]
 
     def metrics(self):
         """(names, values (steps, metrics)): Keras's batch values of its mean-based metrics
         (none in stores of format version 1)."""
         if F.METRICS_GROUP not in self.file:
             return [], np.zeros((self.step_count(), 0), dtype=np.float32)
-        dataset = self._dataset(F.metrics_path(F.METRICS_VALUE))
-        names = json.loads(dataset.attrs[F.ATTR_METRIC_NAMES])
-        return names, dataset[:self.step_count()]
+        path = F.metrics_path(F.METRICS_VALUE)
+        try:
+            names = json.loads(self._dataset(path).attrs[F.ATTR_METRIC_NAMES])
+        except (OSError, ValueError) as error:
+            raise StoreError(f"{self.path}: the metric names are damaged ({error})") from None
+        return names, self._read(path, slice(0, self.step_count()))
 
     def probe(self):
-        group = self.file[F.PROBE_GROUP]
-        if F.PROBE_IMAGES not in group:
+        if F.probe_path(F.PROBE_IMAGES) not in self.file:
             raise StoreError(f"{self.path}: no probe batch was recorded")
-        return group[F.PROBE_IMAGES][:], group[F.PROBE_LABELS][:]
+        return self._read(F.probe_path(F.PROBE_IMAGES)), self._read(F.probe_path(F.PROBE_LABELS))

@@ -3,7 +3,10 @@
 It keeps HDF5 1.10 compatibility (libver v110) so Debian's ParaView can read the file, and
 writes in SWMR mode so a reader can open the store while training goes on. Rows are buffered in
 memory and written in one block per dataset at each flush, so recording costs a few resizes per
-flush rather than per step.
+flush rather than per step. Every dataset carries Fletcher32 checksums, so a damaged byte is
+reported, never shown. One writer per run (lock.py); HDF5's own file locks are off, so that a
+reader holding the store never blocks the writer. A flush that would not fit on the disk is
+refused before anything is written: the store stays as it was at the last flush.
 """
 
 import json
@@ -15,7 +18,15 @@ import numpy as np
 
 from ..errors import StoreError
 from . import format as F
-from .reader import RunReader
+from .lock import WriterLock
+from .reader import RunReader, check_store_file
+from .superblock import clear_write_flags, write_flags
+
+SPACE_MARGIN = 1 << 20  # bytes kept free besides a flush's rows, for HDF5's metadata
+
+
+class DiskFullError(StoreError):
+    """A flush that does not fit on the disk: nothing of it was written."""
 
 
 def _chunk_rows(row_shape, dtype, target_bytes=32 * 1024):
@@ -32,6 +43,9 @@ class _Growing:
 
     def append(self, row):
         self.pending.append(np.asarray(row, dtype=self.dataset.dtype))
+
+    def pending_bytes(self):
+        return sum(row.nbytes for row in self.pending)
 
     def write_pending(self):
         if not self.pending:
@@ -52,7 +66,7 @@ def _create_growing(group, name, row_shape, dtype):
     row_shape = tuple(int(n) for n in row_shape)
     dataset = group.create_dataset(
         name, shape=(0,) + row_shape, maxshape=(None,) + row_shape, dtype=dtype,
-        chunks=(_chunk_rows(row_shape, dtype),) + row_shape)
+        chunks=(_chunk_rows(row_shape, dtype),) + row_shape, fletcher32=True)
     return _Growing(dataset)
 
 
@@ -67,10 +81,13 @@ class SeriesSpec:
 class RunWriter:
     """Appends training records to a store; every dataset exists before SWMR starts."""
 
-    def __init__(self, h5file, path, flush_interval):
+    def __init__(self, h5file, path, flush_interval, lock):
         self.file = h5file
         self.path = path
         self.flush_interval = flush_interval
+        self.lock = lock
+        self.notes = []  # what opening the store repaired, for the caller to say
+        self.failed = None  # the write that failed: the file is left alone after it
         self._last_flush = time.monotonic()
         self._columns = {c: _Growing(h5file[F.steps_path(c)]) for c in F.STEP_COLUMNS}
         self._norms = {w: _Growing(h5file[F.norms_path(w)])
@@ -95,7 +112,12 @@ class RunWriter:
         `metric_names` those of the metrics table."""
         if os.path.exists(path):
             raise StoreError(f"{path}: a store already exists there")
-        f = h5py.File(path, "w", libver=("v110", "v110"))
+        lock = WriterLock(path).acquire()
+        try:
+            f = h5py.File(path, "w", libver=("v110", "v110"), locking=False)
+        except OSError as error:
+            lock.release()
+            raise StoreError(f"{path}: cannot create the store ({error})") from None
         try:
             f.attrs[F.ATTR_FORMAT] = F.FORMAT_NAME
             f.attrs[F.ATTR_VERSION] = F.FORMAT_VERSION
@@ -130,38 +152,57 @@ class RunWriter:
         except Exception:
             f.close()
             os.remove(path)
+            lock.release()
             raise
-        return cls(f, path, flush_interval)
+        return cls(f, path, flush_interval, lock)
 
     @classmethod
     def append_to(cls, path, last_step, flush_interval=0.75):
-        """Reopen a store to continue a run after `last_step`: later records are dropped,
-        so that a resumed run neither misses nor doubles a step."""
-        RunReader(path).close()  # the reader's checks: a TensorViz store of a version we know
-        f = h5py.File(path, "r+", libver=("v110", "v110"))
+        """Reopen a store to continue a run after `last_step`: later records, and rows that a
+        writer killed mid-flush left without their companions, are dropped, so that a resumed
+        run neither misses nor doubles a step."""
+        check_store_file(path)
+        lock = WriterLock(path).acquire()
         try:
-            writer = cls(f, path, flush_interval)
+            notes = []
+            if write_flags(path) and clear_write_flags(path):
+                notes.append(f"{path}: its last writer ended without closing it; repaired")
+            RunReader(path).close()  # the reader's checks: a TensorViz store of a version we know
+            f = h5py.File(path, "r+", libver=("v110", "v110"), locking=False)
+        except (StoreError, OSError) as error:
+            lock.release()
+            if isinstance(error, StoreError):
+                raise
+            raise StoreError(f"{path}: cannot continue this store ({error})") from None
+        try:
+            writer = cls(f, path, flush_interval, lock)
+            writer.notes = notes
             writer._truncate_after(last_step)
             f.swmr_mode = True
         except (KeyError, ValueError, OSError) as error:
             f.close()
+            lock.release()
             raise StoreError(f"{path}: cannot continue this store ({error})") from None
         return writer
 
     def _truncate_after(self, last_step):
-        step_column = self._columns[F.STEP].dataset[:]
+        per_step = list(self._columns.values()) + self._step_data()
+        complete = min(growing.dataset.shape[0] for growing in per_step)  # all of a row written
+        step_column = self._columns[F.STEP].dataset[:complete]
         rows = int(np.searchsorted(step_column, last_step, side="right"))
-        for growing in list(self._columns.values()) + self._step_data():
-            growing.truncate(min(rows, growing.dataset.shape[0]))
+        for growing in per_step:
+            growing.truncate(rows)
         # a reduction recorded at the resume step came after its checkpoint: it goes too
         reduction_side = "left" if last_step > 0 else "right"
         for table, side in ((self._evaluation, "right"), (self._merges, reduction_side)):
-            rows = int(np.searchsorted(table["step"].dataset[:], last_step, side=side))
+            complete = min(growing.dataset.shape[0] for growing in table.values())
+            rows = int(np.searchsorted(table["step"].dataset[:complete], last_step, side=side))
             for growing in table.values():
-                growing.truncate(min(rows, growing.dataset.shape[0]))
+                growing.truncate(rows)
         for (_, quantity), (steps, values) in self._series.items():
             side = reduction_side if quantity == F.ALIVE else "right"
-            rows = int(np.searchsorted(steps.dataset[:], last_step, side=side))
+            complete = min(steps.dataset.shape[0], values.dataset.shape[0])
+            rows = int(np.searchsorted(steps.dataset[:complete], last_step, side=side))
             steps.truncate(rows)
             values.truncate(rows)
 
@@ -199,20 +240,55 @@ class RunWriter:
         if self.flush_due():
             self.flush()
 
-    def flush(self):
-        # data first, the step column last: a live reader never sees a step without its data
+    def _all(self):
+        """Every growing dataset, in the order a flush writes them (the step columns last)."""
+        everything = []
         for steps, values in self._series.values():
-            values.write_pending()
-            steps.write_pending()
-        for growing in (self._step_data() + list(self._evaluation.values())
-                        + list(self._merges.values())):
-            growing.write_pending()
-        for column in reversed(F.STEP_COLUMNS):
-            self._columns[column].write_pending()
-        self.file.flush()
+            everything += [values, steps]
+        everything += (self._step_data() + list(self._evaluation.values())
+                       + list(self._merges.values()))
+        return everything + [self._columns[c] for c in reversed(F.STEP_COLUMNS)]
+
+    def _check_space(self):
+        """DiskFullError when the pending rows would not fit: nothing is written then."""
+        needed = sum(growing.pending_bytes() for growing in self._all()) + SPACE_MARGIN
+        stat = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
+        free = stat.f_bavail * stat.f_frsize
+        if free < needed:
+            raise DiskFullError(f"{self.path}: the disk is full ({free / 1e6:.1f} MB free, this "
+                                f"flush needs {needed / 1e6:.1f} MB); the store keeps every step "
+                                "flushed before; free space and resume")
+
+    def flush(self):
+        if self.failed is not None:
+            raise StoreError(f"{self.path}: not written since an earlier failure ({self.failed})")
+        try:
+            self._check_space()
+        except DiskFullError as error:
+            self.failed = error
+            raise
+        try:
+            # data first, the step columns last: a reader never sees a step without its data
+            for growing in self._all():
+                growing.write_pending()
+            self.file.flush()
+        except (OSError, RuntimeError, ValueError) as error:
+            self.failed = error
+            raise StoreError(f"{self.path}: writing failed ({error})") from None
         self._last_flush = time.monotonic()
 
     def close(self):
-        if self.file.id.valid:
-            self.flush()
-            self.file.close()
+        """Flush and close; after a failed write, close without writing more (HDF5 would only
+        fail again), and release the writer lock either way."""
+        try:
+            if self.file.id.valid:
+                if self.failed is None:
+                    try:
+                        self.flush()
+                    except StoreError as error:  # a full disk: the rows not flushed are lost
+                        self.failed = error
+                self.file.close()
+        except (OSError, RuntimeError) as error:
+            self.failed = self.failed or error
+        finally:
+            self.lock.release()

@@ -10,7 +10,7 @@ import numpy as np
 from conftest import tensorviz
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
-from trainer.paraview_launch import command, paraview_env
+from trainer.paraview_launch import command, paraview_env, private_display
 from trainer.paraview_launch import run as run_paraview
 
 PVBATCH_SCRIPT = """
@@ -121,8 +121,9 @@ def test_the_written_script_runs_in_plain_pvbatch_and_makes_what_render_makes(ti
     shutil.rmtree(scripted)
     # plain pvbatch: no PYTHONPATH, no PV_PLUGIN_PATH; the script finds the checkout itself
     env = {k: v for k, v in paraview_env().items() if k not in ("PYTHONPATH", "PV_PLUGIN_PATH")}
-    result = subprocess.run(command("pvbatch", [str(script)]), env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
+    with private_display() as display:
+        result = subprocess.run(command("pvbatch", [str(script)]), env=dict(env, DISPLAY=display),
+                                cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     listing = [sorted(str(p.relative_to(root)) for p in root.rglob("*.png"))
                for root in (rendered, scripted)]
