@@ -229,6 +229,13 @@ class TensorVizCallback(keras.callbacks.Callback):
             self.metric_columns = run.metrics()[0]
             if self.filter_ids is not None:
                 self.filter_ids = FilterIds.from_store(run, self.step, self.filter_ids.input_of)
+            for layer in self.layers:  # where each group's snapshots stand: none twice
+                for what, quantity in (("weights", layer.kind.weights),
+                                       ("activations", F.ACTIVATION)):
+                    steps = run.series_steps(layer.path, quantity) \
+                        if run.has_series(layer.path, quantity) else []
+                    if len(steps):
+                        self.last_snapshot[(layer.path, what)] = int(steps[-1])
 
     def _begin_recording(self):
         """Step 0 of a new run (in memory until the store exists), or the plan of a continued
@@ -456,6 +463,7 @@ class TensorVizCallback(keras.callbacks.Callback):
                 row["test_accuracy"] = list(test.values())[accuracy] if accuracy is not None else np.nan
             self.background.submit(self.writer.add_evaluation, **row)
             self.background.submit(self.writer.flush)
+            self.background.wait()  # the store holds the epoch before its checkpoint is saved
             self._check_background()
         except Exception as error:  # noqa: BLE001 - a failure stops recording, not training
             self._stop(error)
@@ -496,8 +504,9 @@ class TensorVizCallback(keras.callbacks.Callback):
     def _stop(self, error):
         """Recording failed: say so, keep what was written, and train on without the hooks."""
         self.stopped = f"{type(error).__name__}: {error}"
-        print(f"\nTensorViz: recording stopped at step {self.step} ({self.stopped}); training "
-              f"goes on; {self.store_path} keeps the steps written before", file=sys.stderr)
+        then = "training stops" if self.stop_training_on_failure else "training goes on"
+        print(f"\nTensorViz: recording stopped at step {self.step} ({self.stopped}); {then}; "
+              f"{self.store_path} keeps the steps written before", file=sys.stderr)
         if self.background is not None:
             self.background.failure = self.background.failure or error
         self.close()

@@ -1,7 +1,8 @@
 """Keras checkpoints of a run, to resume it from: a callback of its own, apart from the recording
 (as Keras keeps BackupAndRestore and ModelCheckpoint apart from TensorBoard).
 
-RUN_DIR/checkpoints/epoch-NNNN.keras is the model after epoch NNNN; epoch-NNNN.json beside it,
+RUN_DIR/checkpoints/epoch-NNNN.keras is the model after epoch NNNN (epoch-0000: before
+training); epoch-NNNN.json beside it,
 written last, holds {"epoch", "step"}: a checkpoint without it is an interrupted save and is
 never resumed from. Both are written under a temporary name and renamed, so a killed save
 leaves no half file under the real name; a damaged checkpoint is passed over for the one
@@ -106,18 +107,25 @@ class RunCheckpoints(keras.callbacks.Callback):
         self.step = int(resume_from["step"]) if resume_from else 0
         self.failed = None  # why a save failed: training was stopped then
 
+    def on_train_begin(self, logs=None):
+        if self.step == 0 and not checkpoints(self.run_dir):  # a new run: its start, too, so
+            self._save(0)  # that a run killed before its first epoch's end resumes
+
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
 
     def on_epoch_end(self, epoch, logs=None):
-        path = checkpoint_path(self.run_dir, epoch + 1)
+        self._save(epoch + 1)
+
+    def _save(self, epoch):
+        path = checkpoint_path(self.run_dir, epoch)
         meta = path[:-len(".keras")] + ".json"
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             self.model.save(path + ".partial.keras")  # Keras wants the extension
             os.replace(path + ".partial.keras", path)
             with open(meta + ".partial", "w") as f:
-                json.dump({"epoch": epoch + 1, "step": self.step}, f)
+                json.dump({"epoch": epoch, "step": self.step}, f)
             os.replace(meta + ".partial", meta)  # last: the checkpoint is complete now
         except OSError as error:  # a full disk, say: stop, with what was saved before intact
             for partial in (path + ".partial.keras", meta + ".partial", path):

@@ -10,7 +10,7 @@ import tempfile
 from tensorviz_pv.errors import SettingError, StoreError, TensorVizError
 from tensorviz_pv.figures.script import (FIGURES, chosen_figures, comparison_script,
                                          figures_script, parse_size, parse_steps)
-from tensorviz_pv.store.reader import resolve_store_path
+from tensorviz_pv.store.reader import RunReader, resolve_store_path
 
 from .cadence import parse_budget
 from .config import LR_SCHEDULES, OPTIMIZERS, TrainConfig
@@ -147,9 +147,13 @@ def train_config(args):
 
 
 def _store_of(run_dir):
+    """The run's store, checked to open (a damaged one is said here, before ParaView starts)."""
     path = resolve_store_path(run_dir)
     if not os.path.exists(path):
         raise StoreError(f"{run_dir}: no TensorViz run there ({path} is missing)")
+    with RunReader(path) as run:
+        for note in run.notes:
+            print(f"tensorviz: {note}", file=sys.stderr)
     return path
 
 

@@ -9,8 +9,10 @@ Set TENSORVIZ_PARAVIEW_BIN to the bin/ directory of another ParaView (a Kitware 
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 
 import tensorviz_pv
 from tensorviz_pv.errors import TensorVizError
@@ -84,8 +86,8 @@ def private_display():
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         number = server.stdout.readline().strip()
-        if not number.isdigit():
-            raise ParaViewNotFound("Xvfb did not start (no display number)")
+        if not number.isdigit() or not _accepts(number, server):
+            raise ParaViewNotFound("Xvfb did not start (no display that accepts connections)")
         yield ":" + number
     finally:
         server.terminate()  # lets Xvfb remove its lock and socket
@@ -93,6 +95,19 @@ def private_display():
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def _accepts(number, server, seconds=5.0):
+    """Whether the X server of display `number` accepts a connection (tried for `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(f"/tmp/.X11-unix/X{number}")
+                return True
+            except OSError:
+                time.sleep(0.05)
+    return False
 
 
 def run(name, args, **kwargs):

@@ -84,7 +84,8 @@ def write_synthetic_run(path, steps=30, every=10, seed=0, close=True, activation
     return snapshot_steps, writer
 
 
-def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, seed=0):
+def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, seed=0,
+                            checksums=True):
     """Steps 1..steps of poster-shaped records: every norm each step, conv kernels every
     `conv_every` steps, the FC kernel at 0 and the end, activations every `activations_every`."""
     rng = np.random.default_rng(seed)
@@ -95,7 +96,8 @@ def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, s
     specs = [SeriesSpec(l["name"], F.KERNEL, l["kernel_shape"]) for l in layers]
     specs += [SeriesSpec(name, F.ACTIVATION, shape) for name, shape in activation_shapes.items()]
     probe = rng.random((POSTER_PROBE, 28, 28, 1), dtype=np.float32), np.arange(POSTER_PROBE) % 10
-    writer = RunWriter.create(path, {"layers": layers}, variables, specs, *probe)
+    writer = RunWriter.create(path, {"layers": layers}, variables, specs, *probe,
+                              checksums=checksums)
     kernels = {l["name"]: rng.normal(0, 0.1, l["kernel_shape"]).astype(np.float32) for l in layers}
     for step in range(steps + 1):
         if step:

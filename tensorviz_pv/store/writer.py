@@ -60,13 +60,13 @@ class _Growing:
         self.dataset.resize(rows, axis=0)
 
 
-def _create_growing(group, name, row_shape, dtype):
+def _create_growing(group, name, row_shape, dtype, checksums=True):
     # no compression: gzip halved activations on disk but made each time step's read 30x
     # slower (4 ms instead of 0.14 ms for conv1's probe activations; benchmarks/view_latency.py)
     row_shape = tuple(int(n) for n in row_shape)
     dataset = group.create_dataset(
         name, shape=(0,) + row_shape, maxshape=(None,) + row_shape, dtype=dtype,
-        chunks=(_chunk_rows(row_shape, dtype),) + row_shape, fletcher32=True)
+        chunks=(_chunk_rows(row_shape, dtype),) + row_shape, fletcher32=checksums)
     return _Growing(dataset)
 
 
@@ -107,9 +107,9 @@ class RunWriter:
 
     @classmethod
     def create(cls, path, run_info, variables, series, probe_images=None, probe_labels=None,
-               metric_names=(), flush_interval=0.75):
+               metric_names=(), flush_interval=0.75, checksums=True):
         """A new store at `path` (which must not exist). `variables` names the norm columns,
-        `metric_names` those of the metrics table."""
+        `metric_names` those of the metrics table; checksums=False only to measure their cost."""
         if os.path.exists(path):
             raise StoreError(f"{path}: a store already exists there")
         lock = WriterLock(path).acquire()
@@ -142,8 +142,8 @@ class RunWriter:
             tensors = f.create_group(F.TENSORS_GROUP)
             for spec in series:
                 group = tensors.require_group(spec.layer).create_group(spec.quantity)
-                _create_growing(group, F.SERIES_STEP, (), "int64")
-                _create_growing(group, F.SERIES_VALUE, spec.shape, spec.dtype)
+                _create_growing(group, F.SERIES_STEP, (), "int64", checksums)
+                _create_growing(group, F.SERIES_VALUE, spec.shape, spec.dtype, checksums)
             probe = f.create_group(F.PROBE_GROUP)
             if probe_images is not None:
                 probe.create_dataset(F.PROBE_IMAGES, data=np.asarray(probe_images, "float32"))

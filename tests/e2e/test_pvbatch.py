@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 
@@ -148,3 +149,16 @@ def test_sweep_trains_a_run_per_value_and_renders_them_side_by_side(tmp_path):
     assert red.sum() > 50 and blue.sum() > 50  # one line per run in each chart
     with RunReader(str(tmp_path / "lr-2.0")) as run:
         assert run.step_table()[F.LEARNING_RATE][0] == 2.0
+
+
+def test_renders_started_together_each_get_a_display_of_their_own(tiny_run, tmp_path):
+    command = [os.path.join(os.path.dirname(sys.executable), "tensorviz"), "render", str(tiny_run),
+               "--figures", "fig3", "--size", "300x200"]
+    renders = [subprocess.Popen(command + ["--out", str(tmp_path / f"out{i}")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for i in range(3)]
+    for i, render in enumerate(renders):
+        out, err = render.communicate(timeout=300)
+        assert render.returncode == 0, err[-2000:]
+        assert sorted(p.name for p in (tmp_path / f"out{i}").glob("*.png")) == \
+            ["fig3_norms.png", "fig3_trajectory.png"]
