@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import sys
 import tempfile
 
@@ -234,19 +235,29 @@ def cmd_paraview(args):
     os.execve(argv[0], argv, env)
 
 
+class Terminated(BaseException):
+    """SIGTERM (a scheduler's time limit, `kill`): stop as Ctrl-C does, the store flushed."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return {"train": cmd_train, "info": cmd_info, "render": cmd_render,
                 "paraview": cmd_paraview, "sweep": cmd_sweep}[args.command](args)
     except TensorVizError as error:
         print(f"tensorviz {args.command}: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as stop:
+        how = "interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated"
         hint = "; the store keeps every step flushed: continue with --resume" \
             if args.command == "train" else ""
-        print(f"\ntensorviz {args.command}: interrupted{hint}", file=sys.stderr)
-        return 130
+        print(f"\ntensorviz {args.command}: {how}{hint}", file=sys.stderr)
+        return 130 if isinstance(stop, KeyboardInterrupt) else 143
 
 
 if __name__ == "__main__":

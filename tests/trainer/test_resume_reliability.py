@@ -81,13 +81,15 @@ def test_one_trainer_per_run_and_a_reader_never_blocks_it(tmp_path):
     assert_contiguous(run_dir, epochs=40)
 
 
-def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path):
+@pytest.mark.parametrize("how,status,said", [(signal.SIGINT, 130, "interrupted"),
+                                             (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_or_sigterm_stops_cleanly_and_the_run_resumes(tmp_path, how, status, said):
     run_dir = tmp_path / "run"
-    process = start(run_dir, "--epochs", "16")  # still training when interrupted
+    process = start(run_dir, "--epochs", "16")  # still training when stopped
     time.sleep(2.0)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(how)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130 and "interrupted" in err and "--resume" in err
+    assert process.returncode == status and said in err and "--resume" in err
     assert "Traceback" not in err
     assert not os.path.exists(run_dir / (F.STORE_FILENAME + ".lock"))  # released
     result = tensorviz("train", run_dir, *RUN, "--epochs", "16", "--resume", check=False)
