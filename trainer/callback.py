@@ -177,8 +177,11 @@ class TensorVizCallback(keras.callbacks.Callback):
 
     # ---- the run's start
     def on_train_begin(self, logs=None):
-        if self.stopped is not None or self.writer is not None:
-            return  # a further fit of a kept-open run (filter reduction): the store is open
+        if self.stopped is not None:
+            return
+        if self.writer is not None:  # a further fit of a kept-open run (filter reduction): the
+            self.hooked_from = self.drained_step = self.step  # store is open, the hooks are new
+            return
         try:
             if self.overwrite and self.resume_from is None and os.path.exists(self.store_path):
                 os.remove(self.store_path)

@@ -219,8 +219,12 @@ def cmd_render(args):
 
 
 def cmd_paraview(args):
-    from .paraview_launch import ROOT, command, paraview_env
+    from .paraview_launch import ROOT, command, paraview_env, welcome_dialog_shows
     argv, env = [], paraview_env()
+    if welcome_dialog_shows():  # a first start: its modal dialog would cover the dashboard
+        print("tensorviz paraview: ParaView would open with its welcome dialog; starting it with "
+              "settings of its own (--dr): yours are not read, nor changed", file=sys.stderr)
+        argv.append("--dr")
     if args.run_dir:
         store = os.path.abspath(_store_of(args.run_dir))
         if args.plain:

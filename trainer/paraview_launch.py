@@ -69,6 +69,23 @@ def needs_virtual_display():
     return not display_works(os.environ.get("DISPLAY"))
 
 
+def welcome_dialog_shows():
+    """Whether the user's ParaView settings let its welcome dialog show (a first start, or a
+    user who never turned it off): ~/.config/ParaView/ParaView<version>.ini, as Qt finds it."""
+    folder = os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"),
+                          "ParaView")
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith("ParaView") and n.endswith(".ini")
+                 and not n.endswith("-dr.ini")]
+    except OSError:
+        return True
+    for name in sorted(names, reverse=True)[:1]:  # the newest version's
+        with open(os.path.join(folder, name), errors="replace") as f:
+            settings = f.read().replace(" ", "").lower()
+        return "showwelcomedialog=0" not in settings and "showwelcomedialog=false" not in settings
+    return True
+
+
 def command(name, args):
     """The argv that runs ParaView program `name`."""
     return [paraview_program(name)] + list(args)

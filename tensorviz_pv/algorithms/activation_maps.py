@@ -4,6 +4,7 @@ tiled in a grid (the poster's Fig. 4), with the input image beside it (output po
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkImageData
 
+from ..analysis.ranges import value_range
 from ..analysis.tiles import filter_maps, map_shape, tile_maps, tiled_shape
 from ..errors import SettingError
 from ..store import format as F
@@ -29,6 +30,7 @@ class ActivationMaps(TensorVizView):
     def __init__(self):
         TensorVizView.__init__(self, "vtkImageData", "vtkImageData")
         self._probe_image = 0
+        self._ranges = {}
 
     def SetProbeImage(self, index):
         self.set_value("_probe_image", int(index))
@@ -53,6 +55,11 @@ class ActivationMaps(TensorVizView):
         tiles = vtkImageData.GetData(outputs, 0)
         set_image(tiles, tiled, "activation")
         add_field(tiles, "snapshot_step", np.int64(step))
+        key = (run.path, layer, len(steps))
+        if key not in self._ranges:  # over every snapshot: colours compare, none saturates
+            self._ranges = {key: value_range(run.series_value(layer, F.ACTIVATION, i)
+                                             for i in range(len(steps)))}
+        add_field(tiles, "activation_range", np.array(self._ranges[key]))
         add_field(tiles, "label", np.int64(labels[self._probe_image]))
         picture = probe_picture(images[self._probe_image])
         source = vtkImageData.GetData(outputs, 1)

@@ -70,11 +70,11 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
             return 1  # RequestData reports the problem
         for port, (rows, cols) in shapes.items():
             out_info.GetInformationObject(port).Set(
-                vtkStreamingDemandDrivenPipeline.WHOLE_EXTENT(), [0, cols - 1, 0, rows - 1, 0, 0], 6)
+                vtkStreamingDemandDrivenPipeline.WHOLE_EXTENT(), [0, cols, 0, rows, 0, 0], 6)
         return 1
 
     def image_shapes(self, run):
-        """{output port: (rows, cols)} of the 2D images this view makes."""
+        """{output port: (rows, cols)} of the 2D images this view makes (pixels: cells)."""
         return {}
 
     def FillOutputPortInformation(self, port, info):

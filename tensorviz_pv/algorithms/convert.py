@@ -84,12 +84,45 @@ def set_cells(polydata, points, lines=None, vertices=False):
 
 
 def set_image(image, values, name, origin=(0.0, 0.0, 0.0)):
-    """A 2D vtkImageData from values (rows, cols): row 0 at the top (largest y)."""
+    """A 2D vtkImageData whose cells are the pixels of values (rows, cols): pixel (i, j) spans
+    x in [j, j + 1] and y in [-i - 1, -i] from `origin` (row 0 at the top), so that labels at
+    (j + 0.5, -i - 0.5) sit on pixel centres and nothing is interpolated between pixels."""
     values = np.asarray(values)
     rows, cols = values.shape[:2]
-    image.SetDimensions(cols, rows, 1)
-    image.SetOrigin(origin[0], origin[1] - (rows - 1), origin[2])
+    image.SetDimensions(cols + 1, rows + 1, 1)
+    image.SetOrigin(origin[0], origin[1] - rows, origin[2])
     image.SetSpacing(1.0, 1.0, 1.0)
+    add_image_array(image, name, values)
+    image.GetCellData().SetActiveScalars(name)
+
+
+def add_image_array(image, name, values):
+    """One more array of an image made by set_image: values (rows, cols), row 0 at the top."""
+    values = np.asarray(values)
+    rows, cols = values.shape[:2]
     flipped = values[::-1].reshape(rows * cols, *values.shape[2:])  # VTK: x fastest, y up
-    image.GetPointData().AddArray(vtk_array(name, flipped))
-    image.GetPointData().SetActiveScalars(name)
+    image.GetCellData().AddArray(vtk_array(name, flipped))
+
+
+def text_labels(polydata, texts, xs, ys, height=1.0, z=0.0, tilt=0.0):
+    """Polygon text (vtkVectorText) of each string, its lower left corner at (x, y, z), stood up
+    by `tilt` degrees about the x axis (90: upright, facing -y)."""
+    from vtkmodules.vtkCommonTransforms import vtkTransform
+    from vtkmodules.vtkFiltersCore import vtkAppendPolyData
+    from vtkmodules.vtkFiltersGeneral import vtkTransformPolyDataFilter
+    from vtkmodules.vtkRenderingFreeType import vtkVectorText
+    append = vtkAppendPolyData()
+    for text, x, y in zip(texts, xs, ys):
+        source = vtkVectorText()
+        source.SetText(str(text))
+        place = vtkTransform()
+        place.Translate(float(x), float(y), float(z))
+        place.RotateX(tilt)
+        place.Scale(height, height, height)
+        moved = vtkTransformPolyDataFilter()
+        moved.SetInputConnection(source.GetOutputPort())
+        moved.SetTransform(place)
+        append.AddInputConnection(moved.GetOutputPort())
+    if texts:
+        append.Update()
+        polydata.ShallowCopy(append.GetOutput())

@@ -5,14 +5,18 @@ the groups of filters correlated above a threshold."""
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
-from .convert import add_field, set_image, vtk_array
+from .convert import add_field, add_image_array, set_image, vtk_array
 from .correlation_view import CorrelationView
 
 
+DRAWN = "r (no value: NaN)"
+
+
 class FilterCorrelation(CorrelationView):
-    """Port 0: a table (filter, r_0..r_{C-1}, dead, removed, group). Port 1: the heatmap, a C x C
-    image with row i = filter i from the top; dead and merged-away filters are 0 off the
-    diagonal and flagged."""
+    """Port 0: a table (filter, r_0..r_{C-1} zero-padded, dead, removed, group). Port 1: the
+    heatmap, a C x C image with row i = filter i from the top: `correlation` (dead and merged-away
+    filters 0 off the diagonal), `dead` (1 where a pair has no correlation), and DRAWN (those
+    pairs NaN, for a grey that says "no value")."""
 
     def __init__(self):
         CorrelationView.__init__(self, "vtkTable", "vtkImageData")
@@ -29,15 +33,19 @@ class FilterCorrelation(CorrelationView):
         r, dead, groups, alive = self.correlate(run, layer, index)
         table = vtkTable.GetData(outputs, 0)
         table.AddColumn(vtk_array("filter", np.arange(len(r), dtype=np.int64)))
+        width = len(str(len(r) - 1))  # r_00, r_01...: a spreadsheet sorts them in order
         for j in range(len(r)):
-            table.AddColumn(vtk_array(f"r_{j}", r[:, j]))
+            table.AddColumn(vtk_array(f"r_{j:0{width}d}", r[:, j]))
         table.AddColumn(vtk_array("dead", dead.astype(np.uint8)))
         table.AddColumn(vtk_array("removed", (~alive).astype(np.uint8)))
         table.AddColumn(vtk_array("group", groups))
         heatmap = vtkImageData.GetData(outputs, 1)
         set_image(heatmap, r, "correlation")
-        heatmap.GetPointData().AddArray(
-            vtk_array("dead", (dead[:, None] | dead[None, :]).astype(np.uint8)[::-1].ravel()))
+        no_r = (dead[:, None] | dead[None, :] | ~alive[:, None] | ~alive[None, :]) \
+            & ~np.eye(len(r), dtype=bool)
+        add_image_array(heatmap, "dead", no_r.astype(np.uint8))
+        # for drawing: the pairs with no correlation (a dead or merged-away filter) NaN, grey
+        add_image_array(heatmap, DRAWN, np.where(no_r, np.nan, r))
         for data in (table, heatmap):
             add_field(data, "snapshot_step", np.int64(steps[index]))
             add_field(data, "groups", np.int64(groups.max() + 1 if groups.size else 0))

@@ -47,8 +47,9 @@ class FilterGroups(CorrelationView):
         table = vtkTable.GetData(outputs, 0)
         table.AddColumn(vtk_array("step", steps))
         table.AddColumn(vtk_array("groups", groups.max(axis=1) + 1))
+        width = len(str(groups.shape[1] - 1))
         for f in range(groups.shape[1]):
-            table.AddColumn(vtk_array(f"group_{f}", groups[:, f]))
+            table.AddColumn(vtk_array(f"group_{f:0{width}d}", groups[:, f]))
         # the lineage: merge events of this layer (original filter ids) as field data
         merges = run.merges()
         mine = merges["layer"] == run.layers.index(layer) if len(merges["layer"]) else []

@@ -13,8 +13,8 @@ class NormTimeSeries(TensorVizView):
     """Columns: step, epoch, loss, accuracy, learning_rate, every other metric Keras tracks
     ('out_a_loss', 'out_a_accuracy'...), 'loss (smoothed)' and 'accuracy (smoothed)' (trailing
     mean over 2.5% of the steps), and per layer '<layer> weight norm' and '<layer> gradient
-    norm'. Field data '<layer> weight norm fit' = (coefficient, exponent) of norm ~ coefficient *
-    step ** exponent."""
+    norm', each with its '(power-law fit)' column. Field data '<layer> weight norm fit' =
+    (coefficient, exponent) of norm ~ coefficient * step ** exponent."""
 
     def __init__(self):
         TensorVizView.__init__(self, "vtkTable")
@@ -40,6 +40,10 @@ class NormTimeSeries(TensorVizView):
         for layer in run.layers:
             for label, norms in (("weight", weights), ("gradient", gradients)):
                 values = layer_norms(norms, run.variables, layer)
+                fit = power_law_fit(steps, values)
                 output.AddColumn(vtk_array(f"{layer} {label} norm", values))
-                add_field(output, f"{layer} {label} norm fit",
-                          np.array(power_law_fit(steps, values)))
+                add_field(output, f"{layer} {label} norm fit", np.array(fit))
+                add_field(output, f"{layer} {label} norm fit exponent", np.float64(fit[1]))
+                with np.errstate(divide="ignore", invalid="ignore"):  # step 0 has no fit value
+                    curve = fit[0] * np.asarray(steps, np.float64) ** fit[1]
+                output.AddColumn(vtk_array(f"{layer} {label} norm (power-law fit)", curve))

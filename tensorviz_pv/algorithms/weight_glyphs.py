@@ -3,13 +3,14 @@
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 
-from ..analysis.glyphs import (FACES_PER_BOX, diverging_rgb, magnitude_limit, weight_boxes,
-                               weight_tiles)
+from ..analysis.glyphs import (FACES_PER_BOX, block_height, diverging_rgb, filter_corners,
+                               weight_boxes, weight_tiles)
+from ..analysis.ranges import magnitude_limit
 from ..analysis.selection import parse_filter_list
 from ..errors import SettingError
 from ..store import format as F
 from .base import TensorVizView, report_error
-from .convert import add_cell, add_field, build_polygons, new_array, string_array
+from .convert import add_cell, add_field, build_polygons, new_array, string_array, text_labels
 from .lineage import removed_entries
 
 # the Quantity property: (name of the drawn array, the variable: a LayerKind field or a variable
@@ -29,13 +30,19 @@ def chosen_series(kind, choice):
     return name, F.gradient_of(variable) if gradient else variable
 
 
+MOST_LABELS = 256  # filter numbers drawn (a 1024-unit dense layer's would not read)
+
+
 class WeightGlyphs(TensorVizView):
+    """Port 0: the boxes; port 1: the filter numbers above their blocks."""
+
     def __init__(self):
-        TensorVizView.__init__(self, "vtkPolyData")
+        TensorVizView.__init__(self, "vtkPolyData", "vtkPolyData")
         self._choice = 0
         self._height_scale = 1.0
         self._filters = ""
         self._limits = {}
+        self._labels = {}
 
     def SetHeightScale(self, scale):
         self.set_value("_height_scale", float(scale))
@@ -89,3 +96,20 @@ class WeightGlyphs(TensorVizView):
         output.GetFieldData().AddArray(string_array("quantity", [quantity]))
         add_field(output, "snapshot_step", np.int64(step))
         add_field(output, "colour_limit", np.float64(limit))
+        self._label_filters(outputs, boxes, filters, limit * self._height_scale)
+
+    def _label_filters(self, outputs, boxes, filters, top):
+        """The filter numbers, stood up in the gap left of their blocks (the same at every
+        step: built once)."""
+        n_filters, n_channels, rows, cols = boxes.kept.shape
+        key = (boxes.kept.shape, tuple(filters) if filters is not None else None, top)
+        if key not in self._labels:
+            shown = list(range(n_filters)) if filters is None else list(filters)
+            labels = vtkPolyData()
+            if len(shown) <= MOST_LABELS:
+                xs, ys = filter_corners(n_filters, n_channels, rows, cols)
+                middle = block_height(n_channels, rows) / 2
+                text_labels(labels, shown, xs[shown] - 1.25, ys[shown] - middle - 0.25,
+                            height=0.5, tilt=60.0)
+            self._labels = {key: labels}
+        vtkPolyData.GetData(outputs, 1).ShallowCopy(self._labels[key])

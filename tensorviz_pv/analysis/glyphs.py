@@ -44,12 +44,31 @@ def weight_tiles(tensor, layout):
     return np.transpose(tensor, (4, 3, 0, 1, 2)).reshape(n_out, n_in * kd, kh, kw)
 
 
-def tile_layout(n_filters, n_channels, rows, cols):
-    """x, y of every weight in (filter, channel, row, col) order; filter 0 at the top left."""
+def block_height(n_channels, rows):
+    """How far a filter block extends below its top-left weight."""
+    _, ch_rows = near_square_grid(n_channels)
+    return ch_rows * rows + (ch_rows - 1) * CHANNEL_GAP - 1
+
+
+def _blocks(n_filters, n_channels, rows, cols):
+    """(filter columns, block width, block height) of the filter grid."""
     ch_cols, ch_rows = near_square_grid(n_channels)
     f_cols, _ = near_square_grid(n_filters)
-    block_w = ch_cols * cols + (ch_cols - 1) * CHANNEL_GAP
-    block_h = ch_rows * rows + (ch_rows - 1) * CHANNEL_GAP
+    return (f_cols, ch_cols * cols + (ch_cols - 1) * CHANNEL_GAP,
+            ch_rows * rows + (ch_rows - 1) * CHANNEL_GAP)
+
+
+def filter_corners(n_filters, n_channels, rows, cols):
+    """(x, y) of each filter block's top-left weight (the block spans `block_height` below)."""
+    f_cols, block_w, block_h = _blocks(n_filters, n_channels, rows, cols)
+    f = np.arange(n_filters)
+    return (f % f_cols) * (block_w + FILTER_GAP), -(f // f_cols) * (block_h + FILTER_GAP)
+
+
+def tile_layout(n_filters, n_channels, rows, cols):
+    """x, y of every weight in (filter, channel, row, col) order; filter 0 at the top left."""
+    ch_cols, _ = near_square_grid(n_channels)
+    f_cols, block_w, block_h = _blocks(n_filters, n_channels, rows, cols)
     # one term per axis, broadcast: no (filters, channels, rows, cols) index grids
     f = np.arange(n_filters, dtype=np.float64)[:, None, None, None]
     c = np.arange(n_channels, dtype=np.float64)[None, :, None, None]
@@ -141,14 +160,3 @@ def diverging_rgb(values, limit):
     rgb = np.where(t >= 0, _WHITE + t * (_RED - _WHITE), _WHITE - t * (_BLUE - _WHITE))
     return np.rint(rgb).astype(np.uint8)
 
-
-def magnitude_limit(arrays):
-    """The largest finite |value| over `arrays` (1.0 when there is none, or it is 0): one
-    colour scale for all of them, so that colours compare across steps."""
-    limits = []
-    for values in arrays:
-        values = np.abs(np.asarray(values))
-        finite = values[np.isfinite(values)]
-        if finite.size:
-            limits.append(float(finite.max()))
-    return max(limits, default=1.0) or 1.0

@@ -3,19 +3,25 @@ heatmap of its filters, for the first two conv layers; the panels serve the dash
 
 from paraview import simple
 
-from .style import axes, colour, data_bounds, field_value, flat_camera, render_view, title
+from ..algorithms.filter_correlation import DRAWN
+from .style import (colour, data_bounds, field_value, flat_camera, index_labels, render_view,
+                    show_image, title)
+
+GREY = [0.62, 0.62, 0.62]
 
 
 def activation_panel(run, view, layer, step, probe_image):
-    """A layer's activation maps for one probe image, the image itself on the left."""
-    maps = simple.ActivationMaps(Input=run.reader, Layer=layer, ProbeImage=probe_image)
+    """A layer's activation maps for one probe image, the image itself on the left, on one
+    colour scale for every step (the layer's range over all its snapshots)."""
+    maps = simple.ActivationMaps(Input=run.reader, Layer=layer, ProbeImage=probe_image,
+                                 registrationName=f"{layer} activation maps")
     maps.UpdatePipeline(step)
-    tiles = simple.Show(maps, view)
-    tiles.Representation = "Slice"
-    colour(tiles, view, "activation", "Inferno (matplotlib)", "activation", association="POINTS")
-    picture = simple.Show(simple.OutputPort(maps, 1), view)
-    picture.Representation = "Slice"
-    simple.ColorBy(picture, ("POINTS", "input"))
+    tiles = show_image(maps, view)
+    limits = (field_value(maps, "activation_range", row=0), field_value(maps, "activation_range", row=1))
+    colour(tiles, view, "activation", "Inferno (matplotlib)", "activation", limits,
+           association="CELLS")
+    picture = show_image(maps, view, 1)
+    simple.ColorBy(picture, ("CELLS", "input"))
     gray = simple.GetColorTransferFunction("input")
     gray.ApplyPreset("Grayscale", True)
     gray.RescaleTransferFunction(0.0, 1.0)
@@ -29,17 +35,25 @@ def activation_panel(run, view, layer, step, probe_image):
 
 
 def correlation_panel(run, view, layer, step):
-    """The Pearson correlation heatmap of a layer's filters."""
-    correlation = simple.FilterCorrelation(Input=run.reader, Layer=layer)
-    heat = simple.Show(simple.OutputPort(correlation, 1), view)
-    heat.Representation = "Slice"
-    colour(heat, view, "correlation", "Cool to Warm", "Pearson r", (-1.0, 1.0),
-           association="POINTS")
+    """The Pearson correlation heatmap of a layer's filters, -1..1, filter numbers on both
+    axes; pairs with no correlation (a dead or merged-away filter) grey."""
+    correlation = simple.FilterCorrelation(Input=run.reader, Layer=layer,
+                                           registrationName=f"{layer} filter correlation")
     correlation.UpdatePipeline(step)
-    title(view, f"{layer} filter correlation", 16)
+    heat = show_image(correlation, view, 1)
+    lut = colour(heat, view, DRAWN, "Cool to Warm", "Pearson r", (-1.0, 1.0),
+                 association="CELLS")
+    lut.NanColor = GREY
+    dead = field_value(correlation, "dead_filters", port=1, row=1) >= 0
+    title(view, f"{layer} filter correlation" + (" (grey: a dead filter, no correlation)"
+                                                  if dead else ""), 16)
     view.ViewTime = step
-    axes(view, "filter (row 0 at the top)", "", label_y=False)
-    flat_camera(view, data_bounds((correlation, 1)), run.size, margin=1.45)
+    filters = run.entries[layer]["filters"]
+    index_labels(view, filters, rows=True)
+    index_labels(view, filters, rows=False)
+    bounds = data_bounds((correlation, 1))
+    flat_camera(view, [bounds[0] - 2, bounds[1], bounds[2] - 2, bounds[3]] + bounds[4:], run.size,
+                margin=1.35)
     return correlation
 
 

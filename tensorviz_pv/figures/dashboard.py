@@ -15,7 +15,7 @@ from paraview import simple
 from .activations import activation_panel, correlation_panel
 from .norms import norm_chart
 from .session import FigureRun
-from .style import render_view, title
+from .style import TEXT, render_view, title
 from .weights import glyphs, show_glyphs
 
 STATE_NAME = "dashboard.pvsm"
@@ -35,18 +35,21 @@ def build(store, size=(700, 450)):
     layout.SplitVertical(1, 0.5)
     layout.SplitVertical(2, 0.5)
 
-    glyph_view = render_view(size)
+    glyph_view = render_view(size, f"{layer} weights")
     simple.AssignViewToLayout(view=glyph_view, layout=layout, hint=3)
     proxy, _, limit = glyphs(run, layer)
     title(glyph_view, f"{layer} weights", 16)
     show_glyphs(glyph_view, proxy, limit)
+    step = simple.AnnotateTime(registrationName="the step", Format="step {time:.0f}")
+    shown = simple.Show(step, glyph_view)  # the step, in the view that moves most
+    shown.WindowLocation, shown.FontSize, shown.Color = "Upper Left Corner", 18, TEXT
 
-    chart = norm_chart(run)
+    chart = norm_chart(run, "weight")
     simple.AssignViewToLayout(view=chart, layout=layout, hint=5)
 
-    maps_view = render_view(size)
+    maps_view = render_view(size, f"{layer} activations")
     simple.AssignViewToLayout(view=maps_view, layout=layout, hint=4)
-    heat_view = render_view(size)
+    heat_view = render_view(size, f"{layer} filter correlation")
     simple.AssignViewToLayout(view=heat_view, layout=layout, hint=6)
     if layer in run.activation_layers:
         activation_panel(run, maps_view, layer, run.steps[-1], 0)

@@ -1,30 +1,64 @@
 """Fig. 5: which of the first conv layer's filters group together (r >= 0.85, transitively) at
-each activation snapshot, and which were merged away by filter reduction (gray)."""
+each activation snapshot, one colour per group; filters merged away by filter reduction and
+dead filters in two greys, each snapshot row labelled with its step."""
 
 from paraview import simple
 
-from .style import axes, colour, data_bounds, field_value, flat_camera, render_view, title
+from ..store.reader import RunReader
+from .style import (TEXT, array_range, data_bounds, field_value, flat_camera, index_labels,
+                    label_at, render_view, show_image, title)
+
+# group colours that tell neighbours apart (Okabe-Ito, then Tableau), cycled past 16
+GROUP_COLOURS = [[0.90, 0.62, 0.00], [0.34, 0.71, 0.91], [0.00, 0.62, 0.45],
+                 [0.94, 0.89, 0.26], [0.00, 0.45, 0.70], [0.84, 0.37, 0.00],
+                 [0.80, 0.47, 0.65], [0.12, 0.47, 0.71], [1.00, 0.50, 0.05],
+                 [0.17, 0.63, 0.17], [0.84, 0.15, 0.16], [0.58, 0.40, 0.74],
+                 [0.55, 0.34, 0.29], [0.89, 0.47, 0.76], [0.74, 0.74, 0.13],
+                 [0.09, 0.75, 0.81]]
+MERGED, DEAD = [0.35, 0.35, 0.35], [0.78, 0.78, 0.78]
+
+
+def categorical(lut, groups):
+    """One colour per group id 0..groups-1, the two greys for -2 and -1, no blending."""
+    lut.InterpretValuesAsCategories = 1
+    annotations, colours = ["-2", "merged away", "-1", "dead"], MERGED + DEAD
+    for group in range(groups):
+        annotations += [str(group), f"group {group}"]
+        colours += GROUP_COLOURS[group % len(GROUP_COLOURS)]
+    lut.Annotations, lut.IndexedColors = annotations, colours
 
 
 def render(run):
     if not run.activation_layers:
         return run.skipped("fig5", "no probe activations were recorded")
     layer = run.activation_layers[0]
-    groups = simple.FilterGroups(Input=run.reader, Layer=layer)
+    groups = simple.FilterGroups(Input=run.reader, Layer=layer,
+                                registrationName=f"{layer} filter groups")
     groups.UpdatePipeline(run.steps[-1])
+    with RunReader(run.store) as stored:  # the rows' steps: the activation snapshots
+        steps = [int(s) for s in stored.series_steps(layer, "activation")]
     view = render_view(run.size)
-    image = simple.Show(simple.OutputPort(groups, 1), view)
-    image.Representation = "Slice"
-    top = max(field_value(groups, "filters_now"), 1.0)
-    lut = colour(image, view, "group", "Rainbow Uniform", "group id", (0.0, top),
-                 association="POINTS")
-    lut.UseBelowRangeColor = 1  # dead (-1) and merged-away (-2) filters: gray
-    lut.BelowRangeColor = [0.45, 0.45, 0.45]
-    axes(view, "filter", "snapshot (the first at the top)", label_y=False)
+    image = show_image(groups, view, 1)
+    simple.ColorBy(image, ("CELLS", "group"))
+    lut = simple.GetColorTransferFunction("group")
+    most = int(array_range(groups, "group", port=1)[1]) + 1
+    categorical(lut, most)
+    bar = simple.GetScalarBar(lut, view)
+    bar.Title, bar.ComponentTitle = "", ""
+    bar.LabelColor, bar.LabelFontSize = TEXT, 14
+    bar.WindowLocation, bar.Position, bar.ScalarBarLength = "Any Location", [0.86, 0.1], 0.8
+    bar.Visibility = 1
+    filters = run.entries[layer]["filters"]
+    index_labels(view, filters, rows=False, height=len(steps))
+    index_labels(view, len(steps), rows=True, texts=[f"step {step}" for step in steps])
     merged = groups.GetDataInformation(0).DataInformation.GetFieldDataInformation() \
         .GetArrayInformation("merge_step").GetNumberOfTuples()
-    lineage = f", {merged} merged away (gray)" if merged else ""
-    title(view, f"{layer}: filter groups (r >= 0.85){lineage}\n"
-                "rows: snapshots, the first at the top", 18)
-    flat_camera(view, data_bounds((groups, 1)), run.size, margin=1.4)
+    now = int(field_value(groups, "filters_now"))
+    lineage = f"; {filters} -> {now} filters by reduction" if merged else ""
+    title(view, f"{layer}: filter groups at r >= 0.85{lineage}\n"
+                "one colour per group of correlated filters, at each activation snapshot", 17)
+    label_at(view, "filter", (filters / 2, -len(steps) - 2.0, 0.0), 14)
+    bounds = data_bounds((groups, 1))
+    flat_camera(view, [bounds[0] - 6, bounds[1], bounds[2] - 2.5, bounds[3]] + bounds[4:],
+                run.size, margin=1.1)
     run.save("fig5_groups.png", view)

@@ -1,10 +1,13 @@
-"""Fig. 3 left: the layers' weight norms (solid) and gradient norms (dashed) over the steps:
-every layer of a small network, six spread over the depth of a large one."""
+"""Fig. 3 left: the layers' weight norms and gradient norms over the steps, in two panels with
+one colour per layer (a small network's every layer, six spread over a large one's depth), each
+with its power-law fit dashed, and the current step marked."""
+
+import math
 
 from paraview import simple
 
 from ..store import format as F
-from .style import PALETTE, chart_view, show_columns
+from .style import PALETTE, chart_view, field_value, show_columns
 
 MOST_LAYERS = 6  # lines of one colour each, more would not read
 
@@ -21,24 +24,77 @@ def chart_layers(run):
     return [candidates[i] for i in picks]
 
 
-def norm_chart(run, size=None):
-    """A line chart of the run's Norm Time Series, one colour per layer; returns the chart."""
+def norm_chart(run, what, size=None):
+    """A line chart of one kind of norm ("weight" or "gradient") of the chosen layers, one
+    colour per layer; the weights' with their power-law fits dashed and the legend in the room
+    left above the lines; returns the chart."""
     layers = chart_layers(run)
-    shown = "" if len(layers) == len(run.layers) else \
-        f" ({len(layers)} of {len(run.layers)} layers)"
-    chart = chart_view(size, "L2 norms over training" + shown, "training step", "L2 norm",
-                       log_y=True)
-    names = [f"{layer} {what} norm" for what in ("weight", "gradient") for layer in layers]
-    display = show_columns(simple.NormTimeSeries(Input=run.reader), chart, names)
-    colours, styles = [], []
-    for index, name in enumerate(names):
-        colour = PALETTE[(index % len(layers)) % len(PALETTE)]
-        colours += [name] + [str(c) for c in colour]
-        styles += [name, "1" if "weight" in name else "2"]  # gradients dashed
-    display.SeriesColor = colours
-    display.SeriesLineStyle = styles
+    shown = "" if len(layers) == len(run.layers) else f", {len(layers)} of {len(run.layers)} layers"
+    weights = what == "weight"
+    chart = chart_view(size, f"L2 norm of the {what}s{shown}" + ("" if weights else
+                       " (colours as the weights')"), "training step", "L2 norm", log_y=True)
+    chart.ChartTitleFontSize = 20
+    chart.LeftAxisTitleFontSize = chart.BottomAxisTitleFontSize = 18
+    chart.LeftAxisLabelFontSize = chart.BottomAxisLabelFontSize = 15
+    chart.LeftAxisLabelNotation = "Mixed"
+    chart.LegendFontSize = 15
+    chart.ShowLegend = int(weights)
+    chart.HideTimeMarker = 0  # the current step: a vertical line
+    table = simple.NormTimeSeries(Input=run.reader, registrationName=f"{what} norms")
+    table.UpdatePipeline(run.steps[-1])
+    names = [f"{layer} {what} norm" for layer in layers]
+    fits = [f"{name} (power-law fit)" for name in names] if weights else []
+    display = show_columns(table, chart, names + fits)
+    colours, styles, labels, widths = [], [], [], []
+    for index, (layer, name) in enumerate(zip(layers, names)):
+        colour = [str(c) for c in PALETTE[index % len(PALETTE)]]
+        colours += [name] + colour
+        labels += [name, layer]
+        widths += [name, "2"]
+        if weights:
+            fit, exponent = f"{name} (power-law fit)", field_value(table, f"{name} fit exponent")
+            colours += [fit] + colour
+            styles += [fit, "2"]  # dashed
+            labels += [fit, f"{layer} fit ~ step^{exponent:.2f}"]
+            widths += [fit, "1"]
+    display.SeriesColor, display.SeriesLineStyle = colours, styles
+    display.SeriesLabel, display.SeriesLineThickness = labels, widths
+    low, high = column_range(table, names)
+    if weights:  # room above the lines for the legend (a log axis: a factor, not a margin)
+        high *= (high / low + 2) ** 0.8
+        chart.LegendLocation = "TopLeft"
+    chart.LeftAxisUseCustomRange = 1
+    chart.LeftAxisRangeMinimum, chart.LeftAxisRangeMaximum = low / 1.5, high * 1.5
+    chart.LeftAxisUseCustomLabels = 1  # 1-2-5 steps: the log axis's own labels overlap ticks
+    chart.LeftAxisLabels = [text for value in one_two_five(low / 1.5, high * 1.5)
+                            for text in (repr(value), f"{value:g}")]  # (position, label) pairs
+    chart.ViewTime = run.steps[-1]
     return chart
 
 
+def one_two_five(low, high):
+    """1, 2, 5, 10, 20... between low and high."""
+    values, decade = [], 10.0 ** math.floor(math.log10(low))
+    while decade <= high:
+        values += [m * decade for m in (1, 2, 5) if low <= m * decade <= high]
+        decade *= 10
+    return values
+
+
+def column_range(source, names):
+    """(lowest, highest) positive value over some columns of a table proxy's output."""
+    info = source.GetDataInformation().DataInformation.GetRowDataInformation()
+    ranges = [info.GetArrayInformation(name).GetComponentRange(0) for name in names
+              if info.GetArrayInformation(name) is not None]
+    low = min((r[0] for r in ranges if r[0] > 0), default=1e-3)
+    return low, max((r[1] for r in ranges), default=1.0)
+
+
 def render(run):
-    run.save("fig3_norms.png", norm_chart(run, run.size))
+    """fig3_norms.png: weights left, gradients right."""
+    layout = simple.CreateLayout("Fig. 3 norms")
+    layout.SplitHorizontal(0, 0.5)
+    for cell, what in zip((1, 2), ("weight", "gradient")):
+        chart = norm_chart(run, what, run.size)
+        simple.AssignViewToLayout(view=chart, layout=layout, hint=cell)
+    run.save("fig3_norms.png", layout, (run.size[0] * 2, run.size[1]))

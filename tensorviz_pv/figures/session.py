@@ -29,7 +29,8 @@ class FigureRun:
     def __init__(self, store, out_dir=None, size=(800, 700)):
         ensure_plugin()
         self.store, self.out_dir, self.size = store, out_dir, tuple(size)
-        self.reader = simple.TensorVizReader(FileName=store)
+        name = os.path.basename(os.path.dirname(os.path.abspath(store))) or store
+        self.reader = simple.TensorVizReader(FileName=store, registrationName=f"run {name}")
         self.steps = list(self.reader.TimestepValues or [])
         if not self.steps:
             raise SystemExit(f"{store}: no recorded steps to render")
@@ -67,10 +68,13 @@ class FigureRun:
             print(f"{name} not drawn: {error}", file=sys.stderr, flush=True)
 
     def finish(self):
-        """The script's end: a non-zero exit when a figure could not be drawn."""
+        """The script's end: exit status 1 when a figure could not be drawn (os._exit: a
+        SystemExit in pvbatch ends in an X error, GLXBadContext)."""
         if self.failed:
-            raise SystemExit(f"{len(self.failed)} figure(s) not drawn: "
-                             + ", ".join(name for name, _ in self.failed))
+            print(f"{len(self.failed)} figure(s) not drawn: "
+                  + ", ".join(name for name, _ in self.failed), file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            os._exit(1)
 
     def skipped(self, figure, why):
         print(f"skipped {figure}: {why}", flush=True)

@@ -11,14 +11,24 @@ PALETTE = [[0.85, 0.1, 0.1], [0.1, 0.3, 0.85], [0.1, 0.6, 0.2], [0.6, 0.3, 0.8],
            [0.9, 0.5, 0.1], [0.3, 0.3, 0.3]]
 
 
-def field_value(source, name, port=0):
-    """The first value of a field-data array of a proxy's output (its data information);
-    FigureError when the view made no output (it said why in the output messages)."""
+def field_value(source, name, port=0, row=0):
+    """A one-value field-data array of a proxy's output (its data information; of a longer
+    array, row 0 is the lowest value, row 1 the highest); FigureError when the view made no
+    output (it said why in the output messages)."""
     info = source.GetDataInformation(port).DataInformation.GetFieldDataInformation()
     array = info.GetArrayInformation(name)
     if array is None:
         raise FigureError(f"{source.GetXMLLabel()} made no output (the message above says why)")
-    return array.GetComponentRange(0)[0]
+    return array.GetComponentRange(0)[row]
+
+
+def array_range(source, name, port=0):
+    """(lowest, highest) of a cell array of a proxy's output; FigureError when it has none."""
+    info = source.GetDataInformation(port).DataInformation.GetCellDataInformation()
+    array = info.GetArrayInformation(name)
+    if array is None:
+        raise FigureError(f"{source.GetXMLLabel()} made no output (the message above says why)")
+    return array.GetComponentRange(0)
 
 
 class FigureError(TensorVizError):
@@ -31,8 +41,9 @@ def has_preset(name):
     return presets.HasPreset(name)
 
 
-def render_view(size):
-    view = simple.CreateView("RenderView")
+def render_view(size, name=None):
+    """A white render view (named in the GUI's pipeline and view lists when `name` is given)."""
+    view = simple.CreateView("RenderView", **({"registrationName": name} if name else {}))
     view.ViewSize = list(size)
     view.Background = [1.0, 1.0, 1.0]
     if hasattr(view, "UseColorPaletteForBackground"):
@@ -42,8 +53,8 @@ def render_view(size):
 
 
 def chart_view(size, title, x_title, y_title, log_y=False, legend="TopLeft"):
-    """A line chart (size None: the layout it goes into decides)."""
-    chart = simple.CreateView("XYChartView")
+    """A line chart (size None: the layout it goes into decides), named by its title."""
+    chart = simple.CreateView("XYChartView", registrationName=title)
     if size is not None:
         chart.ViewSize = list(size)
     chart.ChartTitle, chart.ChartTitleFontSize = title, 18
@@ -63,8 +74,9 @@ def show_columns(source, chart, columns):
 
 
 def title(view, text, size=22, location="Upper Center"):
-    """A line of text in the view; returns its Text source (set .Text to change it)."""
-    source = simple.Text(Text=text)
+    """A line of text in the view; returns its Text source (set .Text to change it), named by
+    its text in the pipeline browser."""
+    source = simple.Text(Text=text, registrationName="title: " + text.split("\n")[0][:48])
     display = simple.Show(source, view)
     display.WindowLocation = location
     display.FontSize = size
@@ -72,9 +84,52 @@ def title(view, text, size=22, location="Upper Center"):
     return source
 
 
+def label_format(limits):
+    """One printf format for every label of a colour bar spanning `limits`."""
+    largest = max(abs(float(v)) for v in limits) if limits is not None else 1.0
+    if largest == 0 or 0.01 <= largest < 1000:
+        digits = 2 if largest < 10 else 1 if largest < 100 else 0
+        return f"%-#.{digits}f" if digits else "%-.0f"
+    return "%-#.1e"
+
+
+def label_at(view, text, position, size=14, justification="Center", vertical="Center"):
+    """Text anchored at a point of the data (a billboard: it always faces the camera)."""
+    source = simple.Text(Text=text, registrationName=f"label: {text}")
+    display = simple.Show(source, view)
+    display.TextPropMode = "Billboard 3D Text"
+    display.BillboardPosition = [float(v) for v in position]
+    display.FontSize = size
+    display.Justification = justification
+    display.VerticalJustification = vertical
+    display.Color = TEXT
+    return source
+
+
+def index_labels(view, count, rows, height=None, texts=None, size=13):
+    """Numbers (or `texts`) beside the pixel rows of an image made by set_image (left of x = 0)
+    or under its columns (below its `height` rows), at the pixel centres: every one up to 16,
+    else about 16 of them."""
+    every = 1 if count <= 16 else -(-count // 16)
+    for i in range(0, count, every):
+        text = str(i) if texts is None else texts[i]
+        if rows:
+            label_at(view, text, (-0.4, -i - 0.5, 0.0), size, justification="Right")
+        else:
+            label_at(view, text, (i + 0.5, -(height or count) - 0.7, 0.0), size)
+
+
+def show_image(source, view, port=0):
+    """An image made by set_image, its pixels drawn flat: as they are, unlit, not blended."""
+    display = simple.Show(simple.OutputPort(source, port), view)
+    display.Representation = "Surface"
+    display.Ambient, display.Diffuse = 1.0, 0.0
+    return display
+
+
 def colour(display, view, array, preset, bar_title, limits=None, association="CELLS"):
     """Colour a display by an array with a preset (fixed to `limits` when given), and show its
-    colour bar at the right edge."""
+    colour bar at the right edge, every label in one number format."""
     simple.ColorBy(display, (association, array))
     lut = simple.GetColorTransferFunction(array)
     lut.ApplyPreset(preset, True)
@@ -85,26 +140,30 @@ def colour(display, view, array, preset, bar_title, limits=None, association="CE
     bar = simple.GetScalarBar(lut, view)
     bar.Title, bar.ComponentTitle = bar_title, ""
     bar.TitleColor = bar.LabelColor = TEXT
+    bar.TitleFontSize, bar.LabelFontSize = 18, 16
     bar.WindowLocation = "Any Location"
     bar.Position = [0.86, 0.1]
     bar.ScalarBarLength = 0.6
+    bar.AutomaticLabelFormat = 0
+    bar.LabelFormat = bar.RangeLabelFormat = label_format(limits)
     bar.Visibility = 1
     return lut
 
 
-def axes(view, x_title, y_title, scale=(1.0, 1.0, 1.0), label_y=True):
-    """Axes under a 2D plot. Images put row 0 at the top, at y = 0, -1, -2...: their y values
-    would read negative, so label_y=False leaves them to the title."""
+def axes(view, x_title, y_title, scale=(1.0, 1.0, 1.0)):
+    """Axes under a 2D plot, labelled once: x at the bottom, y at the left."""
     grid = view.AxesGrid
     grid.Visibility = 1
-    # the mask names the edges that carry labels: for the -Z face, 0x02/0x10 label x
-    grid.AxesToLabel = 0x3F if label_y else 0x02 | 0x10
+    # the mask names the edges that carry labels: for the -Z face, 0x02 the bottom, 0x01 the left
+    grid.AxesToLabel = 0x01 | 0x02
     grid.XTitle, grid.YTitle = x_title, y_title
     grid.DataScale = list(scale)
     grid.ShowEdges = 0
     grid.FacesToRender = 4  # the -Z face only (bit 4): one set of axes under a 2D plot
     for attribute in ("XTitleColor", "YTitleColor", "XLabelColor", "YLabelColor", "GridColor"):
         setattr(grid, attribute, TEXT)
+    grid.XTitleFontSize = grid.YTitleFontSize = 16
+    grid.XLabelFontSize = grid.YLabelFontSize = 14
 
 
 def data_bounds(*outputs, scale=(1.0, 1.0, 1.0)):

@@ -1,23 +1,41 @@
-"""Fig. 2: a layer's weight glyphs (one box per weight, height = weight) at three steps, and the
-glyph set-up that the animation and the dashboard share."""
+"""Fig. 2: a layer's weight glyphs (one box per weight, height = weight) at three steps chosen
+where the weights have visibly moved, and the glyph set-up that the animation and the dashboard
+share."""
 
+import numpy as np
 from paraview import simple
 
-from .style import colour, field_value, render_view, title
+from ..store import format as F
+from ..store.reader import RunReader
+from .style import TEXT, colour, field_value, render_view, title
 
 HEIGHT_SCALE = 4.0  # conv weights are ~0.1-0.5: taller boxes read better
 
 
-def three_steps(steps):
-    """First, middle and last of the recorded steps (the poster shows 0, 4k and 8k)."""
+def telling_steps(store, layer, steps):
+    """Three snapshot steps where the weights have visibly moved: the first, the one where the
+    distance from the first has come halfway to the last's, and the last (the poster showed
+    0, 4k and 8k of a long run). First, middle and last of `steps` when there is no kernel."""
     steps = sorted(steps)
-    return [steps[0], steps[len(steps) // 2], steps[-1]]
+    fallback = [steps[0], steps[len(steps) // 2], steps[-1]]
+    with RunReader(store) as run:
+        quantity = F.layer_kind(run.layer_info(layer)).weights
+        if not run.has_series(layer, quantity) or len(run.series_steps(layer, quantity)) < 3:
+            return fallback
+        snapshots = run.series_steps(layer, quantity)
+        first = np.nan_to_num(run.series_value(layer, quantity, 0))
+        moved = np.array([np.linalg.norm(np.nan_to_num(run.series_value(layer, quantity, i)) - first)
+                          for i in range(len(snapshots))])
+    halfway = int(np.argmax(moved >= moved[-1] / 2)) if moved[-1] > 0 else len(snapshots) // 2
+    halfway = min(max(halfway, 1), len(snapshots) - 2)
+    return [float(snapshots[0]), float(snapshots[halfway]), float(snapshots[-1])]
 
 
 def glyphs(run, layer=None):
     """(Weight Glyphs of `layer` (default: the first), its layer name, the run's largest
     |weight|, which the colour scale spans)."""
-    proxy = simple.WeightGlyphs(Input=run.reader, HeightScale=HEIGHT_SCALE)
+    proxy = simple.WeightGlyphs(Input=run.reader, HeightScale=HEIGHT_SCALE,
+                                registrationName=f"{layer or 'first layer'} weight glyphs")
     if layer:
         proxy.Layer = layer
     proxy.UpdatePipeline(run.steps[-1])
@@ -25,16 +43,17 @@ def glyphs(run, layer=None):
 
 
 def oblique_camera(view, source):
-    """Look down at the grid from the front and a little above, as the poster does."""
+    """Look at the grid from the front and above, low enough that the boxes that hang below
+    the plane (negative weights) show as well as those that stand on it."""
     bounds = source.GetDataInformation().GetBounds()
     cx, cy = (bounds[0] + bounds[1]) / 2, (bounds[2] + bounds[3]) / 2
     size = max(bounds[1] - bounds[0], bounds[3] - bounds[2])
     camera = view.GetActiveCamera()
     camera.SetFocalPoint(cx, cy, 0)
-    camera.SetPosition(cx, cy - 1.1 * size, 1.5 * size)
-    camera.SetViewUp(0, 0.8, 0.6)
+    camera.SetPosition(cx, cy - 1.4 * size, 1.1 * size)
+    camera.SetViewUp(0, 0.62, 0.78)
     view.ResetCamera(False)
-    camera.Zoom(1.1)
+    camera.Zoom(1.15)
     shift = 0.14 * size  # slide right: the right edge is the colour legend's
     focal, position = camera.GetFocalPoint(), camera.GetPosition()
     camera.SetFocalPoint(focal[0] + shift, focal[1], focal[2])
@@ -42,9 +61,13 @@ def oblique_camera(view, source):
 
 
 def show_glyphs(view, proxy, limit):
-    """Glyphs in a view, coloured blue-white-red over the whole run's range, from above."""
+    """Glyphs in a view, coloured blue-white-red over the whole run's range, their filter
+    numbers above them, seen from the front and above."""
     display = simple.Show(proxy, view)
     colour(display, view, "kernel", "Cool to Warm", "weight", (-limit, limit))
+    labels = simple.Show(simple.OutputPort(proxy, 1), view)
+    labels.ColorArrayName = ["POINTS", ""]
+    labels.AmbientColor = labels.DiffuseColor = TEXT
     oblique_camera(view, proxy)
     return display
 
@@ -52,7 +75,7 @@ def show_glyphs(view, proxy, limit):
 def render(run, layer=None, steps=None):
     """fig2_weights.png (three steps side by side) and fig2_step<N>.png for each."""
     proxy, layer, limit = glyphs(run, layer)
-    chosen = steps or three_steps(run.steps)
+    chosen = steps or telling_steps(run.store, layer, run.steps)
     layout = simple.CreateLayout("Fig. 2")
     layout.SplitHorizontal(0, 1.0 / 3.0)
     layout.SplitHorizontal(2, 0.5)

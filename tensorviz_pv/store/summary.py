@@ -51,7 +51,8 @@ def run_summary(path):
             "dataset": run.info.get("dataset"),
             "hyperparameters": run.info.get("hyperparameters"),
             "last": None if last < 0 else {
-                "step": int(steps[last]), "epoch": int(table[F.EPOCH][last]),
+                # epochs counted from 1 here, as in `evaluation` (the step table counts from 0)
+                "step": int(steps[last]), "epoch": int(table[F.EPOCH][last]) + 1,
                 "loss": _float(table[F.LOSS][last]), "accuracy": _float(table[F.ACCURACY][last]),
                 "learning_rate": _float(table[F.LEARNING_RATE][last])},
             "merges": [{"step": int(merges["step"][i]), "layer": run.layers[int(merges["layer"][i])],

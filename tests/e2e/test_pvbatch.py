@@ -91,7 +91,7 @@ def test_gui_opens_a_run_applies_filter_correlation_and_scrubs_the_time(tiny_run
 
 
 FIGURES = {"fig2_step0.png": (400, 300), "fig2_step4.png": (400, 300), "fig2_step8.png": (400, 300),
-           "fig2_weights.png": (1200, 300), "fig3_norms.png": (400, 300),
+           "fig2_weights.png": (1200, 300), "fig3_norms.png": (800, 300),
            "fig3_trajectory.png": (400, 300), "fig4_conv1.png": (800, 300),
            "fig4_conv2.png": (800, 300), "fig5_groups.png": (400, 300)}
 

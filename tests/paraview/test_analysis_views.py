@@ -79,16 +79,16 @@ def test_weight_trajectory_pca_reports_explained_variance(reader):
 def test_activation_maps_tiles_the_filters_of_one_probe_image(reader):
     maps = simple.ActivationMaps(Input=reader, Layer="conv1", ProbeImage=1)
     image = fetch(maps, time=22.0)
-    assert image.GetDimensions() == (2 * 6 - 1, 2 * 6 - 1, 1)  # 4 tiles of 5x5, 1-pixel gaps
-    values = vtk_to_numpy(image.GetPointData().GetArray("activation")).reshape(11, 11)[::-1]
+    assert image.GetDimensions() == (2 * 6, 2 * 6, 1)  # 4 tiles of 5x5, 1-pixel gaps: cells
+    values = vtk_to_numpy(image.GetCellData().GetArray("activation")).reshape(11, 11)[::-1]
     truth = expected_activation(20)[1]  # floor of 22, probe image 1
     np.testing.assert_allclose(values[0:5, 0:5], truth[..., 0], rtol=1e-6)
     np.testing.assert_allclose(values[6:11, 6:11], truth[..., 3], rtol=1e-6)
     assert np.isnan(values[5]).all()
     picture = fetch(maps, port=1)
-    assert picture.GetDimensions() == (28, 28, 1)
+    assert picture.GetDimensions() == (29, 29, 1)
     assert picture.GetOrigin()[0] < 0  # left of the tiles
-    pixels = vtk_to_numpy(picture.GetPointData().GetArray("input")).reshape(28, 28)[::-1]
+    pixels = vtk_to_numpy(picture.GetCellData().GetArray("input")).reshape(28, 28)[::-1]
     np.testing.assert_allclose(pixels, probe_images()[0][1, ..., 0])
     simple.Delete(maps)
 
@@ -106,8 +106,8 @@ def test_filter_correlation_matches_corrcoef_and_flags_the_dead_filter(reader):
     groups = column(table, "group")
     assert groups[0] == groups[1] and groups[2] == -1 and groups[3] != groups[0]
     heatmap = fetch(correlation, port=1)
-    assert heatmap.GetDimensions() == (4, 4, 1)
-    image = vtk_to_numpy(heatmap.GetPointData().GetArray("correlation")).reshape(4, 4)[::-1]
+    assert heatmap.GetDimensions() == (5, 5, 1)
+    image = vtk_to_numpy(heatmap.GetCellData().GetArray("correlation")).reshape(4, 4)[::-1]
     np.testing.assert_allclose(image, r)
     correlation.Basis = "Weights"
     table = fetch(correlation, time=20.0)
@@ -123,7 +123,7 @@ def test_filter_groups_has_a_row_per_snapshot(reader):
     np.testing.assert_array_equal(column(table, "group_2"), [-1, -1, -1, -1])
     np.testing.assert_array_equal(column(table, "group_0"), column(table, "group_1"))
     image = fetch(groups, port=1)
-    assert image.GetDimensions() == (4, 4, 1)
+    assert image.GetDimensions() == (5, 5, 1)
     simple.Delete(groups)
 
 

@@ -60,14 +60,14 @@ def test_activation_maps_of_one_and_three_dimensional_layers(kinds_run):
     assert list(maps.GetProperty("LayerNames")) == ["c1d", "block/c3d", "up", "dw", "sep"]
     maps.UpdatePipeline(4.0)
     image = servermanager.Fetch(maps)
-    assert image.GetDimensions()[:2] == (12, 4)  # one filter per row, 12 positions
-    values = vtk_to_numpy(image.GetPointData().GetArray("activation")).reshape(4, 12)[::-1]
+    assert image.GetDimensions()[:2] == (13, 5)  # one filter per row, 12 positions: cells
+    values = vtk_to_numpy(image.GetCellData().GetArray("activation")).reshape(4, 12)[::-1]
     np.testing.assert_allclose(values, kind_value("c1d", F.ACTIVATION, 4)[1].T, rtol=1e-6)
     maps.Layer = "block/c3d"
     maps.UpdatePipeline(4.0)
     image = servermanager.Fetch(maps)
     # 3 filters of (4 x (3 slices x 4 + 2 gaps)) in a 2 x 2 grid with 1-pixel gaps
-    assert image.GetDimensions()[:2] == (2 * 14 + 1, 2 * 4 + 1)
+    assert image.GetDimensions()[:2] == (2 * 14 + 2, 2 * 4 + 2)
     simple.Delete(maps)
 
 

@@ -103,8 +103,14 @@ def test_a_reduced_run_records_lineage_and_info(tmp_path):
         assert np.isnan(kernel[..., ~alive]).all() and np.isfinite(kernel[..., alive]).all()
         _, conv2 = run.tensor_at("conv2", F.KERNEL, summary["steps"]["last"])
         assert np.isnan(conv2[:, :, ~alive, :]).all() and np.isfinite(conv2[:, :, alive, :]).all()
+        # every step after a reduction (a new model, new hooks) recorded, none left empty
+        assert (run.norms(F.WEIGHT_NORM) > 0).all() and (run.step_table()[F.LOSS] > 0).all()
+        column = run.variables.index("conv1/kernel")
+        last_norm = run.norms(F.WEIGHT_NORM)[-1, column]
     model = keras.models.load_model(os.path.join(run_dir, "checkpoints", "epoch-0003.keras"))
     np.testing.assert_allclose(kernel[..., alive], model.get_layer("conv1").kernel.numpy())
+    np.testing.assert_allclose(last_norm, np.linalg.norm(model.get_layer("conv1").kernel.numpy()),
+                               rtol=1e-5)
 
 
 def test_a_reduced_run_resumes_with_its_filters(tmp_path):
