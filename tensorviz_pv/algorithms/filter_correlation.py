@@ -46,6 +46,7 @@ class FilterCorrelation(CorrelationView):
         add_image_array(heatmap, "dead", no_r.astype(np.uint8))
         # for drawing: the pairs with no correlation (a dead or merged-away filter) NaN, grey
         add_image_array(heatmap, DRAWN, np.where(no_r, np.nan, r))
+        heatmap.GetCellData().SetActiveScalars(DRAWN)  # what the GUI colours by on Apply
         for data in (table, heatmap):
             add_field(data, "snapshot_step", np.int64(steps[index]))
             add_field(data, "groups", np.int64(groups.max() + 1 if groups.size else 0))

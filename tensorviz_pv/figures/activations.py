@@ -4,10 +4,8 @@ heatmap of its filters, for the first two conv layers; the panels serve the dash
 from paraview import simple
 
 from ..algorithms.filter_correlation import DRAWN
-from .style import (colour, data_bounds, field_value, flat_camera, index_labels, render_view,
-                    show_image, title)
-
-GREY = [0.62, 0.62, 0.62]
+from .style import (GREY, colour, data_bounds, field_value, flat_camera, index_labels,
+                    render_view, show_image, title)
 
 
 def activation_panel(run, view, layer, step, probe_image):
@@ -65,11 +63,9 @@ def render(run, probe_image=0):
     for layer in run.activation_layers[:2]:
         layout = simple.CreateLayout(f"Fig. 4 {layer}")
         layout.SplitHorizontal(0, 0.5)
-        view = render_view(run.size)
-        simple.AssignViewToLayout(view=view, layout=layout, hint=1)
+        view = render_view(run.size, place=(layout, 1))
         activation_panel(run, view, layer, step, probe_image)
-        heat_view = render_view(run.size)
-        simple.AssignViewToLayout(view=heat_view, layout=layout, hint=2)
+        heat_view = render_view(run.size, place=(layout, 2))
         correlation = correlation_panel(run, heat_view, layer, step)
         groups = int(field_value(correlation, "groups", 1))
         title(view, f"step {int(step)}", 16, "Lower Center")

@@ -18,8 +18,8 @@ def render(stores, labels, out_dir, size, layer="conv1"):
     for cell, (column, chart_title, axis, legend) in zip((1, 2), [
             (f"{layer} weight norm", f"{layer}: L2 norm of the weights", "L2 norm", "BottomRight"),
             ("accuracy (smoothed)", "training accuracy (smoothed)", "accuracy", "TopLeft")]):
-        chart = chart_view(size, chart_title, "training step", axis, legend=legend)
-        simple.AssignViewToLayout(view=chart, layout=layout, hint=cell)
+        chart = chart_view(size, chart_title, "training step", axis, legend=legend,
+                           place=(layout, cell))
         charts.append((chart, column))
     for index, (store, label) in enumerate(zip(stores, labels)):
         norms = simple.NormTimeSeries(Input=simple.TensorVizReader(FileName=store))

@@ -35,8 +35,7 @@ def build(store, size=(700, 450)):
     layout.SplitVertical(1, 0.5)
     layout.SplitVertical(2, 0.5)
 
-    glyph_view = render_view(size, f"{layer} weights")
-    simple.AssignViewToLayout(view=glyph_view, layout=layout, hint=3)
+    glyph_view = render_view(size, f"{layer} weights", (layout, 3))
     proxy, _, limit = glyphs(run, layer)
     title(glyph_view, f"{layer} weights", 16)
     show_glyphs(glyph_view, proxy, limit)
@@ -44,19 +43,18 @@ def build(store, size=(700, 450)):
     shown = simple.Show(step, glyph_view)  # the step, in the view that moves most
     shown.WindowLocation, shown.FontSize, shown.Color = "Upper Left Corner", 18, TEXT
 
-    chart = norm_chart(run, "weight")
-    simple.AssignViewToLayout(view=chart, layout=layout, hint=5)
+    chart = norm_chart(run, "weight", place=(layout, 5), compact=True)
 
-    maps_view = render_view(size, f"{layer} activations")
-    simple.AssignViewToLayout(view=maps_view, layout=layout, hint=4)
-    heat_view = render_view(size, f"{layer} filter correlation")
-    simple.AssignViewToLayout(view=heat_view, layout=layout, hint=6)
+    maps_view = render_view(size, f"{layer} activations", (layout, 4))
+    heat_view = render_view(size, f"{layer} filter correlation", (layout, 6))
     if layer in run.activation_layers:
         activation_panel(run, maps_view, layer, run.steps[-1], 0)
         correlation_panel(run, heat_view, layer, run.steps[-1])
     scene = simple.GetAnimationScene()
     scene.UpdateAnimationUsingDataTimeSteps()
     scene.AnimationTime = run.steps[-1]
+    simple.SetActiveSource(run.reader)  # the Properties panel opens on the run, not a label
+    simple.SetActiveView(glyph_view)
     return {"reader": run.reader, "layout": layout, "glyph_view": glyph_view, "chart": chart,
             "maps_view": maps_view, "heat_view": heat_view}
 

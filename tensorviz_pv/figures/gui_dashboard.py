@@ -6,11 +6,12 @@ import os
 
 from paraview import simple
 
-from tensorviz_pv.figures import dashboard
+from tensorviz_pv.figures import dashboard, gui_defaults
 
 
 def main():
     store = os.environ["TENSORVIZ_RUN"]
+    gui_defaults.install()  # filters applied by hand come up with readable colours
     views = dashboard.build(store)
     saved = dashboard.save_state(os.path.dirname(store))
     print(f"TensorViz: dashboard state saved as {saved}" if saved else

@@ -24,26 +24,30 @@ def chart_layers(run):
     return [candidates[i] for i in picks]
 
 
-def norm_chart(run, what, size=None):
+def norm_chart(run, what, size=None, place=None, compact=False):
     """A line chart of one kind of norm ("weight" or "gradient") of the chosen layers, one
     colour per layer; the weights' with their power-law fits dashed and the legend in the room
-    left above the lines; returns the chart."""
+    left above the lines; in `place` (layout, cell) when given; returns the chart. Compact (a
+    dashboard's panel): smaller type and no fits, whose legend entries would cover the lines."""
     layers = chart_layers(run)
     shown = "" if len(layers) == len(run.layers) else f", {len(layers)} of {len(run.layers)} layers"
     weights = what == "weight"
     chart = chart_view(size, f"L2 norm of the {what}s{shown}" + ("" if weights else
-                       " (colours as the weights')"), "training step", "L2 norm", log_y=True)
-    chart.ChartTitleFontSize = 20
-    chart.LeftAxisTitleFontSize = chart.BottomAxisTitleFontSize = 18
-    chart.LeftAxisLabelFontSize = chart.BottomAxisLabelFontSize = 15
+                       " (colours as the weights')"), "training step", "L2 norm", log_y=True,
+                       place=place)
+    title_size, axis_size, label_size = (14, 12, 11) if compact else (20, 18, 15)
+    chart.ChartTitleFontSize = title_size
+    chart.LeftAxisTitleFontSize = chart.BottomAxisTitleFontSize = axis_size
+    chart.LeftAxisLabelFontSize = chart.BottomAxisLabelFontSize = label_size
     chart.LeftAxisLabelNotation = "Mixed"
-    chart.LegendFontSize = 15
+    chart.LegendFontSize = label_size
     chart.ShowLegend = int(weights)
     chart.HideTimeMarker = 0  # the current step: a vertical line
     table = simple.NormTimeSeries(Input=run.reader, registrationName=f"{what} norms")
     table.UpdatePipeline(run.steps[-1])
     names = [f"{layer} {what} norm" for layer in layers]
-    fits = [f"{name} (power-law fit)" for name in names] if weights else []
+    fitted = weights and not compact
+    fits = [f"{name} (power-law fit)" for name in names] if fitted else []
     display = show_columns(table, chart, names + fits)
     colours, styles, labels, widths = [], [], [], []
     for index, (layer, name) in enumerate(zip(layers, names)):
@@ -51,7 +55,7 @@ def norm_chart(run, what, size=None):
         colours += [name] + colour
         labels += [name, layer]
         widths += [name, "2"]
-        if weights:
+        if fitted:
             fit, exponent = f"{name} (power-law fit)", field_value(table, f"{name} fit exponent")
             colours += [fit] + colour
             styles += [fit, "2"]  # dashed
@@ -60,23 +64,34 @@ def norm_chart(run, what, size=None):
     display.SeriesColor, display.SeriesLineStyle = colours, styles
     display.SeriesLabel, display.SeriesLineThickness = labels, widths
     low, high = column_range(table, names)
-    if weights:  # room above the lines for the legend (a log axis: a factor, not a margin)
-        high *= (high / low + 2) ** 0.8
+    low, high = low / 1.5, high * 1.5
+    if weights:  # the legend in the room left above the lines
+        high = legend_headroom(low, high, len(names) + len(fits))
         chart.LegendLocation = "TopLeft"
     chart.LeftAxisUseCustomRange = 1
-    chart.LeftAxisRangeMinimum, chart.LeftAxisRangeMaximum = low / 1.5, high * 1.5
-    chart.LeftAxisUseCustomLabels = 1  # 1-2-5 steps: the log axis's own labels overlap ticks
-    chart.LeftAxisLabels = [text for value in one_two_five(low / 1.5, high * 1.5)
+    chart.LeftAxisRangeMinimum, chart.LeftAxisRangeMaximum = low, high
+    chart.LeftAxisUseCustomLabels = 1  # the log axis's own labels overlap at its ticks
+    chart.LeftAxisLabels = [text for value in log_labels(low, high)
                             for text in (repr(value), f"{value:g}")]  # (position, label) pairs
     chart.ViewTime = run.steps[-1]
     return chart
 
 
-def one_two_five(low, high):
-    """1, 2, 5, 10, 20... between low and high."""
+def legend_headroom(low, high, entries):
+    """The top of a log axis that leaves the legend's `entries` lines above data reaching
+    `high`: the legend takes about 6% of the height per entry, at most half."""
+    share = min(0.5, 0.05 + 0.06 * entries)
+    span = max(high / low, 3.0)  # flat lines still get a readable axis
+    return low * span ** (1 / (1 - share))
+
+
+def log_labels(low, high):
+    """1, 2, 5, 10, 20... between low and high; over more than three decades only 1, 10,
+    100... (1-2-5 labels would crowd)."""
+    steps = (1, 2, 5) if high / low <= 1e3 else (1,)
     values, decade = [], 10.0 ** math.floor(math.log10(low))
     while decade <= high:
-        values += [m * decade for m in (1, 2, 5) if low <= m * decade <= high]
+        values += [m * decade for m in steps if low <= m * decade <= high]
         decade *= 10
     return values
 
@@ -95,6 +110,5 @@ def render(run):
     layout = simple.CreateLayout("Fig. 3 norms")
     layout.SplitHorizontal(0, 0.5)
     for cell, what in zip((1, 2), ("weight", "gradient")):
-        chart = norm_chart(run, what, run.size)
-        simple.AssignViewToLayout(view=chart, layout=layout, hint=cell)
+        norm_chart(run, what, run.size, (layout, cell))
     run.save("fig3_norms.png", layout, (run.size[0] * 2, run.size[1]))

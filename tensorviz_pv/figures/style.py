@@ -6,6 +6,7 @@ from paraview import servermanager, simple
 from ..errors import TensorVizError
 
 TEXT = [0.1, 0.1, 0.1]
+GREY = [0.62, 0.62, 0.62]  # "no value" (a dead or merged-away filter's correlation)
 # one colour per layer (norm charts) or per run (comparisons)
 PALETTE = [[0.85, 0.1, 0.1], [0.1, 0.3, 0.85], [0.1, 0.6, 0.2], [0.6, 0.3, 0.8],
            [0.9, 0.5, 0.1], [0.3, 0.3, 0.3]]
@@ -41,9 +42,19 @@ def has_preset(name):
     return presets.HasPreset(name)
 
 
-def render_view(size, name=None):
-    """A white render view (named in the GUI's pipeline and view lists when `name` is given)."""
-    view = simple.CreateView("RenderView", **({"registrationName": name} if name else {}))
+def place_view(view, place):
+    """Put a view into a cell of a layout, `place` = (layout, cell) or None. Before anything is
+    shown in it: the GUI resets a chart's series visibility when its view joins a layout."""
+    if place is not None:
+        simple.AssignViewToLayout(view=view, layout=place[0], hint=place[1])
+    return view
+
+
+def render_view(size, name=None, place=None):
+    """A white render view (named in the GUI's pipeline and view lists when `name` is given),
+    in `place` (layout, cell) when given."""
+    view = place_view(simple.CreateView("RenderView", **({"registrationName": name} if name else {})),
+                      place)
     view.ViewSize = list(size)
     view.Background = [1.0, 1.0, 1.0]
     if hasattr(view, "UseColorPaletteForBackground"):
@@ -52,9 +63,10 @@ def render_view(size, name=None):
     return view
 
 
-def chart_view(size, title, x_title, y_title, log_y=False, legend="TopLeft"):
-    """A line chart (size None: the layout it goes into decides), named by its title."""
-    chart = simple.CreateView("XYChartView", registrationName=title)
+def chart_view(size, title, x_title, y_title, log_y=False, legend="TopLeft", place=None):
+    """A line chart (size None: the layout it goes into decides), named by its title, in
+    `place` (layout, cell) when given."""
+    chart = place_view(simple.CreateView("XYChartView", registrationName=title), place)
     if size is not None:
         chart.ViewSize = list(size)
     chart.ChartTitle, chart.ChartTitleFontSize = title, 18

@@ -80,8 +80,7 @@ def render(run, layer=None, steps=None):
     layout.SplitHorizontal(0, 1.0 / 3.0)
     layout.SplitHorizontal(2, 0.5)
     for cell, step in zip((1, 5, 6), chosen):
-        view = render_view(run.size)
-        simple.AssignViewToLayout(view=view, layout=layout, hint=cell)
+        view = render_view(run.size, place=(layout, cell))
         proxy.UpdatePipeline(step)
         title(view, f"{layer} weights, step {int(step)}")
         view.ViewTime = step

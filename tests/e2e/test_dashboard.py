@@ -8,6 +8,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
@@ -44,7 +45,11 @@ def test_the_dashboard_state_opens_for_a_second_run(tiny_run, reduced_run, tmp_p
         assert seen["steps"] == len(run.time_steps())
 
 
-def test_the_gui_opens_the_dashboard(tiny_run, tmp_path):
+@pytest.mark.parametrize("first_start", [False, True], ids=["welcome seen", "first start"])
+def test_the_gui_opens_the_dashboard(tiny_run, tmp_path, first_start):
+    """`tensorviz paraview` comes up with every view drawn: for a user who closed ParaView's
+    welcome dialog before, and on a first start (no settings: the modal dialog would block the
+    dashboard), which must leave the user's settings as they were: none."""
     # Xvfb picks a free display and tells which (no clash with xvfb-run's)
     xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1600x1000x24"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -52,14 +57,14 @@ def test_the_gui_opens_the_dashboard(tiny_run, tmp_path):
     state = os.path.join(tiny_run, "dashboard.pvsm")
     if os.path.exists(state):
         os.remove(state)
-    gui = None
+    home, gui = tmp_path / "home", None
+    settings = home / ".config" / "ParaView"
+    if not first_start:
+        settings.mkdir(parents=True)
+        (settings / "ParaView5.11.0.ini").write_text("[General]\nGeneralSettings.ShowWelcomeDialog=0\n")
+    before = sorted(os.listdir(settings)) if settings.exists() else []
     try:
         time.sleep(1)
-        # a fresh ParaView shows a modal welcome dialog first: this user has seen it
-        home = tmp_path / "home"
-        (home / ".config" / "ParaView").mkdir(parents=True)
-        (home / ".config" / "ParaView" / "ParaView5.11.0.ini").write_text(
-            "[General]\nGeneralSettings.ShowWelcomeDialog=0\n")
         env = dict(os.environ, DISPLAY=display, HOME=str(home))
         command = [os.path.join(os.path.dirname(sys.executable), "tensorviz"), "paraview", str(tiny_run)]
         gui = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -72,8 +77,12 @@ def test_the_gui_opens_the_dashboard(tiny_run, tmp_path):
         subprocess.run(["import", "-window", "root", str(shot)], env=env, check=True, timeout=60)
     finally:
         if gui is not None:
-            gui.kill()
-            gui.wait()
+            gui.terminate()  # as a user closing it: ParaView may write its settings now
+            try:
+                gui.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                gui.kill()
+                gui.wait()
         xvfb.terminate()  # lets Xvfb remove its lock and socket
         xvfb.wait()
     from PIL import Image
@@ -82,4 +91,11 @@ def test_the_gui_opens_the_dashboard(tiny_run, tmp_path):
     red = (image[..., 0] > 150) & (image[..., 1] < 110) & (image[..., 2] < 110)   # glyphs, heatmap
     yellow = (image[..., 0] > 200) & (image[..., 1] > 150) & (image[..., 2] < 100)  # activations
     assert red.sum() > 500 and yellow.sum() > 200
-    shutil.copy(shot, os.path.join(tiny_run, "gui-dashboard.png"))  # for a person to look at
+    # the norm chart's lines: its third layer's green is in no other view (a chart whose series
+    # the GUI reset draws axes only)
+    green = (image[..., 1] > 120) & (image[..., 0] < 60) & (image[..., 2] < 90)
+    assert green.sum() > 80
+    after = sorted(os.listdir(settings)) if settings.exists() else []
+    user_files = [name for name in after if not name.endswith("-dr.ini")]
+    assert user_files == before  # a first start leaves no settings of the user's behind
+    shutil.copy(shot, os.path.join(tiny_run, f"gui-dashboard{'-first' if first_start else ''}.png"))
