@@ -15,8 +15,8 @@ DRAWN = "r (no value: NaN)"
 class FilterCorrelation(CorrelationView):
     """Port 0: a table (filter, r_0..r_{C-1} zero-padded, dead, removed, group). Port 1: the
     heatmap, a C x C image with row i = filter i from the top: `correlation` (dead and merged-away
-    filters 0 off the diagonal), `dead` (1 where a pair has no correlation), and DRAWN (those
-    pairs NaN, for a grey that says "no value")."""
+    filters 0 off the diagonal), `dead` (1 where a pair has no correlation: one of its filters
+    is dead or merged away), and DRAWN (those pairs NaN, for a grey that says "no value")."""
 
     def __init__(self):
         CorrelationView.__init__(self, "vtkTable", "vtkImageData")
@@ -41,8 +41,9 @@ class FilterCorrelation(CorrelationView):
         table.AddColumn(vtk_array("group", groups))
         heatmap = vtkImageData.GetData(outputs, 1)
         set_image(heatmap, r, "correlation")
-        no_r = (dead[:, None] | dead[None, :] | ~alive[:, None] | ~alive[None, :]) \
-            & ~np.eye(len(r), dtype=bool)
+        # no correlation for a dead or merged-away filter: not even with itself
+        absent = dead | ~alive
+        no_r = absent[:, None] | absent[None, :]
         add_image_array(heatmap, "dead", no_r.astype(np.uint8))
         # for drawing: the pairs with no correlation (a dead or merged-away filter) NaN, grey
         add_image_array(heatmap, DRAWN, np.where(no_r, np.nan, r))
@@ -50,5 +51,6 @@ class FilterCorrelation(CorrelationView):
         for data in (table, heatmap):
             add_field(data, "snapshot_step", np.int64(steps[index]))
             add_field(data, "groups", np.int64(groups.max() + 1 if groups.size else 0))
+            add_field(data, "merged_filters", np.int64((~alive).sum()))
             add_field(data, "dead_filters", np.flatnonzero(dead).astype(np.int64)
                       if dead.any() else np.array([-1], dtype=np.int64))

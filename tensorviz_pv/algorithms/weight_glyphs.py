@@ -96,6 +96,8 @@ class WeightGlyphs(TensorVizView):
         output.GetFieldData().AddArray(string_array("quantity", [quantity]))
         add_field(output, "snapshot_step", np.int64(step))
         add_field(output, "colour_limit", np.float64(limit))
+        merged = np.nan_to_num(weight_tiles(removed.astype(np.float64), layout), nan=1.0)
+        add_field(output, "merged_filters", np.int64(merged.reshape(len(merged), -1).all(1).sum()))
         self._label_filters(outputs, boxes, filters, limit * self._height_scale)
 
     def _label_filters(self, outputs, boxes, filters, top):

@@ -36,5 +36,6 @@ def running_mean(values, window):
 
 
 def smoothing_window(steps):
-    """Steps averaged in the smoothed loss/accuracy columns: 2.5% of the run, 1 to 200."""
-    return int(np.clip(len(steps) // 40, 1, 200))
+    """Steps averaged in the smoothed loss/accuracy columns: 2.5% of the run, at least 10 (a
+    short run's per-batch values are as noisy as a long one's), at most 200 and the run."""
+    return int(max(1, min(max(len(steps) // 40, 10), 200, len(steps))))

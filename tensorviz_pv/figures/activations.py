@@ -13,6 +13,7 @@ def activation_panel(run, view, layer, step, probe_image):
     colour scale for every step (the layer's range over all its snapshots)."""
     maps = simple.ActivationMaps(Input=run.reader, Layer=layer, ProbeImage=probe_image,
                                  registrationName=f"{layer} activation maps")
+    view.ViewTime = step  # before anything is shown: a Show updates at the view's time
     maps.UpdatePipeline(step)
     tiles = show_image(maps, view)
     limits = (field_value(maps, "activation_range", row=0), field_value(maps, "activation_range", row=1))
@@ -26,7 +27,6 @@ def activation_panel(run, view, layer, step, probe_image):
     simple.HideScalarBarIfNotNeeded(gray, view)
     label = int(field_value(maps, "label"))
     title(view, f"{layer} activations, probe image {probe_image} (label {label})", 16)
-    view.ViewTime = step
     # the input image sits left of the tiles: frame both
     flat_camera(view, data_bounds((maps, 0), (maps, 1)), run.size)
     return maps
@@ -37,15 +37,17 @@ def correlation_panel(run, view, layer, step):
     axes; pairs with no correlation (a dead or merged-away filter) grey."""
     correlation = simple.FilterCorrelation(Input=run.reader, Layer=layer,
                                            registrationName=f"{layer} filter correlation")
+    view.ViewTime = step  # before anything is shown: a Show updates at the view's time
     correlation.UpdatePipeline(step)
     heat = show_image(correlation, view, 1)
     lut = colour(heat, view, DRAWN, "Cool to Warm", "Pearson r", (-1.0, 1.0),
                  association="CELLS")
     lut.NanColor = GREY
     dead = field_value(correlation, "dead_filters", port=1, row=1) >= 0
-    title(view, f"{layer} filter correlation" + (" (grey: a dead filter, no correlation)"
-                                                  if dead else ""), 16)
-    view.ViewTime = step
+    merged = field_value(correlation, "merged_filters", port=1) > 0
+    why = " or ".join(["merged away"] * merged + ["dead"] * dead)
+    title(view, f"{layer} filter correlation" + (f"\n(grey: no value, the filter is {why})"
+                                                  if why else ""), 16)
     filters = run.entries[layer]["filters"]
     index_labels(view, filters, rows=True)
     index_labels(view, filters, rows=False)

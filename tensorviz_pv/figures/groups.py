@@ -11,10 +11,10 @@ from .style import (TEXT, array_range, data_bounds, field_value, flat_camera, in
 # group colours that tell neighbours apart (Okabe-Ito, then Tableau), cycled past 16
 GROUP_COLOURS = [[0.90, 0.62, 0.00], [0.34, 0.71, 0.91], [0.00, 0.62, 0.45],
                  [0.94, 0.89, 0.26], [0.00, 0.45, 0.70], [0.84, 0.37, 0.00],
-                 [0.80, 0.47, 0.65], [0.12, 0.47, 0.71], [1.00, 0.50, 0.05],
-                 [0.17, 0.63, 0.17], [0.84, 0.15, 0.16], [0.58, 0.40, 0.74],
-                 [0.55, 0.34, 0.29], [0.89, 0.47, 0.76], [0.74, 0.74, 0.13],
-                 [0.09, 0.75, 0.81]]
+                 [0.80, 0.47, 0.65], [0.45, 0.20, 0.55], [0.60, 0.65, 0.05],
+                 [0.55, 0.30, 0.15], [0.10, 0.15, 0.45], [1.00, 0.75, 0.80],
+                 [0.10, 0.35, 0.15], [0.55, 0.85, 0.75], [0.85, 0.10, 0.45],
+                 [0.60, 0.55, 1.00]]  # Okabe-Ito's seven, then nine more: any two far apart
 MERGED, DEAD = [0.35, 0.35, 0.35], [0.78, 0.78, 0.78]
 
 
@@ -38,6 +38,7 @@ def render(run):
     with RunReader(run.store) as stored:  # the rows' steps: the activation snapshots
         steps = [int(s) for s in stored.series_steps(layer, "activation")]
     view = render_view(run.size)
+    view.ViewTime = run.steps[-1]  # a Show updates at the view's time: the run's end
     image = show_image(groups, view, 1)
     simple.ColorBy(image, ("CELLS", "group"))
     lut = simple.GetColorTransferFunction("group")

@@ -7,9 +7,10 @@ import math
 from paraview import simple
 
 from ..store import format as F
-from .style import PALETTE, chart_view, field_value, show_columns
+from .style import PALETTE, chart_type_sizes, chart_view, field_value, show_columns
 
 MOST_LAYERS = 6  # lines of one colour each, more would not read
+PANEL_HEIGHT = 330  # pixels, about, of a dashboard panel at ParaView's default window size
 
 
 def chart_layers(run):
@@ -35,12 +36,8 @@ def norm_chart(run, what, size=None, place=None, compact=False):
     chart = chart_view(size, f"L2 norm of the {what}s{shown}" + ("" if weights else
                        " (colours as the weights')"), "training step", "L2 norm", log_y=True,
                        place=place)
-    title_size, axis_size, label_size = (14, 12, 11) if compact else (20, 18, 15)
-    chart.ChartTitleFontSize = title_size
-    chart.LeftAxisTitleFontSize = chart.BottomAxisTitleFontSize = axis_size
-    chart.LeftAxisLabelFontSize = chart.BottomAxisLabelFontSize = label_size
+    legend_size = chart_type_sizes(chart, compact)
     chart.LeftAxisLabelNotation = "Mixed"
-    chart.LegendFontSize = label_size
     chart.ShowLegend = int(weights)
     chart.HideTimeMarker = 0  # the current step: a vertical line
     table = simple.NormTimeSeries(Input=run.reader, registrationName=f"{what} norms")
@@ -66,7 +63,8 @@ def norm_chart(run, what, size=None, place=None, compact=False):
     low, high = column_range(table, names)
     low, high = low / 1.5, high * 1.5
     if weights:  # the legend in the room left above the lines
-        high = legend_headroom(low, high, len(names) + len(fits))
+        plot_height = (size[1] if size else PANEL_HEIGHT) - 120  # less title and x axis
+        high = legend_headroom(low, high, (len(names) + len(fits)) * legend_size * 1.25 / plot_height)
         chart.LegendLocation = "TopLeft"
     chart.LeftAxisUseCustomRange = 1
     chart.LeftAxisRangeMinimum, chart.LeftAxisRangeMaximum = low, high
@@ -77,10 +75,10 @@ def norm_chart(run, what, size=None, place=None, compact=False):
     return chart
 
 
-def legend_headroom(low, high, entries):
-    """The top of a log axis that leaves the legend's `entries` lines above data reaching
-    `high`: the legend takes about 6% of the height per entry, at most half."""
-    share = min(0.5, 0.05 + 0.06 * entries)
+def legend_headroom(low, high, share):
+    """The top of a log axis that leaves the legend, `share` of the plot's height, above data
+    reaching `high` (the legend at most half the height)."""
+    share = min(0.5, 0.04 + share)
     span = max(high / low, 3.0)  # flat lines still get a readable axis
     return low * span ** (1 / (1 - share))
 

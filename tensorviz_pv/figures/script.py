@@ -13,6 +13,7 @@ FIGURE_CALLS = {
     "animation": ["animation.render(run, layer={layer})"],
 }
 FIGURES = tuple(FIGURE_CALLS)
+CHARTS_FIRST = ("fig3",)
 
 
 def chosen_figures(text):
@@ -54,7 +55,10 @@ def _header(root, what):
 
 
 def figures_script(root, store, out_dir, figures, size, layer=None, steps=None):
-    """The script that renders `figures` (names of FIGURES) of the run `store` into `out_dir`."""
+    """The script that renders `figures` (names of FIGURES) of the run `store` into `out_dir`,
+    the line charts first (pvbatch draws a chart after a 3D view with faint second copies of its
+    tick labels)."""
+    figures = sorted(figures, key=lambda figure: figure not in CHARTS_FIRST)
     blocks = [(figure, [call.format(layer=repr(layer), steps=repr(steps))
                         for call in FIGURE_CALLS[figure]]) for figure in figures]
     modules = sorted({call.split(".")[0] for _, calls in blocks for call in calls})

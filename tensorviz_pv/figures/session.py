@@ -23,6 +23,14 @@ def ensure_plugin():
         simple.LoadPlugin(PLUGIN_PATH, ns=vars(simple))
 
 
+def save_screenshot(path, view_or_layout, resolution):
+    """A PNG at `resolution`; a layout is first given that size (saved larger than it is, its
+    charts would be drawn in tiles, each tick label again in faint copies)."""
+    if view_or_layout.GetXMLName() == "ViewLayout":
+        view_or_layout.SetSize(*resolution)
+    simple.SaveScreenshot(path, view_or_layout, ImageResolution=list(resolution))
+
+
 class FigureRun:
     """A run's reader and what the figures need to know of it; save() writes one PNG."""
 
@@ -60,12 +68,20 @@ class FigureRun:
 
     @contextlib.contextmanager
     def figure(self, name):
-        """Draw one figure; a problem with it is said, and the others are drawn all the same."""
+        """Draw one figure; a problem with it is said, and the others are drawn all the same.
+        Its views and layouts go afterwards (left, they skew the next figure's charts: tick
+        labels drawn twice)."""
+        views, layouts = set(simple.GetViews()), set(simple.GetLayouts().values())
         try:
             yield
         except TensorVizError as error:
             self.failed.append((name, str(error)))
             print(f"{name} not drawn: {error}", file=sys.stderr, flush=True)
+        finally:
+            for layout in set(simple.GetLayouts().values()) - layouts:
+                simple.RemoveLayout(layout)
+            for view in set(simple.GetViews()) - views:
+                simple.Delete(view)
 
     def finish(self):
         """The script's end: exit status 1 when a figure could not be drawn (os._exit: a
@@ -81,7 +97,8 @@ class FigureRun:
 
     def save(self, name, view_or_layout, resolution=None):
         path = os.path.join(self.out_dir, name.replace("/", "_"))  # a nested layer's path
-        simple.SaveScreenshot(path, view_or_layout, ImageResolution=list(resolution or self.size))
+        resolution = list(resolution or self.size)
+        save_screenshot(path, view_or_layout, resolution)
         self.written.append(path)
         print(f"wrote {path}", flush=True)
         return path

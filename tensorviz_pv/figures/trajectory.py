@@ -44,6 +44,7 @@ def render(run):
     trajectory = simple.WeightTrajectory(Input=run.reader, Layer=layer, Indices=indices + [0],
                                          registrationName=f"{layer} trajectory")
     view = render_view(run.size)
+    view.ViewTime = run.steps[-1]  # a Show updates at the view's time: the run's end
     path = simple.Show(trajectory, view)
     path.LineWidth = 3.0
     colour(path, view, "step", "Viridis (matplotlib)", "step", (run.steps[0], run.steps[-1]),
@@ -54,7 +55,6 @@ def render(run):
     marker.RenderPointsAsSpheres = 1
     marker.ColorArrayName = ["POINTS", ""]
     marker.AmbientColor = marker.DiffuseColor = [0.85, 0.1, 0.1]
-    view.ViewTime = run.steps[-1]
     trajectory.UpdatePipeline(run.steps[-1])
     # one scale for both axes (the longer side fills the view), the labels show true values
     bounds = trajectory.GetDataInformation(0).GetBounds()

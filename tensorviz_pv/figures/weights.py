@@ -82,7 +82,9 @@ def render(run, layer=None, steps=None):
     for cell, step in zip((1, 5, 6), chosen):
         view = render_view(run.size, place=(layout, cell))
         proxy.UpdatePipeline(step)
-        title(view, f"{layer} weights, step {int(step)}")
+        merged = int(field_value(proxy, "merged_filters"))
+        title(view, f"{layer} weights, step {int(step)}"
+              + (f" ({merged} filters merged away)" if merged else ""))
         view.ViewTime = step
         show_glyphs(view, proxy, limit)
         run.save(f"fig2_step{int(step)}.png", view)

@@ -104,6 +104,15 @@ def test_running_mean_is_a_trailing_window_mean():
     np.testing.assert_allclose(running_mean(values, 1), values)
 
 
+def test_a_short_run_is_smoothed_too():
+    from tensorviz_pv.analysis.norms import running_mean, smoothing_window
+    assert [smoothing_window(range(n)) for n in (3, 24, 160, 4000, 100000)] == [3, 10, 10, 100, 200]
+    # a short run's per-batch accuracy (chance at 0.1 with batch noise) comes out smoother
+    noisy = np.random.default_rng(0).binomial(50, 0.1, 160) / 50
+    smoothed = running_mean(noisy, smoothing_window(range(160)))
+    assert np.std(np.diff(smoothed[10:])) < np.std(np.diff(noisy)) / 4
+
+
 def test_one_and_three_dimensional_activations_become_maps():
     from tensorviz_pv.analysis.tiles import filter_maps, tiled_shape
     strips = np.arange(7 * 3, dtype=np.float32).reshape(7, 3)  # (L, C)

@@ -7,6 +7,7 @@ import pytest
 from paraview import servermanager, simple
 from vtkmodules.util.numpy_support import vtk_to_numpy
 
+from tensorviz_pv.algorithms.filter_correlation import DRAWN
 from tensorviz_pv.store.synthetic import (LAYERS, expected_activation, expected_kernel, probe_images,
                                           write_synthetic_run)
 
@@ -109,6 +110,11 @@ def test_filter_correlation_matches_corrcoef_and_flags_the_dead_filter(reader):
     assert heatmap.GetDimensions() == (5, 5, 1)
     image = vtk_to_numpy(heatmap.GetCellData().GetArray("correlation")).reshape(4, 4)[::-1]
     np.testing.assert_allclose(image, r)
+    drawn = vtk_to_numpy(heatmap.GetCellData().GetArray(DRAWN)).reshape(4, 4)[::-1]
+    assert np.isnan(drawn[2]).all() and np.isnan(drawn[:, 2]).all()  # its diagonal too: no r
+    alive = [0, 1, 3]
+    np.testing.assert_allclose(drawn[np.ix_(alive, alive)], r[np.ix_(alive, alive)])
+    assert heatmap.GetCellData().GetScalars().GetName() == DRAWN  # what a GUI colours by
     correlation.Basis = "Weights"
     table = fetch(correlation, time=20.0)
     kernel = expected_kernel("conv1", 20).reshape(-1, 4)
