@@ -5,8 +5,8 @@ dead filters in two greys, each snapshot row labelled with its step."""
 from paraview import simple
 
 from ..store.reader import RunReader
-from .style import (TEXT, array_range, data_bounds, field_value, flat_camera, index_labels,
-                    label_at, render_view, show_image, title)
+from .style import (TEXT, array_range, data_bounds, field_value, flat_camera,
+                    index_labels, label_at, render_view, show_image, title)
 
 # group colours that tell neighbours apart (Okabe-Ito, then Tableau), cycled past 16
 GROUP_COLOURS = [[0.90, 0.62, 0.00], [0.34, 0.71, 0.91], [0.00, 0.62, 0.45],
@@ -47,19 +47,26 @@ def render(run):
     bar = simple.GetScalarBar(lut, view)
     bar.Title, bar.ComponentTitle = "", ""
     bar.LabelColor, bar.LabelFontSize = TEXT, 14
-    bar.WindowLocation, bar.Position, bar.ScalarBarLength = "Any Location", [0.86, 0.1], 0.8
+    bar.TextPosition = "Ticks left/bottom, annotations right/top"  # the names clear of the data
+    legend_width = 150.0  # pixels: the bar and "merged away"
+    bar.WindowLocation, bar.ScalarBarLength = "Any Location", 0.8
+    bar.Position = [1.0 - legend_width / run.size[0], 0.1]
     bar.Visibility = 1
     filters = run.entries[layer]["filters"]
-    index_labels(view, filters, rows=False, height=len(steps))
-    index_labels(view, len(steps), rows=True, texts=[f"step {step}" for step in steps])
+    # rows taller when there are few snapshots: the figure about as tall as wide
+    row_height = float(min(3.0, max(1.0, 0.6 * filters / len(steps))))
+    image.Scale = [1.0, row_height, 1.0]
+    index_labels(view, filters, rows=False, height=len(steps), row_height=row_height)
+    index_labels(view, len(steps), rows=True, texts=[f"step {step}" for step in steps],
+                 row_height=row_height)
     merged = groups.GetDataInformation(0).DataInformation.GetFieldDataInformation() \
         .GetArrayInformation("merge_step").GetNumberOfTuples()
     now = int(field_value(groups, "filters_now"))
     lineage = f"; {filters} -> {now} filters by reduction" if merged else ""
     title(view, f"{layer}: filter groups at r >= 0.85{lineage}\n"
                 "one colour per group of correlated filters, at each activation snapshot", 17)
-    label_at(view, "filter", (filters / 2, -len(steps) - 2.0, 0.0), 14)
-    bounds = data_bounds((groups, 1))
+    label_at(view, "filter", (filters / 2, -len(steps) * row_height - 2.0, 0.0), 14)
+    bounds = data_bounds((groups, 1), scale=(1.0, row_height, 1.0))
     flat_camera(view, [bounds[0] - 6, bounds[1], bounds[2] - 2.5, bounds[3]] + bounds[4:],
-                run.size, margin=1.1)
+                run.size, margin=1.1, legend_room=(legend_width + 20) / run.size[0])
     run.save("fig5_groups.png", view)

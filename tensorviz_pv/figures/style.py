@@ -130,17 +130,17 @@ def label_at(view, text, position, size=14, justification="Center", vertical="Ce
     return source
 
 
-def index_labels(view, count, rows, height=None, texts=None, size=13):
+def index_labels(view, count, rows, height=None, texts=None, size=13, row_height=1.0):
     """Numbers (or `texts`) beside the pixel rows of an image made by set_image (left of x = 0)
     or under its columns (below its `height` rows), at the pixel centres: every one up to 16,
-    else about 16 of them."""
+    else about 16 of them. `row_height`: the image's rows drawn that many times as tall."""
     every = 1 if count <= 16 else -(-count // 16)
     for i in range(0, count, every):
         text = str(i) if texts is None else texts[i]
         if rows:
-            label_at(view, text, (-0.4, -i - 0.5, 0.0), size, justification="Right")
+            label_at(view, text, (-0.4, (-i - 0.5) * row_height, 0.0), size, justification="Right")
         else:
-            label_at(view, text, (i + 0.5, -(height or count) - 0.7, 0.0), size)
+            label_at(view, text, (i + 0.5, -(height or count) * row_height - 0.7, 0.0), size)
 
 
 def show_image(source, view, port=0):
@@ -149,6 +149,12 @@ def show_image(source, view, port=0):
     display.Representation = "Surface"
     display.Ambient, display.Diffuse = 1.0, 0.0
     return display
+
+
+def bar_position(view):
+    """Where a colour bar's lower left corner goes: near the right edge, with room for its
+    labels and title (about 110 pixels)."""
+    return [min(0.86, max(0.78, 1.0 - 110.0 / view.ViewSize[0])), 0.1]
 
 
 def colour(display, view, array, preset, bar_title, limits=None, association="CELLS"):
@@ -166,7 +172,7 @@ def colour(display, view, array, preset, bar_title, limits=None, association="CE
     bar.TitleColor = bar.LabelColor = TEXT
     bar.TitleFontSize, bar.LabelFontSize = 18, 16
     bar.WindowLocation = "Any Location"
-    bar.Position = [0.86, 0.1]
+    bar.Position = bar_position(view)
     bar.ScalarBarLength = 0.6
     bar.AutomaticLabelFormat = 0
     bar.LabelFormat = bar.RangeLabelFormat = label_format(limits)
@@ -198,17 +204,19 @@ def data_bounds(*outputs, scale=(1.0, 1.0, 1.0)):
     return [value * scale[i // 2] for i, value in enumerate(union)]
 
 
-def flat_camera(view, bounds, size, margin=1.15):
+def flat_camera(view, bounds, size, margin=1.15, legend_room=0.2):
     """Look straight down at 2D data within `bounds` in a view of `size` (the panel's size,
-    also where a layout resizes the view), leaving the right edge to the legend."""
+    also where a layout resizes the view), leaving `legend_room` of the width, at the right
+    edge, to the legend."""
     view.InteractionMode = "2D"
     view.ResetCamera(False)
     camera = view.GetActiveCamera()
     camera.SetParallelProjection(True)
     width, height = bounds[1] - bounds[0], bounds[3] - bounds[2]
     aspect = size[0] / size[1]
-    camera.SetParallelScale(margin * max(height, width / aspect * 1.25) / 2)
-    cx, cy = (bounds[0] + bounds[1]) / 2 + 0.12 * width, (bounds[2] + bounds[3]) / 2
+    shown = width / (1.0 - legend_room)  # the data's width and the legend's
+    camera.SetParallelScale(margin * max(height, shown / aspect) / 2)
+    cx, cy = (bounds[0] + bounds[1]) / 2 + (shown - width) / 2, (bounds[2] + bounds[3]) / 2
     camera.SetFocalPoint(cx, cy, 0)
     camera.SetPosition(cx, cy, 100)
     camera.SetViewUp(0, 1, 0)

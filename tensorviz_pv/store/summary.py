@@ -96,6 +96,11 @@ def _recording_lines(summary):
     return lines
 
 
+def _short(value):
+    """A metric as a person reads it (4 significant digits; --json keeps every digit)."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def format_summary(summary):
     """The summary as lines a person reads."""
     lines = [f"store      {summary['store']}  ({summary['format']} v{summary['format_version']})"]
@@ -121,13 +126,13 @@ def format_summary(summary):
                      "TensorViz does not record)")
     if summary["last"]:
         last = summary["last"]
-        lines.append(f"last step  {last['step']} (epoch {last['epoch']}): loss {last['loss']}, "
-                     f"accuracy {last['accuracy']}, learning rate {last['learning_rate']}")
+        lines.append(f"last step  {last['step']} (epoch {last['epoch']}): loss {_short(last['loss'])}, "
+                     f"accuracy {_short(last['accuracy'])}, learning rate {_short(last['learning_rate'])}")
     for merge in summary["merges"]:
         lines.append(f"merge      step {merge['step']}: {merge['layer']} filter {merge['removed']} "
                      f"into {merge['kept']} (r = {merge['correlation']:.3f})")
     for row in summary["evaluation"]:
-        lines.append(f"epoch {row['epoch']:>3}  step {row['step']:>6}  val loss {row['val_loss']}  "
-                     f"val acc {row['val_accuracy']}  test loss {row['test_loss']}  "
-                     f"test acc {row['test_accuracy']}")
+        lines.append(f"epoch {row['epoch']:>3}  step {row['step']:>6}  val loss {_short(row['val_loss'])}  "
+                     f"val acc {_short(row['val_accuracy'])}  test loss {_short(row['test_loss'])}  "
+                     f"test acc {_short(row['test_accuracy'])}")
     return "\n".join(lines)
