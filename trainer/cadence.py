@@ -118,15 +118,19 @@ def default_cadence(what, kind, overrides):
     return Cadence(DEFAULT_EVERY[key]), False
 
 
-def layer_groups(layers, activation_shapes, overrides):
+def layer_groups(layers, activation_shapes, overrides, atlas_shapes=None):
     """{(layer, "weights" | "activations"): Group} of the recorded layers, given as (path,
     LayerKind, shapes of its variables, shapes of the gradients recorded with them), with the
-    probe activations' shapes {path: shape}; cadences from `overrides` or the defaults."""
+    probe activations' shapes {path: shape} and the Filter Atlas's recorded with them;
+    cadences from `overrides` or the defaults."""
     groups = {}
+    atlas_shapes = atlas_shapes or {}
     for path, kind, variables, gradients in layers:
         sizes = {"weights": sum(4 * _count(shape) for shape in list(variables) + list(gradients))}
         if path in activation_shapes:
             sizes["activations"] = 4 * _count(activation_shapes[path])
+            if path in atlas_shapes:
+                sizes["activations"] += 4 * _count(atlas_shapes[path])
         for what, size in sizes.items():
             cadence, fixed = default_cadence(what, kind, overrides)
             groups[(path, what)] = Group(path, what, size, cadence, fixed)

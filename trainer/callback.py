@@ -25,6 +25,7 @@ from .background import BackgroundWriter
 from .cadence import DEFAULT_BUDGET, layer_groups, parse_budget, plan
 from .filter_ids import FilterIds
 from .layers import find_layers, is_built, variable_names
+from .atlas import ATLAS_K, ATLAS_SIZE, AtlasPass, atlas_count, receptive_fields
 from .probe import ProbePass, first_input, probe_labels
 from .recording_hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks
 
@@ -101,7 +102,7 @@ class TensorVizCallback(keras.callbacks.Callback):
     def __init__(self, run_dir, probe=None, test_data=None, conv_every=None, dense_every=None,
                  activations_every=None, max_bytes_per_step=DEFAULT_BUDGET, run_info=None,
                  resume_from=None, overwrite=False, stop_on_nonfinite=True, keep_open=False,
-                 stop_training_on_failure=False):
+                 stop_training_on_failure=False, atlas_size=ATLAS_SIZE):
         super().__init__()
         self.run_dir = run_dir
         self.store_path = os.path.join(run_dir, F.STORE_FILENAME)
@@ -109,6 +110,11 @@ class TensorVizCallback(keras.callbacks.Callback):
                           "activations_every": activations_every}
         self.budget = parse_budget(max_bytes_per_step)
         self.probe = None if probe is None else (_first(probe[0]), probe_labels(_first(probe[1])))
+        self.atlas_size = atlas_size
+        self.atlas = None  # (inputs, labels) of the Filter Atlas: the first atlas_size of `probe`
+        if probe is not None and atlas_size:
+            count = atlas_count(first_input(probe[0]), atlas_size)
+            self.atlas = (_first(probe[0], count), probe_labels(_first(probe[1], count)))
         self.test_data = test_data
         self.extra_info = dict(run_info or {})
         self.resume_from = resume_from
@@ -121,6 +127,8 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.unrecorded = []  # (path, Keras class) of layers whose weights are not recorded
         self.hooks = None  # RecordingHooks in the train step
         self.probe_pass = None
+        self.atlas_pass = None
+        self.atlas_layers = None  # layers whose atlas the store holds (None: a new store, all)
         self.filter_ids = None  # FilterIds: the original filters each conv layer holds now
         # the store's side
         self.writer = None  # RunWriter, used on the background thread once the store exists
@@ -165,11 +173,16 @@ class TensorVizCallback(keras.callbacks.Callback):
         if self.probe is not None:
             self._use_probe(self.probe)
 
-    def _use_probe(self, probe):
-        """Record the activations of the convolutions for these (inputs, labels)."""
+    def _use_probe(self, probe, atlas=None):
+        """Record the activations of the convolutions for these (inputs, labels), and the
+        Filter Atlas of `atlas` (default: the atlas chosen already, else the probe's images)."""
         self.probe = probe
-        self.probe_pass = ProbePass(self.model, [layer for layer in self.layers if layer.spatial],
-                                    probe[0])
+        spatial = [layer for layer in self.layers if layer.spatial]
+        self.probe_pass = ProbePass(self.model, spatial, probe[0])
+        if self.atlas_size:
+            self.atlas = atlas or self.atlas or probe
+            self.atlas_pass = AtlasPass(self.model, spatial, self.atlas[0],
+                                        min(ATLAS_K, len(first_input(self.atlas[0]))))
 
     def _detach(self):
         if self.hooks is not None:
@@ -208,6 +221,9 @@ class TensorVizCallback(keras.callbacks.Callback):
             epochs = run.step_table()[F.EPOCH]
             stored_probe = run.probe() if self.probe is None and F.PROBE_GROUP in run.file \
                 and F.PROBE_IMAGES in run.file[F.PROBE_GROUP] else None
+            stored_atlas = run.atlas() if run.has_atlas() else None
+            self.atlas_layers = {layer.path for layer in self.layers
+                                 if run.has_series(layer.path, F.ATLAS)}
         if self.hooks is not None and variables != self.hooks.names:
             raise RecordingError(
                 f"{self.store_path}: holds a run of another model (variables "
@@ -221,9 +237,13 @@ class TensorVizCallback(keras.callbacks.Callback):
             self.epoch_offset = int(epochs[-1]) + 1 if len(epochs) else 0
             how = f"continuing after its step {self.step} (overwrite=True starts afresh)"
         print(f"TensorViz: {self.store_path} exists: {how}", file=sys.stderr)
+        if stored_atlas is not None:  # the same atlas images as before
+            self.atlas = stored_atlas
         if stored_probe is not None and self.hooks is not None:  # the same probe images
             self.hooks.probe_inputs = self.hooks.probe_labels = None
             self._use_probe(stored_probe)
+        elif self.probe is not None and self.hooks is not None:
+            self._use_probe(self.probe)
         self.writer = RunWriter.append_to(self.store_path, self.step)
         for note in self.writer.notes:
             print(f"TensorViz: {note}", file=sys.stderr)
@@ -257,6 +277,16 @@ class TensorVizCallback(keras.callbacks.Callback):
             return {}
         return {path: value.shape for path, value in self.probe_pass().items()}
 
+    def _atlas_shapes(self, activation_shapes):
+        """{layer: shape of its atlas snapshots}: (3, k, filters) for the layers recorded."""
+        if self.atlas_pass is None:
+            return {}
+        return {path: (3, self.atlas_pass.k, shape[-1]) for path, shape in activation_shapes.items()
+                if self._records_atlas(path)}
+
+    def _records_atlas(self, path):
+        return self.atlas_pass is not None and (self.atlas_layers is None or path in self.atlas_layers)
+
     def _per_step_bytes(self):
         """What every step records: the step columns, the metrics, two norms per variable."""
         return 4 * (len(F.STEP_COLUMNS) + METRIC_SLOTS + 2 * len(self.hooks.paths))
@@ -264,7 +294,7 @@ class TensorVizCallback(keras.callbacks.Callback):
     def _plan(self, activation_shapes):
         """The cadence of every layer's snapshots, chosen to keep the budget."""
         self.groups = layer_groups([layer.shapes() for layer in self.layers], activation_shapes,
-                                   self.overrides)
+                                   self.overrides, self._atlas_shapes(activation_shapes))
         steps, epochs = self.params.get("steps"), self.params.get("epochs")
         self.expected_bytes_per_step = plan(list(self.groups.values()), self._per_step_bytes(),
                                             self.budget, steps,
@@ -315,6 +345,9 @@ class TensorVizCallback(keras.callbacks.Callback):
                 self._use_probe((captured[0], probe_labels(captured[1])))
         activations = self.probe_pass() if self.probe_pass is not None else {}
         self._plan({path: value.shape for path, value in activations.items()})
+        atlas_shapes = self._atlas_shapes({path: value.shape for path, value in activations.items()})
+        self.atlas_layers = set(atlas_shapes)
+        fields = self._receptive_fields() if atlas_shapes else {}
         self.metric_columns = list(self.hooks.metric_names)
         series = []
         for layer in self.layers:
@@ -324,12 +357,16 @@ class TensorVizCallback(keras.callbacks.Callback):
                        for v in layer.gradients()]
             if layer.path in activations:
                 series.append(SeriesSpec(layer.path, F.ACTIVATION, activations[layer.path].shape))
+            if layer.path in atlas_shapes:
+                series.append(SeriesSpec(layer.path, F.ATLAS, atlas_shapes[layer.path]))
             if layer.path in self.filter_ids.original:
                 series.append(SeriesSpec(layer.path, F.ALIVE, (layer.filters,), "uint8"))
         os.makedirs(self.run_dir, exist_ok=True)
         probe = (first_input(self.probe[0]), self.probe[1]) if activations else (None, None)
-        self.writer = RunWriter.create(self.store_path, self.run_info(activations), self.hooks.names,
-                                       series, *probe, metric_names=self.metric_columns)
+        atlas = (first_input(self.atlas[0]), self.atlas[1]) if atlas_shapes else None
+        self.writer = RunWriter.create(self.store_path, self.run_info(activations, fields),
+                                       self.hooks.names, series, *probe,
+                                       metric_names=self.metric_columns, atlas=atlas)
         self.background = BackgroundWriter()
         for key in self.groups:
             self.last_snapshot[key] = self.hooked_from
@@ -339,17 +376,40 @@ class TensorVizCallback(keras.callbacks.Callback):
         self._record_alive(self.hooked_from)
         if activations and captured is not None:  # the default probe's first snapshot
             self.background.submit(self._write_tensors, self.step, [
-                (path, F.ACTIVATION, value) for path, value in activations.items()])
+                (path, F.ACTIVATION, value) for path, value in activations.items()]
+                + self._atlas_now(activations))
             for key in self.groups:
                 if key[1] == "activations":
                     self.last_snapshot[key] = self.step
 
-    def run_info(self, activations):
+    def _receptive_fields(self):
+        """{layer: its receptive field} for the atlas's patches; none (whole images) when the
+        model cannot be differentiated with respect to its input."""
+        try:
+            return receptive_fields(self.model, [layer for layer in self.layers if layer.spatial],
+                                    self.atlas[0])
+        except Exception as error:  # noqa: BLE001 - the atlas then shows whole images
+            print(f"TensorViz: receptive fields not measured ({type(error).__name__}: {error}); "
+                  "the Filter Atlas shows whole images", file=sys.stderr)
+            return {}
+
+    def _atlas_now(self, paths):
+        """[(layer, ATLAS, its atlas now)] for those of `paths` whose atlas is recorded."""
+        chosen = [path for path in paths if self._records_atlas(path)]
+        if not chosen:
+            return []
+        atlas = self.atlas_pass()
+        return [(path, F.ATLAS, atlas[path]) for path in chosen if path in atlas]
+
+    def run_info(self, activations, fields=None):
         convs = {layer.path for layer in self.layers if layer.spatial}
+        fields = fields or {}
         layers = []
         for layer in self.layers:
             entry = layer.entry(activations[layer.path].shape[1:] if layer.path in activations
                                 else None)
+            if layer.path in fields:
+                entry["receptive_field"] = fields[layer.path]
             entry["cadence"] = {what: [group.cadence.every, group.cadence.epochs]
                                 for (path, what), group in self.groups.items() if path == layer.path}
             layers.append(entry)
@@ -371,7 +431,8 @@ class TensorVizCallback(keras.callbacks.Callback):
                               "probe": "given" if self.probe is not None and self.hooks.probe_inputs
                               is None else "the first training batch",
                               "convolutions": len(convs)},
-                "probe_size": len(first_input(self.probe[0])) if activations else 0}
+                "probe_size": len(first_input(self.probe[0])) if activations else 0,
+                "atlas_size": len(first_input(self.atlas[0])) if self.atlas_layers else 0}
         info.update(self.extra_info)
         return info
 
@@ -431,7 +492,8 @@ class TensorVizCallback(keras.callbacks.Callback):
         if self.probe_pass is not None and chosen:
             values = self.probe_pass.tensors()
             taken.append((self.step, [(path, F.ACTIVATION, values[path])
-                                      for path in values if path in chosen]))
+                                      for path in values if path in chosen]
+                           + self._atlas_now([path for path in values if path in chosen])))
         return taken
 
     def _write_snapshot(self, keys, gradients=True):

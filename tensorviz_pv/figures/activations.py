@@ -28,7 +28,7 @@ def activation_panel(run, view, layer, step, probe_image):
     label = int(field_value(maps, "label"))
     title(view, f"{layer} activations, probe image {probe_image} (label {label})", 16)
     # the input image sits left of the tiles: frame both
-    flat_camera(view, data_bounds((maps, 0), (maps, 1)), run.size)
+    flat_camera(view, data_bounds((maps, 0), (maps, 1)))
     return maps
 
 
@@ -52,7 +52,7 @@ def correlation_panel(run, view, layer, step):
     index_labels(view, filters, rows=True)
     index_labels(view, filters, rows=False)
     bounds = data_bounds((correlation, 1))
-    flat_camera(view, [bounds[0] - 2, bounds[1], bounds[2] - 2, bounds[3]] + bounds[4:], run.size,
+    flat_camera(view, [bounds[0] - 2, bounds[1], bounds[2] - 2, bounds[3]] + bounds[4:],
                 margin=1.35)
     return correlation
 

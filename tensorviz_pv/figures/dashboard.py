@@ -1,8 +1,8 @@
 """The TensorViz dashboard: one layout of views on one shared time (the animation scene), for
 the ParaView GUI (`tensorviz paraview RUN_DIR`) or pvbatch.
 
-    weight glyphs (3D)       | norms over the steps (line chart)
-    activation maps (2D)     | filter correlation heatmap (2D)
+    weight glyphs (3D)       | norms over the steps (line chart)    | filter atlas (2D:
+    activation maps (2D)     | filter correlation heatmap (2D)      |  what excites each filter)
 
 follow(): while a trainer writes the run, reload it every few seconds and move to the newest
 step (a Qt timer of the GUI's render window; nothing to do in pvbatch).
@@ -13,6 +13,7 @@ import os
 from paraview import simple
 
 from .activations import activation_panel, correlation_panel
+from .atlas import atlas_panel
 from .norms import norm_chart
 from .session import FigureRun
 from .style import TEXT, render_view, title
@@ -21,9 +22,20 @@ from .weights import glyphs, show_glyphs
 STATE_NAME = "dashboard.pvsm"
 
 
-def build(store, size=(700, 450)):
-    """Build the dashboard for a run store; returns the reader and the views."""
-    run = FigureRun(store, size=size)
+LAYOUT_AREA = (850, 540)  # pixels of the layout in a ParaView window of its first-start size
+ATLAS_SHARE = 0.3  # of the width, for the Filter Atlas's tall column
+# the views are sized this many times their panel (same shape): the GUI draws their text for
+# the size they were made with, and at the panel's own size it would crowd the panel
+TEXT_ROOM = 1.5
+
+
+def build(store, area=LAYOUT_AREA):
+    """Build the dashboard for a run store; returns the reader and the views. Each 2D view is
+    framed for its share of `area` (what the GUI gives the layout; a view drawn before the
+    window is laid out knows no better)."""
+    area = (area[0] * TEXT_ROOM, area[1] * TEXT_ROOM)
+    cell = (int(area[0] * (1 - ATLAS_SHARE) / 2), int(area[1] / 2))
+    run = FigureRun(store, size=cell)
     layer = run.first_conv_layer
     # the GUI starts with one layout and an empty render view: the dashboard takes their place
     for view in simple.GetViews():
@@ -31,11 +43,12 @@ def build(store, size=(700, 450)):
     layouts = list(simple.GetLayouts().values())
     layout = layouts[0] if layouts else simple.CreateLayout("TensorViz")
     layout.Reset()
-    layout.SplitHorizontal(0, 0.5)
-    layout.SplitVertical(1, 0.5)
-    layout.SplitVertical(2, 0.5)
+    layout.SplitHorizontal(0, 1 - ATLAS_SHARE)  # the 2 x 2 views | the Filter Atlas, tall
+    layout.SplitHorizontal(1, 0.5)
+    layout.SplitVertical(3, 0.5)
+    layout.SplitVertical(4, 0.5)
 
-    glyph_view = render_view(size, f"{layer} weights", (layout, 3))
+    glyph_view = render_view(cell, f"{layer} weights", (layout, 7))
     proxy, _, limit = glyphs(run, layer)
     title(glyph_view, f"{layer} weights", 16)
     show_glyphs(glyph_view, proxy, limit)
@@ -43,20 +56,25 @@ def build(store, size=(700, 450)):
     shown = simple.Show(step, glyph_view)  # the step, in the view that moves most
     shown.WindowLocation, shown.FontSize, shown.Color = "Upper Left Corner", 18, TEXT
 
-    chart = norm_chart(run, "weight", place=(layout, 5), compact=True)
+    chart = norm_chart(run, "weight", place=(layout, 9), compact=True)
 
-    maps_view = render_view(size, f"{layer} activations", (layout, 4))
-    heat_view = render_view(size, f"{layer} filter correlation", (layout, 6))
+    maps_view = render_view(cell, f"{layer} activations", (layout, 8))
+    heat_view = render_view(cell, f"{layer} filter correlation", (layout, 10))
+    atlas_view = render_view((int(area[0] * ATLAS_SHARE), int(area[1])), f"{layer} filter atlas",
+                             (layout, 2))
     if layer in run.activation_layers:
         activation_panel(run, maps_view, layer, run.steps[-1], 0)
         correlation_panel(run, heat_view, layer, run.steps[-1])
+        if run.has_atlas(layer):
+            atlas_panel(run, atlas_view, layer, run.steps[-1], caption=False)
+            title(atlas_view, f"{layer} filter atlas", 16)
     scene = simple.GetAnimationScene()
     scene.UpdateAnimationUsingDataTimeSteps()
     scene.AnimationTime = run.steps[-1]
     simple.SetActiveSource(run.reader)  # the Properties panel opens on the run, not a label
     simple.SetActiveView(glyph_view)
     return {"reader": run.reader, "layout": layout, "glyph_view": glyph_view, "chart": chart,
-            "maps_view": maps_view, "heat_view": heat_view}
+            "maps_view": maps_view, "heat_view": heat_view, "atlas_view": atlas_view}
 
 
 def save_state(run_dir):

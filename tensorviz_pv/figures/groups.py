@@ -68,5 +68,5 @@ def render(run):
     label_at(view, "filter", (filters / 2, -len(steps) * row_height - 2.0, 0.0), 14)
     bounds = data_bounds((groups, 1), scale=(1.0, row_height, 1.0))
     flat_camera(view, [bounds[0] - 6, bounds[1], bounds[2] - 2.5, bounds[3]] + bounds[4:],
-                run.size, margin=1.1, legend_room=(legend_width + 20) / run.size[0])
+                margin=1.1, legend_room=(legend_width + 20) / run.size[0])
     run.save("fig5_groups.png", view)

@@ -10,6 +10,7 @@ FIGURE_CALLS = {
     "fig3": ["norms.render(run)", "trajectory.render(run)"],
     "fig4": ["activations.render(run)"],
     "fig5": ["groups.render(run)"],
+    "fig6": ["atlas.render(run, layer={layer})"],
     "animation": ["animation.render(run, layer={layer})"],
 }
 FIGURES = tuple(FIGURE_CALLS)

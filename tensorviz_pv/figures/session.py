@@ -49,6 +49,8 @@ class FigureRun:
             # the conv layers whose probe activations were recorded (Fig. 4 and 5 need them)
             self.activation_layers = [name for name in self.conv_layers
                                       if stored.has_series(name, F.ACTIVATION)]
+            self.atlas_layers = {name for name in self.activation_layers
+                                 if stored.has_series(name, F.ATLAS) and stored.has_atlas()}
         self.written = []
         self.failed = []  # (figure, why) of figures that could not be drawn
         if out_dir:
@@ -60,6 +62,10 @@ class FigureRun:
         names = list(view.GetProperty("LayerNames"))
         simple.Delete(view)
         return names
+
+    def has_atlas(self, layer):
+        """Whether the run recorded a Filter Atlas of this layer."""
+        return layer in self.atlas_layers
 
     @property
     def first_conv_layer(self):

@@ -204,16 +204,16 @@ def data_bounds(*outputs, scale=(1.0, 1.0, 1.0)):
     return [value * scale[i // 2] for i, value in enumerate(union)]
 
 
-def flat_camera(view, bounds, size, margin=1.15, legend_room=0.2):
-    """Look straight down at 2D data within `bounds` in a view of `size` (the panel's size,
-    also where a layout resizes the view), leaving `legend_room` of the width, at the right
-    edge, to the legend."""
+def flat_camera(view, bounds, margin=1.15, legend_room=0.2):
+    """Look straight down at 2D data within `bounds` in the view's size (its panel's size:
+    render_view sets it, also for a view that a layout will size), leaving `legend_room` of
+    the width, at the right edge, to the legend."""
     view.InteractionMode = "2D"
     view.ResetCamera(False)
     camera = view.GetActiveCamera()
     camera.SetParallelProjection(True)
     width, height = bounds[1] - bounds[0], bounds[3] - bounds[2]
-    aspect = size[0] / size[1]
+    aspect = view.ViewSize[0] / view.ViewSize[1]
     shown = width / (1.0 - legend_room)  # the data's width and the legend's
     camera.SetParallelScale(margin * max(height, shown / aspect) / 2)
     cx, cy = (bounds[0] + bounds[1]) / 2 + (shown - width) / 2, (bounds[2] + bounds[3]) / 2

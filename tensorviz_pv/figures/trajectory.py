@@ -66,5 +66,5 @@ def render(run):
                 f"y: {layer} {names[1]}", 18)
     title(view, "f: filter, i: input channel, r: row, c: column of the kernel", 13,
           "Lower Center")
-    flat_camera(view, data_bounds((trajectory, 0), scale=scale), run.size, margin=1.6)
+    flat_camera(view, data_bounds((trajectory, 0), scale=scale), margin=1.6)
     run.save("fig3_trajectory.png", view)

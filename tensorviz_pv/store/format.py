@@ -56,11 +56,19 @@ BIAS_GRADIENT = BIAS + GRADIENT_SUFFIX
 DEPTHWISE_KERNEL = "depthwise_kernel"
 ACTIVATION = "activation"
 ALIVE = "alive"  # conv layers: which of the original filters exist (1) or were merged away (0)
+# the Filter Atlas, at the activation snapshots: (3, k, filters) float32, rows image index,
+# response, flat position of the peak (analysis/atlas.py); NaN for a merged-away filter
+ATLAS = "atlas"
 
 # the fixed probe batch whose activations are recorded
 PROBE_GROUP = "probe"
 PROBE_IMAGES = "images"
 PROBE_LABELS = "labels"
+
+# the atlas images whose patches the Filter Atlas shows (a larger fixed set than the probe)
+ATLAS_GROUP = "atlas"
+ATLAS_IMAGES = "images"  # (N, positions..., channels) float16
+ATLAS_LABELS = "labels"
 
 # filter reduction: one row per filter merged away (ids are the original filter indices; tensors
 # keep the original layout, NaN where a filter or its input channel no longer exists)
@@ -173,3 +181,7 @@ def merges_path(column):
 
 def probe_path(part):
     return "/".join((PROBE_GROUP, part))
+
+
+def atlas_path(part):
+    return "/".join((ATLAS_GROUP, part))

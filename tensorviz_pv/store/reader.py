@@ -299,6 +299,17 @@ class RunReader:
             raise StoreError(f"{self.path}: the metric names are damaged ({error})") from None
         return names, self._read(path, slice(0, self.step_count()))
 
+    def atlas(self):
+        """(images (N, positions..., channels) float32, labels) of the Filter Atlas."""
+        if F.atlas_path(F.ATLAS_IMAGES) not in self.file:
+            raise StoreError(f"{self.path}: no atlas images were recorded (a run of an older "
+                             "TensorViz, or one recorded with atlas_size=0)")
+        return (self._read(F.atlas_path(F.ATLAS_IMAGES)).astype(np.float32),
+                self._read(F.atlas_path(F.ATLAS_LABELS)))
+
+    def has_atlas(self):
+        return F.atlas_path(F.ATLAS_IMAGES) in self.file
+
     def probe(self):
         if F.probe_path(F.PROBE_IMAGES) not in self.file:
             raise StoreError(f"{self.path}: no probe batch was recorded")

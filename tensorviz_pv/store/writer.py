@@ -107,9 +107,10 @@ class RunWriter:
 
     @classmethod
     def create(cls, path, run_info, variables, series, probe_images=None, probe_labels=None,
-               metric_names=(), flush_interval=0.75, checksums=True):
+               metric_names=(), flush_interval=0.75, checksums=True, atlas=None):
         """A new store at `path` (which must not exist). `variables` names the norm columns,
-        `metric_names` those of the metrics table; checksums=False only to measure their cost."""
+        `metric_names` those of the metrics table; `atlas`: (images, labels) of the Filter
+        Atlas; checksums=False only to measure their cost."""
         if os.path.exists(path):
             raise StoreError(f"{path}: a store already exists there")
         lock = WriterLock(path).acquire()
@@ -148,6 +149,12 @@ class RunWriter:
             if probe_images is not None:
                 probe.create_dataset(F.PROBE_IMAGES, data=np.asarray(probe_images, "float32"))
                 probe.create_dataset(F.PROBE_LABELS, data=np.asarray(probe_labels, "int64"))
+            if atlas is not None:  # images as float16: a display's precision, half the bytes
+                group = f.create_group(F.ATLAS_GROUP)
+                group.create_dataset(F.ATLAS_IMAGES, data=np.asarray(atlas[0], "float16"),
+                                     fletcher32=checksums)
+                group.create_dataset(F.ATLAS_LABELS, data=np.asarray(atlas[1], "int64"),
+                                     fletcher32=checksums)
             f.swmr_mode = True
         except Exception:
             f.close()
