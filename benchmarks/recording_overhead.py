@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/recording_overhead.py [--model poster|mobilenet|resnet50]
         [--reps 5] [--epochs 2] [--samples 4000] [--batch-size 50]
 
+The "no atlas" arm is TensorViz without its Filter Atlas (atlas_size=0): the atlas's own cost.
+
 poster: the poster's network on the embedded MNIST digits; mobilenet, resnet50: Keras's
 MobileNetV2 / ResNet50 (weights=None) at 32 x 32 x 3 on random images (their content does not
 change the cost). The TensorViz arm records at the default disk budget; its store's bytes per
@@ -86,10 +88,11 @@ def one_fit(model_name, arm, data, epochs, batch_size, workdir, rep):
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     callbacks = []
-    if arm == "tensorviz":
-        run_dir = os.path.join(workdir, f"tvz-{rep}")  # what `tensorviz train` records
+    if arm in ("tensorviz", "no atlas"):
+        run_dir = os.path.join(workdir, f"{arm}-{rep}")  # what `tensorviz train` records
         callbacks += [TensorVizCallback(run_dir, probe=(data.x_test, data.y_test),
-                                        test_data=(data.x_test, data.y_test)),
+                                        test_data=(data.x_test, data.y_test),
+                                        **({"atlas_size": 0} if arm == "no atlas" else {})),
                       RunCheckpoints(run_dir)]
     elif arm == "tensorboard":
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(workdir, f"tb-{rep}"),
@@ -119,7 +122,7 @@ def main():
     args = parser.parse_args()
     data = load_dataset("mnist-5k").limited(args.samples) if args.model == "poster" \
         else RandomImages(args.samples)
-    arms = ["plain", "tensorviz", "tensorboard"]
+    arms = ["plain", "tensorviz", "no atlas", "tensorboard"]
     import importlib.util
     if importlib.util.find_spec("tensorboard") is None:
         arms.remove("tensorboard")

@@ -42,6 +42,16 @@ def _first(data, count=PROBE_SIZE):
     return tf.nest.map_structure(lambda a: np.asarray(a)[:count], data)
 
 
+def as_stored(inputs):
+    """Atlas inputs as the store keeps them (the first input as float16): a continued run
+    ranks the very images the first one did."""
+    flat = tf.nest.flatten(inputs)
+    first = np.asarray(flat[0])
+    if first.dtype.kind == "f":
+        first = first.astype(np.float16).astype(first.dtype)
+    return tf.nest.pack_sequence_as(inputs, [first] + flat[1:])
+
+
 def accuracy_column(names):
     """Index of the metric the step table calls accuracy: the first accuracy Keras tracks."""
     for index, name in enumerate(names):
@@ -91,6 +101,10 @@ class TensorVizCallback(keras.callbacks.Callback):
             reduction, one fit per stretch); call `close()` at the end.
         stop_training_on_failure: when recording fails (a full disk), stop training too
             (`tensorviz train` does); by default training goes on without recording.
+        atlas_size: how many images the Filter Atlas ranks at each activation snapshot (which
+            of them excite each conv filter most, and where): the first `atlas_size` of
+            `probe` (default 256, capped at 16 MiB of images; the probe batch itself when no
+            probe is given; 0: no atlas).
 
     Example:
 
@@ -114,7 +128,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.atlas = None  # (inputs, labels) of the Filter Atlas: the first atlas_size of `probe`
         if probe is not None and atlas_size:
             count = atlas_count(first_input(probe[0]), atlas_size)
-            self.atlas = (_first(probe[0], count), probe_labels(_first(probe[1], count)))
+            self.atlas = (as_stored(_first(probe[0], count)), probe_labels(_first(probe[1], count)))
         self.test_data = test_data
         self.extra_info = dict(run_info or {})
         self.resume_from = resume_from
@@ -180,7 +194,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         spatial = [layer for layer in self.layers if layer.spatial]
         self.probe_pass = ProbePass(self.model, spatial, probe[0])
         if self.atlas_size:
-            self.atlas = atlas or self.atlas or probe
+            self.atlas = atlas or self.atlas or (as_stored(probe[0]), probe[1])
             self.atlas_pass = AtlasPass(self.model, spatial, self.atlas[0],
                                         min(ATLAS_K, len(first_input(self.atlas[0]))))
 
@@ -237,8 +251,12 @@ class TensorVizCallback(keras.callbacks.Callback):
             self.epoch_offset = int(epochs[-1]) + 1 if len(epochs) else 0
             how = f"continuing after its step {self.step} (overwrite=True starts afresh)"
         print(f"TensorViz: {self.store_path} exists: {how}", file=sys.stderr)
-        if stored_atlas is not None:  # the same atlas images as before
-            self.atlas = stored_atlas
+        given = self.atlas or self.probe
+        several = given is not None and len(tf.nest.flatten(given[0])) > 1
+        if stored_atlas is not None and not several:
+            self.atlas = stored_atlas  # the same atlas images as before
+        elif stored_atlas is not None:  # the store keeps a several-input model's first input only
+            self.atlas_layers = set()
         if stored_probe is not None and self.hooks is not None:  # the same probe images
             self.hooks.probe_inputs = self.hooks.probe_labels = None
             self._use_probe(stored_probe)

@@ -51,10 +51,13 @@ class ActivationMaps(TensorVizView):
         if not 0 <= self._probe_image < len(images):
             raise SettingError(f"{run.path}: ProbeImage {self._probe_image} does not exist "
                                f"(0-{len(images) - 1})")
-        tiled, _ = tile_maps(filter_maps(activation[self._probe_image]))
+        maps = filter_maps(activation[self._probe_image])
+        tiled, _ = tile_maps(maps)
         tiles = vtkImageData.GetData(outputs, 0)
         set_image(tiles, tiled, "activation")
         add_field(tiles, "snapshot_step", np.int64(step))
+        add_field(tiles, "merged_filters",  # merged away: NaN maps, blank tiles
+                  np.int64(np.isnan(maps.reshape(len(maps), -1)).all(axis=1).sum()))
         key = (run.path, layer, len(steps))
         if key not in self._ranges:  # over every snapshot: colours compare, none saturates
             self._ranges = {key: value_range(run.series_value(layer, F.ACTIVATION, i)

@@ -17,6 +17,16 @@ from .convert import add_field, add_image_array, set_image, vtk_array
 MOST_FILTERS = 64  # rows when Filters is "all" (a 512-filter layer's atlas would not read)
 
 
+def check_atlas(path, layer, step, atlas, images, positions):
+    """StoreError unless every image index and position of a stored atlas exists (a damaged
+    store must not take ParaView down)."""
+    for row, count, what in ((IMAGE, images, "atlas image"), (POSITION, positions, "position")):
+        values = atlas[row][np.isfinite(atlas[row])]
+        if values.size and (values.min() < 0 or values.max() >= count):
+            raise StoreError(f"{path}: {layer}'s Filter Atlas at step {step} names {what} "
+                             f"{int(values.max())} of {count}: the store is damaged")
+
+
 class FilterAtlas(TensorVizView):
     """Port 0: the atlas image, cell arrays `pixel` (the image's mean over its channels), `rgb`
     (three-channel images, 0-255) and `response` (each patch's response, NaN between them);
@@ -69,6 +79,7 @@ class FilterAtlas(TensorVizView):
         step, atlas = run.tensor_at(layer, F.ATLAS, self.requested_step(outputs, steps))
         images, labels = run.atlas()
         positions = run.layer_info(layer)["activation_shape"][:-1]
+        check_atlas(run.path, layer, step, atlas, len(images), int(np.prod(positions)))
         grid, responses, corners = atlas_grid(images, atlas, field, positions, filters, k)
         picture = vtkImageData.GetData(outputs, 0)
         set_image(picture, grid.mean(axis=-1), "pixel")

@@ -80,7 +80,7 @@ def atlas_layout(rows, k, patch, blocks=None):
     blocks = blocks or atlas_blocks(rows, k, patch)
     per_block = -(-rows // blocks)
     block_width = k * (width + GAP) - GAP
-    block_gap = max(2 * GAP, width // 2) + 2  # room for the next block's filter numbers
+    block_gap = max(2 * GAP, width) + 2  # room for the next block's filter numbers
     corners = [((i % per_block) * (height + GAP), (i // per_block) * (block_width + block_gap))
                for i in range(rows)]
     used = -(-rows // per_block)
@@ -93,7 +93,8 @@ def atlas_grid(images, atlas, field, positions_shape, filters, k, blocks=None):
     response at the left, GAP pixels of NaN between them, the rows in blocks side by side
     (atlas_layout); (grid (rows, cols, channels), responses (len(filters), k), the (top, left)
     of each row). A patch is the receptive field of the peak (the whole image when `field` is
-    None); a merged-away filter's row stays NaN."""
+    None); a merged-away filter's row stays NaN, and so do the patches of images a filter does
+    not respond to at all (response 0)."""
     images = np.asarray(images, dtype=np.float32)
     height, width = patch_shape(field, images.shape[1:])
     channels = images.shape[-1]
@@ -105,7 +106,9 @@ def atlas_grid(images, atlas, field, positions_shape, filters, k, blocks=None):
         top, left = corners[row]
         for rank in range(k):
             image_index = atlas[IMAGE, rank, filter_index]
-            if not np.isfinite(image_index):
+            # a response of exactly 0 is a ReLU's zero everywhere in that image: its position
+            # is arbitrary, so there is no patch to show (a dead filter's row stays empty)
+            if not np.isfinite(image_index) or atlas[RESPONSE, rank, filter_index] == 0:
                 continue
             image = images[int(image_index)]
             if field:

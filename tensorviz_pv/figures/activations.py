@@ -26,7 +26,9 @@ def activation_panel(run, view, layer, step, probe_image):
     gray.RescaleTransferFunction(0.0, 1.0)
     simple.HideScalarBarIfNotNeeded(gray, view)
     label = int(field_value(maps, "label"))
-    title(view, f"{layer} activations, probe image {probe_image} (label {label})", 16)
+    merged = int(field_value(maps, "merged_filters"))
+    title(view, f"{layer} activations, probe image {probe_image} (label {label})"
+                + (f"\n(blank: {merged} filters merged away)" if merged else ""), 16)
     # the input image sits left of the tiles: frame both
     flat_camera(view, data_bounds((maps, 0), (maps, 1)))
     return maps

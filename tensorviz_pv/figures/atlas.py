@@ -7,7 +7,7 @@ from paraview import servermanager, simple
 from ..analysis.atlas import LEAST_PATCH
 from ..store import format as F
 from ..store.reader import RunReader
-from .style import (data_bounds, field_value, flat_camera, label_at, render_view, show_image,
+from .style import (LABEL_PX, TITLE_PX, data_bounds, field_value, flat_camera, label_at, render_view, show_image,
                     title)
 
 
@@ -39,17 +39,17 @@ def atlas_panel(run, view, layer, step, caption=True):
         label_at(view, str(f), (left - 0.5, -top - height / 2, 0.0), 12, justification="Right")
     merged = alive is not None and not all(alive[f] for f in shown)
     bounds = data_bounds((atlas, 0))
-    label_at(view, "strongest first", (bounds[0], bounds[3] + 0.3 * height + 1, 0.0), 12,
+    label_at(view, "strongest first", (bounds[0], bounds[3] + 1, 0.0), 12,
              justification="Left", vertical="Bottom")
     if caption:
-        what = "whole images" if not field else f"the {size_text(field['size'])} px field of " \
-            f"each peak" + ("" if min(field["size"]) >= LEAST_PATCH else
-                            f", amid {size_text([LEAST_PATCH] * len(field['size']))}")
-        title(view, f"{layer}: the atlas images that excite each filter most, step {int(step)}\n"
-                    f"({what}" + ("; grey rows: filters merged away)" if merged else ")"), 14)
-    flat_camera(view, [bounds[0] - 3 * width, bounds[1], bounds[2],
-                       bounds[3] + 1.5 * height + 2] + list(bounds[4:]), margin=1.15,
-                legend_room=0.0)
+        what = "whole images" if not field else f"{size_text(field['size'])} px field" + (
+            "" if min(field["size"]) >= LEAST_PATCH else
+            f" amid {size_text([LEAST_PATCH] * len(field['size']))}")
+        title(view, f"{layer}, step {int(step)}: what excites each filter most\n"
+                    f"(atlas patches, {what}" + ("; grey: merged away)" if merged else ")"), 14)
+    # room for a two-line title, the "strongest first" line and the filter numbers
+    flat_camera(view, bounds, margin=1.05, legend_room=0.0,
+                text_px=(TITLE_PX + LABEL_PX if caption else LABEL_PX, 2 * LABEL_PX))
     return atlas
 
 

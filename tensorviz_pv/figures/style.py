@@ -6,6 +6,8 @@ from paraview import servermanager, simple
 from ..errors import TensorVizError
 
 TEXT = [0.1, 0.1, 0.1]
+TITLE_PX = 44  # screen pixels of a two-line title at 14 pt, with its padding
+LABEL_PX = 18  # one line of a 12 pt label
 GREY = [0.62, 0.62, 0.62]  # "no value" (a dead or merged-away filter's correlation)
 # one colour per layer (norm charts) or per run (comparisons)
 PALETTE = [[0.85, 0.1, 0.1], [0.1, 0.3, 0.85], [0.1, 0.6, 0.2], [0.6, 0.3, 0.8],
@@ -204,19 +206,25 @@ def data_bounds(*outputs, scale=(1.0, 1.0, 1.0)):
     return [value * scale[i // 2] for i, value in enumerate(union)]
 
 
-def flat_camera(view, bounds, margin=1.15, legend_room=0.2):
+def flat_camera(view, bounds, margin=1.15, legend_room=0.2, text_px=(0, 0)):
     """Look straight down at 2D data within `bounds` in the view's size (its panel's size:
     render_view sets it, also for a view that a layout will size), leaving `legend_room` of
-    the width, at the right edge, to the legend."""
+    the width, at the right edge, to the legend, and `text_px` = (top, left) screen pixels
+    beside the data for text of a fixed size (a title, row labels) at any view size."""
     view.InteractionMode = "2D"
     view.ResetCamera(False)
     camera = view.GetActiveCamera()
     camera.SetParallelProjection(True)
     width, height = bounds[1] - bounds[0], bounds[3] - bounds[2]
-    aspect = view.ViewSize[0] / view.ViewSize[1]
+    pixels_wide, pixels_high = view.ViewSize
+    top_px, left_px = text_px
     shown = width / (1.0 - legend_room)  # the data's width and the legend's
-    camera.SetParallelScale(margin * max(height, shown / aspect) / 2)
-    cx, cy = (bounds[0] + bounds[1]) / 2 + (shown - width) / 2, (bounds[2] + bounds[3]) / 2
+    # data units per screen pixel: the data (with margin) and the text's pixels both fit
+    unit = max(margin * shown / max(pixels_wide - margin * left_px, 1),
+               margin * height / max(pixels_high - margin * top_px, 1))
+    camera.SetParallelScale(unit * pixels_high / 2)
+    cx = bounds[0] - left_px * unit + (left_px * unit + shown) / 2
+    cy = bounds[2] + (height + top_px * unit) / 2
     camera.SetFocalPoint(cx, cy, 0)
     camera.SetPosition(cx, cy, 100)
     camera.SetViewUp(0, 1, 0)

@@ -44,6 +44,7 @@ def run_summary(path):
             "layers": layers,
             "unrecorded_layers": run.info.get("unrecorded_layers", []),
             "recording": run.info.get("recording"),
+            "atlas_size": int(run.info.get("atlas_size", 0)),
             "metrics": {name: _float(metric_values[-1, i]) if len(metric_values) else None
                         for i, name in enumerate(metric_names)},
             "variables": run.variables,
@@ -91,6 +92,8 @@ def _recording_lines(summary):
                      + " steps (0: epoch ends only), and at step 0 and every epoch end")
     if recording:
         lines.append(f"note       loss from {recording['loss']}; probe: {recording['probe']}"
+                     + (f"; Filter Atlas of {summary['atlas_size']} images" if summary["atlas_size"]
+                        else "")
                      + (f"; recording began at step {recording['first_step']} (the model was "
                         "built by its first step)" if recording["first_step"] else ""))
     return lines

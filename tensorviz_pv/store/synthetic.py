@@ -52,9 +52,20 @@ def probe_images():
     return images, np.arange(PROBE)
 
 
-def write_synthetic_run(path, steps=30, every=10, seed=0, close=True, activations=True):
-    """Steps 1..steps in the tables; kernels of every layer (and conv1's probe activations)
-    at 0, every `every`, and the last."""
+def expected_atlas(step, images=6, k=2, filters=4):
+    """conv1's Filter Atlas at a step of the synthetic run: (3, k, filters), image
+    (rank + filter + step) mod images, responses falling with rank, peak at position 0."""
+    atlas = np.zeros((3, k, filters), dtype=np.float32)
+    rank, filter_index = np.meshgrid(np.arange(k), np.arange(filters), indexing="ij")
+    atlas[0] = (rank + filter_index + step) % images
+    atlas[1] = 1.0 / (1 + rank) + 0.01 * filter_index
+    return atlas
+
+
+def write_synthetic_run(path, steps=30, every=10, seed=0, close=True, activations=True,
+                        atlas=False):
+    """Steps 1..steps in the tables; kernels of every layer (and conv1's probe activations,
+    and with `atlas` its Filter Atlas of 6 probe images) at 0, every `every`, and the last."""
     info = {"layers": LAYERS, "dataset": {"name": "synthetic"}, "cadence": {"conv_every": every},
             "hyperparameters": {"seed": seed}}
     variables = [f"{layer['name']}/kernel" for layer in LAYERS]
@@ -63,7 +74,13 @@ def write_synthetic_run(path, steps=30, every=10, seed=0, close=True, activation
     if activations:
         specs.append(SeriesSpec("conv1", F.ACTIVATION, ACTIVATION_SHAPE))
         probe = probe_images()
-    writer = RunWriter.create(path, info, variables, specs, *probe)
+    atlas_images = None
+    if atlas:
+        specs.append(SeriesSpec("conv1", F.ATLAS, expected_atlas(0).shape))
+        images, labels = probe_images()  # six atlas images: the probe's, dimmed twice
+        atlas_images = (np.concatenate([images, 0.5 * images, 0.25 * images]),
+                        np.concatenate([labels] * 3))
+    writer = RunWriter.create(path, info, variables, specs, *probe, atlas=atlas_images)
     snapshot_steps = sorted(set([0] + list(range(every, steps + 1, every)) + [steps]))
     for step in range(0, steps + 1):
         if step > 0:
@@ -76,6 +93,8 @@ def write_synthetic_run(path, steps=30, every=10, seed=0, close=True, activation
                                   expected_kernel(layer["name"], step, seed))
             if activations:
                 writer.add_tensor("conv1", F.ACTIVATION, step, expected_activation(step, seed))
+            if atlas:
+                writer.add_tensor("conv1", F.ATLAS, step, expected_atlas(step))
     writer.add_evaluation(epoch=1, step=steps, val_loss=0.5, val_accuracy=0.9)
     if close:
         writer.close()

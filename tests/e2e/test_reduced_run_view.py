@@ -17,10 +17,12 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 reader = simple.TensorVizReader(FileName=sys.argv[1])
 glyphs = simple.WeightGlyphs(Input=reader, Layer=sys.argv[3])
 reduced = simple.WeightGlyphs(Input=reader, Layer="conv1")
+maps = simple.ActivationMaps(Input=reader, Layer="conv1")
 seen = {}
 for step in json.loads(sys.argv[4]):
     glyphs.UpdatePipeline(float(step))
     reduced.UpdatePipeline(float(step))
+    maps.UpdatePipeline(float(step))
     merged = reduced.GetDataInformation().DataInformation.GetFieldDataInformation() \
         .GetArrayInformation("merged_filters").GetComponentRange(0)[0]
     poly = servermanager.Fetch(glyphs)
@@ -28,7 +30,10 @@ for step in json.loads(sys.argv[4]):
     filters = vtk_to_numpy(poly.GetCellData().GetArray("filter"))[::6]
     seen[step] = {"tops": tops.tolist(), "filters": filters.tolist(),
                   "errors": poly.GetCellData().GetArray("nonfinite") is not None,
-                  "conv1 merged": merged}
+                  "conv1 merged": merged,
+                  "blank tiles": maps.GetDataInformation().DataInformation
+                  .GetFieldDataInformation().GetArrayInformation("merged_filters")
+                  .GetComponentRange(0)[0]}
 json.dump(seen, open(sys.argv[2], "w"))
 """
 
@@ -39,6 +44,10 @@ def test_every_steps_glyphs_are_that_steps_weights(reduced_run, tmp_path):
         steps = [int(s) for s in run.series_steps("conv2", F.KERNEL)]
         truth = {s: run.tensor_at("conv2", F.KERNEL, s)[1] for s in steps}
         alive = {s: run.alive_at("conv1", s) for s in steps}
+        # the activation snapshot each step shows: filters whose map is NaN are merged away
+        blank = {s: int(np.isnan(run.tensor_at("conv1", F.ACTIVATION, s)[1][0])
+                        .reshape(-1, alive[s].size).all(axis=0).sum()) for s in steps}
+    assert max(blank.values()) > 0
     assert not all(a.all() for a in alive.values())  # some conv1 filters went
     script, out = tmp_path / "glyphs.py", tmp_path / "glyphs.json"
     script.write_text(SCRIPT)
@@ -56,3 +65,4 @@ def test_every_steps_glyphs_are_that_steps_weights(reduced_run, tmp_path):
         np.testing.assert_allclose(got["tops"], expected, rtol=1e-6)
         assert not got["errors"]
         assert got["conv1 merged"] == (~alive[step]).sum()  # what Fig. 2's titles say
+        assert got["blank tiles"] == blank[step]  # what Fig. 4's titles say

@@ -52,7 +52,7 @@ def store_path(store):
 
 
 @pytest.mark.parametrize("view", ["WeightGlyphs", "ActivationMaps", "FilterCorrelation",
-                                  "WeightTrajectory", "FilterGroups"])
+                                  "WeightTrajectory", "FilterGroups", "FilterAtlas"])
 def test_a_layer_that_does_not_exist(tmp_path, store_path, view):
     output, errors = run_view(tmp_path, store_path, view, {"Layer": "conv9"})
     assert len(errors) == 1, output
@@ -68,6 +68,37 @@ def test_a_view_that_needs_activations_the_run_did_not_record(tmp_path, view):
     output, errors = run_view(tmp_path, path, view, {})
     assert len(errors) == 1, output
     assert "activation" in errors[0] and "not recorded" in errors[0]
+    assert size_of(output) == 0 and "still-working" in output
+
+
+def test_the_atlas_of_a_run_that_recorded_none(tmp_path, store_path):
+    output, errors = run_view(tmp_path, store_path, "FilterAtlas", {})  # an older run's store
+    assert len(errors) == 1, output
+    assert "no Filter Atlas was recorded for conv1" in errors[0] and store_path in errors[0]
+    assert size_of(output) == 0 and "still-working 180" in output
+
+
+@pytest.mark.parametrize("filters, message", [("3-1", "runs backwards"), ("0,9", "filter 9 does not exist")])
+def test_a_filter_atlas_asked_for_filters_that_do_not_exist(tmp_path, filters, message):
+    path = str(tmp_path / "atlas.tvz")
+    write_synthetic_run(path, steps=25, every=10, atlas=True)
+    output, errors = run_view(tmp_path, path, "FilterAtlas", {"Filters": filters})
+    assert len(errors) == 1, output
+    assert message in errors[0]
+    assert size_of(output) == 0 and "still-working" in output
+    output, errors = run_view(tmp_path, path, "FilterAtlas", {"Filters": "1-2"})
+    assert not errors, output
+    assert size_of(output) > 0
+
+
+def test_a_damaged_atlas_is_said_not_drawn(tmp_path):
+    path = str(tmp_path / "atlas.tvz")
+    write_synthetic_run(path, steps=25, every=10, atlas=True)
+    with h5py.File(path, "r+") as f:  # an image index past the atlas images
+        f[F.series_path("conv1", F.ATLAS, F.SERIES_VALUE)][2, 0, 0, 2] = 99  # step 20
+    output, errors = run_view(tmp_path, path, "FilterAtlas", {})
+    assert len(errors) == 1, output
+    assert "names atlas image 99 of 6: the store is damaged" in errors[0] and path in errors[0]
     assert size_of(output) == 0 and "still-working" in output
 
 

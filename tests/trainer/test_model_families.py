@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tensorviz_pv.analysis.atlas import RESPONSE
 from tensorviz_pv.errors import TensorVizError
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
@@ -110,6 +111,10 @@ def test_a_subclassed_model_with_a_custom_train_step_built_by_its_first_step(tmp
         # the default probe: the first recorded batch (step 2's: the model was built by step 1)
         np.testing.assert_array_equal(run.probe()[0], x[8:16])
         np.testing.assert_array_equal(run.probe()[1], y[8:16])
+        # and the Filter Atlas of that batch: the conv's strongest images under its weights
+        atlas = run.tensor_at("conv", F.ATLAS, 8)[1]
+        peak = np.asarray(model.conv(run.atlas()[0])).reshape(8, -1, atlas.shape[-1]).max(axis=1)
+        np.testing.assert_allclose(atlas[RESPONSE, 0], peak.max(axis=0), rtol=1e-5)
     note = run_summary(str(tmp_path / "run"))["recording"]
     assert note["first_step"] == 1 and "does not call compute_loss" in note["loss"]
     assert "train_step" not in model.__dict__  # the hooks are gone
