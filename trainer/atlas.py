@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from tensorviz_pv.analysis.atlas import top_responses
 
+from .health import activation_statistics, combine_statistics
 from .probe import ProbePass, first_input, keeping_outputs
 
 ATLAS_SIZE = 256  # images, at most
@@ -35,16 +36,22 @@ def strongest(output):
 
 
 class AtlasPass:
-    """atlas() -> {layer path: (3, k, filters) float32} under the current weights
-    (analysis/atlas.py: image index, response, position of the k strongest per filter)."""
+    """atlas() -> {layer path: ((3, k, filters) float32 atlas, (4, filters) activation
+    statistics)} under the current weights (analysis/atlas.py: image index, response, position
+    of the k strongest per filter; health.py: mean, std, zero and saturated fractions)."""
 
     def __init__(self, model, layers, inputs, k=ATLAS_K):
         self.k = k
-        self.probe = ProbePass(model, layers, inputs, reduce=strongest, batch_size=BATCH)
+        activations = {layer.path: layer.activation_name for layer in layers}
+
+        def reduce(output, path):
+            return strongest(output) + (activation_statistics(output, activations[path]),)
+
+        self.probe = ProbePass(model, layers, inputs, reduce=reduce, batch_size=BATCH)
 
     def __call__(self):
-        return {path: top_responses(peak, where, self.k)
-                for path, (peak, where) in self.probe.reduced().items()}
+        return {path: (top_responses(peak, where, self.k), combine_statistics(statistics))
+                for path, (peak, where, statistics) in self.probe.reduced().items()}
 
 
 def receptive_fields(model, layers, inputs):

@@ -3,8 +3,9 @@ a disk budget, in bytes per step averaged over the run. Small layers are snapsho
 large ones rarely; the per-step records (loss, metrics, every variable's norms) always.
 
 A group is what one snapshot of a layer writes: its weights (with their gradients, for layers
-that slide over positions), or its probe activations. Each group has a Cadence: every `every`
-steps and at the end of every `epochs`-th epoch, besides step 0 and the last step.
+that slide over positions), its probe activations, or its training health. Each group has a
+Cadence: every `every` steps and at the end of every `epochs`-th epoch, besides step 0 and the
+last step (not health: it is taken from the steps' ring rows).
 """
 
 import math
@@ -15,8 +16,9 @@ from tensorviz_pv.errors import TensorVizError
 
 DEFAULT_BUDGET = 100_000  # bytes per step
 # the poster's cadence: conv weights every 10 steps, dense ones at epoch ends, activations
-# every 100 steps; all of them at every epoch end
-DEFAULT_EVERY = {"spatial": 10, "dense": 0, "norm": 10, "activations": 100}
+# every 100 steps; all of them at every epoch end. Training health (histograms, filter norms):
+# every step, relaxed like the others when the budget needs it
+DEFAULT_EVERY = {"spatial": 10, "dense": 0, "norm": 10, "activations": 100, "health": 1}
 ASSUMED_STEPS = 10_000  # a run's length when fit does not say it
 
 
@@ -109,6 +111,10 @@ def plan(groups, per_step_bytes, budget, steps_per_epoch=None, total_steps=None)
 
 def default_cadence(what, kind, overrides):
     """(Cadence, fixed) of a group: the user's cadence for it, or the default to relax."""
+    if what == "health":  # every step, no epoch-end extra
+        every = overrides.get("health_every")
+        return Cadence(int(every if every is not None else DEFAULT_EVERY["health"]), 0), \
+            every is not None
     key = "activations" if what == "activations" else \
         ("spatial" if kind.spatial else "norm" if kind.layout == "vector" else "dense")
     option = {"activations": "activations_every", "spatial": "conv_every", "norm": "conv_every",
@@ -118,19 +124,23 @@ def default_cadence(what, kind, overrides):
     return Cadence(DEFAULT_EVERY[key]), False
 
 
-def layer_groups(layers, activation_shapes, overrides, atlas_shapes=None):
-    """{(layer, "weights" | "activations"): Group} of the recorded layers, given as (path,
-    LayerKind, shapes of its variables, shapes of the gradients recorded with them), with the
-    probe activations' shapes {path: shape} and the Filter Atlas's recorded with them;
-    cadences from `overrides` or the defaults."""
+def layer_groups(layers, activation_shapes, overrides, atlas_shapes=None, health_bytes=None):
+    """{(layer, "weights" | "activations" | "health"): Group} of the recorded layers, given as
+    (path, LayerKind, shapes of its variables, shapes of the gradients recorded with them), with
+    the probe activations' shapes {path: shape}, the Filter Atlas's recorded with them (and its
+    activation statistics, 4 per filter), and the bytes of each layer's health record; cadences
+    from `overrides` or the defaults."""
     groups = {}
     atlas_shapes = atlas_shapes or {}
+    for path, size in (health_bytes or {}).items():
+        cadence, fixed = default_cadence("health", None, overrides)
+        groups[(path, "health")] = Group(path, "health", size, cadence, fixed, one_offs=0)
     for path, kind, variables, gradients in layers:
         sizes = {"weights": sum(4 * _count(shape) for shape in list(variables) + list(gradients))}
         if path in activation_shapes:
             sizes["activations"] = 4 * _count(activation_shapes[path])
             if path in atlas_shapes:
-                sizes["activations"] += 4 * _count(atlas_shapes[path])
+                sizes["activations"] += 4 * _count(atlas_shapes[path]) + 4 * 4 * atlas_shapes[path][-1]
         for what, size in sizes.items():
             cadence, fixed = default_cadence(what, kind, overrides)
             groups[(path, what)] = Group(path, what, size, cadence, fixed)

@@ -26,6 +26,7 @@ from .cadence import DEFAULT_BUDGET, layer_groups, parse_budget, plan
 from .filter_ids import FilterIds
 from .layers import find_layers, is_built, variable_names
 from .atlas import ATLAS_K, ATLAS_SIZE, AtlasPass, atlas_count, receptive_fields
+from .health import HealthWatch, LayerHealth
 from .probe import ProbePass, first_input, probe_labels
 from .recording_hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks
 
@@ -148,7 +149,10 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.writer = None  # RunWriter, used on the background thread once the store exists
         self.background = None
         self.pending = []  # snapshots taken before the store exists
-        self.groups = {}  # (layer path, "weights" | "activations") -> cadence Group
+        self.groups = {}  # (layer path, "weights" | "activations" | "health") -> cadence Group
+        self.health = {}  # layer path -> its LayerHealth (the hooks' parts)
+        self.health_series = set()  # (layer, quantity) of the health series the store holds
+        self.watch = HealthWatch()  # the alerts said while training
         self.expected_bytes_per_step = None
         self.metric_columns = []  # the store's metric names
         self.last_snapshot = {}  # group key -> step of its latest snapshot
@@ -178,7 +182,9 @@ class TensorVizCallback(keras.callbacks.Callback):
                                  "convolutions, Dense, BatchNormalization, LayerNormalization)")
         copies = [v.path for layer in self.layers for v in layer.gradients()]
         self.hooks = RecordingHooks(model, variable_names(model, self.layers),
-                                    gradient_copies=copies, capture_probe=self.probe is None)
+                                    gradient_copies=copies, capture_probe=self.probe is None,
+                                    health=self._health_parts())
+        self.health = {part.path: part for part in self.hooks.health}
         convs = [layer for layer in self.layers if layer.kind.name == F.CONV]
         if self.filter_ids is None:
             input_of = {layer.path: previous.path for previous, layer
@@ -186,6 +192,24 @@ class TensorVizCallback(keras.callbacks.Callback):
             self.filter_ids = FilterIds({layer.path: layer.filters for layer in convs}, input_of)
         if self.probe is not None:
             self._use_probe(self.probe)
+
+    def _health_parts(self):
+        """The LayerHealth of every recorded layer with trainable weights; a layer's histogram
+        ranges carry over from the previous fit (they only grow)."""
+        parts = []
+        for layer in self.layers:
+            variable = layer.variables.get(layer.kind.weights)
+            if variable is None or not variable.trainable:
+                continue
+            part = LayerHealth(layer.path, variable, F.quantity_layout(layer.kind, layer.kind.weights))
+            if layer.path in self.health:
+                part.ranges.assign(self.health[layer.path].ranges)
+            parts.append(part)
+        return parts
+
+    def _health_bytes(self):
+        return {path: part.bytes(self.filter_ids.original.get(path) if self.filter_ids else None)
+                for path, part in self.health.items()}
 
     def _use_probe(self, probe, atlas=None):
         """Record the activations of the convolutions for these (inputs, labels), and the
@@ -236,6 +260,9 @@ class TensorVizCallback(keras.callbacks.Callback):
             stored_probe = run.probe() if self.probe is None and F.PROBE_GROUP in run.file \
                 and F.PROBE_IMAGES in run.file[F.PROBE_GROUP] else None
             stored_atlas = run.atlas() if run.has_atlas() else None
+            self.health_series = {(path, quantity) for path in run.layers for quantity in
+                                  (F.HISTOGRAM, F.HISTOGRAM_RANGE, F.UPDATE_RATIO, F.FILTER_NORMS)
+                                  if run.has_series(path, quantity)}
             self.atlas_layers = {layer.path for layer in self.layers
                                  if run.has_series(layer.path, F.ATLAS)}
         if self.hooks is not None and variables != self.hooks.names:
@@ -312,7 +339,8 @@ class TensorVizCallback(keras.callbacks.Callback):
     def _plan(self, activation_shapes):
         """The cadence of every layer's snapshots, chosen to keep the budget."""
         self.groups = layer_groups([layer.shapes() for layer in self.layers], activation_shapes,
-                                   self.overrides, self._atlas_shapes(activation_shapes))
+                                   self.overrides, self._atlas_shapes(activation_shapes),
+                                   self._health_bytes())
         steps, epochs = self.params.get("steps"), self.params.get("epochs")
         self.expected_bytes_per_step = plan(list(self.groups.values()), self._per_step_bytes(),
                                             self.budget, steps,
@@ -377,6 +405,15 @@ class TensorVizCallback(keras.callbacks.Callback):
                 series.append(SeriesSpec(layer.path, F.ACTIVATION, activations[layer.path].shape))
             if layer.path in atlas_shapes:
                 series.append(SeriesSpec(layer.path, F.ATLAS, atlas_shapes[layer.path]))
+                series.append(SeriesSpec(layer.path, F.ACTIVATION_STATS,
+                                         (len(F.ACTIVATION_STAT_ROWS), atlas_shapes[layer.path][-1])))
+            if layer.path in self.health:
+                original = self.filter_ids.original.get(layer.path)
+                for quantity, shape, dtype in self.health[layer.path].series_shapes():
+                    if quantity == F.FILTER_NORMS and original:
+                        shape = (2, original)
+                    series.append(SeriesSpec(layer.path, quantity, shape, dtype))
+                    self.health_series.add((layer.path, quantity))
             if layer.path in self.filter_ids.original:
                 series.append(SeriesSpec(layer.path, F.ALIVE, (layer.filters,), "uint8"))
         os.makedirs(self.run_dir, exist_ok=True)
@@ -412,12 +449,18 @@ class TensorVizCallback(keras.callbacks.Callback):
             return {}
 
     def _atlas_now(self, paths):
-        """[(layer, ATLAS, its atlas now)] for those of `paths` whose atlas is recorded."""
+        """[(layer, ATLAS | ACTIVATION_STATS, its value now)] for those of `paths` whose atlas
+        is recorded."""
         chosen = [path for path in paths if self._records_atlas(path)]
         if not chosen:
             return []
-        atlas = self.atlas_pass()
-        return [(path, F.ATLAS, atlas[path]) for path in chosen if path in atlas]
+        found = self.atlas_pass()
+        for path in chosen:
+            if path in found:
+                self.watch.add_statistics(path, self.step, self.filter_ids.expand(
+                    path, F.ACTIVATION_STATS, found[path][1]))
+        return [(path, quantity, value) for path in chosen if path in found
+                for quantity, value in zip((F.ATLAS, F.ACTIVATION_STATS), found[path])]
 
     def run_info(self, activations, fields=None):
         convs = {layer.path for layer in self.layers if layer.spatial}
@@ -468,6 +511,7 @@ class TensorVizCallback(keras.callbacks.Callback):
             accuracy = row.metrics[accuracy_at] if accuracy_at is not None else np.nan
             self.background.submit(self.writer.add_step, step, self.epoch, loss, accuracy,
                                    row.learning_rate, row.weight_norms, row.gradient_norms, metrics)
+            self._health(step, loss, row)
             finite = np.isfinite(row.weight_norms).all() and (loss_at is None or np.isfinite(loss)) \
                 and (self.hooks.loss_scaled or np.isfinite(row.gradient_norms).all())
             if not finite and self.nonfinite_step is None:
@@ -475,6 +519,39 @@ class TensorVizCallback(keras.callbacks.Callback):
         if rows:
             self.last_loss_accuracy = (float(loss), float(accuracy))
         self.drained_step = self.step
+
+    def _health(self, step, loss, row):
+        """A step's health: to the alert watch, and to the store's health series of the layers
+        whose health group is due (filter norms in the original filter ids)."""
+        start, gradients, ratios, filter_gradients = 0, {}, {}, {}
+        for path, part in self.health.items():
+            values = part.split(row.health[start:start + part.width])
+            start += part.width
+            gradients[path] = row.gradient_norms[self.hooks.paths.index(part.variable.path)]
+            ratios[path] = values[F.UPDATE_RATIO]
+            if F.FILTER_NORMS in values:
+                filter_gradients[path] = self.filter_ids.expand(path, F.FILTER_NORMS,
+                                                                values[F.FILTER_NORMS])[1]
+            group = self.groups.get((path, "health"))
+            if group is None or not group.cadence.due(step):
+                continue
+            parts = [(path, quantity, value) for quantity, value in values.items()
+                     if (path, quantity) in self.health_series]
+            if parts:
+                self.background.submit(self._write_tensors, step, parts)
+        self.watch.add_step(step, loss, gradients, ratios, filter_gradients)
+
+    def _say_alerts(self):
+        """The alerts that appeared since the last epoch end: one line per kind."""
+        by_kind = {}
+        for found in self.watch.check():
+            by_kind.setdefault(found["kind"], []).append(found)
+        for kind, found in by_kind.items():
+            layers = [f["layer"] for f in found if f["layer"]]
+            text = found[0]["text"] if len(found) == 1 else "in " + ", ".join(layers)
+            print(f"\nTensorViz: alert from step {min(f['step'] for f in found)}: {kind}"
+                  + (f", {layers[0]}" if len(found) == 1 and layers else "") + f": {text} "
+                  f"(details: tensorviz info {self.run_dir})", file=sys.stderr)
 
     def _report_nonfinite(self, step, loss):
         self.nonfinite_step = step
@@ -548,6 +625,7 @@ class TensorVizCallback(keras.callbacks.Callback):
             self.background.submit(self.writer.flush)
             self.background.wait()  # the store holds the epoch before its checkpoint is saved
             self._check_background()
+            self._say_alerts()
         except Exception as error:  # noqa: BLE001 - a failure stops recording, not training
             self._stop(error)
 

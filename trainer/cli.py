@@ -203,8 +203,12 @@ def cmd_sweep(args):
 
 
 def cmd_info(args):
+    from tensorviz_pv.analysis.health import alerts
+    from tensorviz_pv.store.reader import RunReader
     from tensorviz_pv.store.summary import format_summary, run_summary
     summary = run_summary(_store_of(args.run_dir))
+    with RunReader(_store_of(args.run_dir)) as run:
+        summary["alerts"] = alerts(**run.health_inputs())
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
     return 0
 

@@ -49,6 +49,8 @@ class FilterIds:
     def expand(self, name, quantity, value):
         """A tensor of the (possibly reduced) model in the original layout."""
         value = np.asarray(value)
+        if quantity in F.WHOLE_LAYER:
+            return value
         ids = self.ids.get(name)
         if ids is not None and len(ids) < self.original[name]:
             value = _scatter(value, -1, ids, self.original[name])  # filters: last axis

@@ -56,13 +56,18 @@ class RecordedLayer:
         return (self.path, self.kind, [v.shape for v in self.variables.values()],
                 [v.shape for v in self.gradients()])
 
+    @property
+    def activation_name(self):
+        """The name of the layer's activation function ('relu'), None without one."""
+        activation = getattr(self.layer, "activation", None)
+        return getattr(activation, "__name__", None) if activation else None
+
     def entry(self, activation_shape=None):
         """The run_info entry of the layer."""
-        activation = getattr(self.layer, "activation", None)
         return F.layer_entry(self.path, self.kind.name,
                              {name: v.shape for name, v in self.variables.items()},
                              activation_shape=activation_shape, keras_class=type(self.layer).__name__,
-                             activation=getattr(activation, "__name__", None) if activation else None)
+                             activation=self.activation_name)
 
 
 def relative_path(path, model):

@@ -67,14 +67,14 @@ def keeping_outputs(layers):
 
 class ProbePass:
     """probe_pass() -> {path: activations (images, positions..., channels) as float32 numpy}.
-    With `reduce` (a TensorFlow function of one layer's output), each output is reduced inside
+    With `reduce` (a TensorFlow function of one layer's output and path), each output is reduced inside
     the traced graph (a large batch's full activations are never all held) and `reduced()`
     runs the inputs through in batches of `batch_size`."""
 
     def __init__(self, model, layers, inputs, reduce=None, batch_size=None):
         self.model, self.layers = model, list(layers)  # RecordedLayers
         self.inputs = tf.nest.map_structure(tf.constant, inputs)
-        self.reduce = reduce or (lambda output: tf.cast(output, tf.float32))
+        self.reduce = reduce or (lambda output, path: tf.cast(output, tf.float32))
         self.batch_size = batch_size
         self._function = None
 
@@ -82,7 +82,7 @@ class ProbePass:
         def forward(inputs):
             with keeping_outputs(self.layers) as kept:
                 self.model(inputs, training=False)
-            return {path: self.reduce(value) for path, value in kept.items()}
+            return {path: self.reduce(value, path) for path, value in kept.items()}
 
         self._function = tf.function(forward)
 

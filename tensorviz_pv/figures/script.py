@@ -11,6 +11,7 @@ FIGURE_CALLS = {
     "fig4": ["activations.render(run)"],
     "fig5": ["groups.render(run)"],
     "fig6": ["atlas.render(run, layer={layer})"],
+    "fig7": ["health.render(run)"],
     "animation": ["animation.render(run, layer={layer})"],
 }
 FIGURES = tuple(FIGURE_CALLS)

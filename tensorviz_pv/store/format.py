@@ -59,6 +59,18 @@ ALIVE = "alive"  # conv layers: which of the original filters exist (1) or were 
 # the Filter Atlas, at the activation snapshots: (3, k, filters) float32, rows image index,
 # response, flat position of the peak (analysis/atlas.py); NaN for a merged-away filter
 ATLAS = "atlas"
+# training health, per layer (docs/FORMAT.md): every step (or the health cadence) a histogram of
+# the weights, the gradient and the update, each over [-r, r] of its own range r
+HISTOGRAM = "histogram"  # (3, HISTOGRAM_BINS) uint16 counts: weights, gradients, updates
+HISTOGRAM_RANGE = "histogram_range"  # (3,) float32: r, a power of two that only grows
+HISTOGRAM_BINS = 64
+HISTOGRAM_OF = ("weights", "gradients", "updates")  # the rows of a histogram
+UPDATE_RATIO = "update_ratio"  # () float32: |update| / |weights| after the step
+FILTER_NORMS = "filter_norms"  # (2, filters) float32: each filter's weight and gradient norm
+# at the activation snapshots, per filter over the atlas images (the probe batch without one)
+ACTIVATION_STATS = "activation_stats"  # (4, filters) float32, rows as ACTIVATION_STAT_ROWS
+ACTIVATION_STAT_ROWS = ("mean", "std", "zero_fraction", "saturated_fraction")
+WHOLE_LAYER = (HISTOGRAM, HISTOGRAM_RANGE, UPDATE_RATIO)  # series of the layer, not per filter
 
 # the fixed probe batch whose activations are recorded
 PROBE_GROUP = "probe"

@@ -245,6 +245,40 @@ class RunReader:
             self._last_value[key] = cached = (index, value)
         return cached[1]
 
+    def series_all(self, layer, quantity):
+        """(steps, values) of every record of a series in one read (the per-step health
+        series: small records, many steps)."""
+        steps = self.series_steps(layer, quantity)
+        values = self._read(F.series_path(layer, quantity, F.SERIES_VALUE), slice(0, len(steps)),
+                            f"{layer} {quantity}")
+        return steps, values
+
+    def health_inputs(self):
+        """The arrays analysis.health.alerts reads, as keyword arguments (what was recorded:
+        runs of an older TensorViz have no health series, and get the alerts their norms and
+        loss allow)."""
+        table = self.step_table()
+        variables = self.variables
+        layer_gradients, layer_ratios, dead = {}, {}, {}
+        for layer in self.layers:
+            if self.has_series(layer, F.UPDATE_RATIO):
+                layer_ratios[layer] = self.series_all(layer, F.UPDATE_RATIO)
+            kind = F.layer_kind(self.layer_info(layer))
+            column = f"{layer}/{kind.weights}"
+            if column in variables:
+                layer_gradients[layer] = (table[F.STEP],
+                                          self.norms(F.GRADIENT_NORM)[:, variables.index(column)])
+            if self.has_series(layer, F.ACTIVATION_STATS):
+                steps, stats = self.series_all(layer, F.ACTIVATION_STATS)
+                dead[layer] = (steps, stats[:, F.ACTIVATION_STAT_ROWS.index("zero_fraction")])
+                if self.has_series(layer, F.FILTER_NORMS):
+                    norm_steps, norms = self.series_all(layer, F.FILTER_NORMS)
+                    dead[layer] += (norm_steps, norms[:, 1])
+        return {"steps": table[F.STEP], "loss": table[F.LOSS],
+                "weight_norms": self.norms(F.WEIGHT_NORM),
+                "gradient_norms": self.norms(F.GRADIENT_NORM),
+                "layer_gradients": layer_gradients, "layer_ratios": layer_ratios, "dead": dead}
+
     def snapshot_steps(self, layer, quantity):
         """series_steps of a series that has at least one snapshot (else a clear error)."""
         steps = self.series_steps(layer, quantity)

@@ -131,6 +131,12 @@ def format_summary(summary):
         last = summary["last"]
         lines.append(f"last step  {last['step']} (epoch {last['epoch']}): loss {_short(last['loss'])}, "
                      f"accuracy {_short(last['accuracy'])}, learning rate {_short(last['learning_rate'])}")
+    for found in summary.get("alerts", []):
+        lines.append(f"alert      step {found['step']}: {found['kind']}"
+                     + (f", {found['layer']}" if found["layer"] else "") + f": {found['text']}")
+    if "alerts" in summary and not summary["alerts"]:
+        lines.append("alerts     none (dead filters, exploding or vanishing gradients, update "
+                     "ratios, a stalled loss, NaN/Inf)")
     for merge in summary["merges"]:
         lines.append(f"merge      step {merge['step']}: {merge['layer']} filter {merge['removed']} "
                      f"into {merge['kept']} (r = {merge['correlation']:.3f})")

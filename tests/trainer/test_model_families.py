@@ -107,7 +107,8 @@ def test_a_subclassed_model_with_a_custom_train_step_built_by_its_first_step(tmp
         assert run.series_steps("conv", F.KERNEL)[0] == 1
         np.testing.assert_allclose(run.tensor_at("head", F.KERNEL, 8)[1],
                                    model.head.kernel.numpy(), rtol=1e-6)
-        assert set(run.series_names("norm")) == {"gamma", "beta", "moving_mean", "moving_variance"}
+        assert set(run.series_names("norm")) == {"gamma", "beta", "moving_mean", "moving_variance",
+                                                 F.HISTOGRAM, F.HISTOGRAM_RANGE, F.UPDATE_RATIO}
         # the default probe: the first recorded batch (step 2's: the model was built by step 1)
         np.testing.assert_array_equal(run.probe()[0], x[8:16])
         np.testing.assert_array_equal(run.probe()[1], y[8:16])

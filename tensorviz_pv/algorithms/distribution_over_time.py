@@ -1,0 +1,71 @@
+"""Distribution Over Time: a layer's histograms of its weights, gradients or updates at every
+recorded step, as a step x bin image of log counts on one set of bins, and the current step's
+histogram as a table."""
+
+import numpy as np
+from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
+
+from ..analysis.health import bin_centres, distribution
+from ..errors import SettingError, StoreError
+from ..store import format as F
+from .base import TensorVizView
+from .convert import add_field, set_image, vtk_array
+
+
+class DistributionOverTime(TensorVizView):
+    """Port 0: an image, x = bin over [-r, r] (r: the widest range the run needed), y = recorded
+    step (the first at the top), cell array `log_count` = log10(1 + count); field data `steps`,
+    `range`, `current_row` (the row of the current step). Port 1: the current step's histogram
+    on its own bins: bin_centre, count."""
+
+    def __init__(self):
+        TensorVizView.__init__(self, "vtkImageData", "vtkTable")
+        self._quantity = 0
+        self._cache = {}
+
+    def SetQuantity(self, index):
+        if not 0 <= int(index) < len(F.HISTOGRAM_OF):
+            raise SettingError(f"Quantity {index}: 0 weights, 1 gradients or 2 updates")
+        self.set_value("_quantity", int(index))
+
+    def shows_layer(self, entry):
+        run = self.run()
+        return run is None or run.has_series(entry["name"], F.HISTOGRAM)
+
+    def histograms(self, run, layer):
+        if not run.has_series(layer, F.HISTOGRAM):
+            raise StoreError(f"{run.path}: no histograms were recorded for {layer} (a run of "
+                             "an older TensorViz)")
+        steps = run.series_steps(layer, F.HISTOGRAM)
+        key = (run.path, layer, self._quantity, len(steps))
+        if key not in self._cache:
+            _, counts = run.series_all(layer, F.HISTOGRAM)
+            _, ranges = run.series_all(layer, F.HISTOGRAM_RANGE)
+            rows = min(len(counts), len(ranges), len(steps))
+            counts = counts[:rows, self._quantity]
+            ranges = ranges[:rows, self._quantity]
+            image, widest = distribution(counts, ranges)
+            self._cache = {key: (steps[:rows], counts, ranges, image, widest)}
+        return self._cache[key]
+
+    def image_shapes(self, run):
+        steps, counts, _, _, _ = self.histograms(run, self.current_layer(run))
+        return {0: (len(steps), counts.shape[1])}
+
+    def produce(self, run, outputs):
+        layer = self.current_layer(run)
+        steps, counts, ranges, image, widest = self.histograms(run, layer)
+        if not len(steps):
+            raise StoreError(f"{run.path}: {layer} has no histogram yet")
+        step = self.requested_step(outputs, steps)
+        row = int(np.searchsorted(steps, step))
+        picture = vtkImageData.GetData(outputs, 0)
+        set_image(picture, image, "log_count")
+        add_field(picture, "steps", np.asarray(steps, dtype=np.int64))
+        add_field(picture, "range", np.float64(widest))
+        add_field(picture, "current_row", np.int64(row))
+        add_field(picture, "current_step", np.int64(step))
+        table = vtkTable.GetData(outputs, 1)
+        table.AddColumn(vtk_array("bin_centre", bin_centres(float(ranges[row]), counts.shape[1])))
+        table.AddColumn(vtk_array("count", counts[row].astype(np.float64)))
+        add_field(table, "current_step", np.int64(step))

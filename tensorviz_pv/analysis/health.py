@@ -1,0 +1,193 @@
+"""Training health from recorded arrays (numpy only): histograms over time on one set of bins,
+and the alerts that say what went wrong and since when.
+
+Histograms are recorded over [-r, r] in B bins, r a power of two that only grows (trainer/
+health.py); a step's counts move onto a wider range exactly while the ranges differ by at most
+a factor B/2 (each new bin is whole old bins; beyond that an old bin goes where its centre falls).
+"""
+
+import numpy as np
+
+# alert thresholds: a gradient norm 10x its recent median is an explosion, 1e-3x its early one
+# a collapse; an update ratio (|update| / |weights|) is usually near 1e-3
+EXPLODE = 10.0
+VANISH = 1e-3
+RATIO_LOW, RATIO_HIGH = 1e-5, 1e-1
+WINDOW = 20  # steps of the medians the gradient alerts compare with
+PLATEAU = 0.01  # a loss that fell by less than 1 % over the last quarter of the run...
+STALLED = 0.5  # ...while still above half its start has stopped falling
+
+
+def rebinned(counts, ranges, to_range):
+    """counts (steps, B) over [-ranges[s], ranges[s]] -> (steps, B) over [-to_range, to_range]
+    (to_range >= every range)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    steps, bins = counts.shape
+    ranges = np.asarray(ranges, dtype=np.float64)
+    out = np.zeros_like(counts)
+    centres = (np.arange(bins) + 0.5) / bins * 2 - 1  # of the old bins, in units of r
+    for s in range(steps):
+        r = ranges[s] if ranges[s] > 0 else to_range
+        target = np.floor((centres * r / to_range + 1) / 2 * bins).astype(int)
+        np.add.at(out[s], np.clip(target, 0, bins - 1), counts[s])
+    return out
+
+
+def distribution(counts, ranges):
+    """(image (steps, B) of log10(1 + count) on the widest range, that range r): a layer's
+    histograms over time on one set of bins, [-r, r]."""
+    ranges = np.asarray(ranges, dtype=np.float64)
+    widest = float(np.nanmax(ranges)) if len(ranges) and np.nanmax(ranges) > 0 else 1.0
+    return np.log10(1.0 + rebinned(counts, ranges, widest)), widest
+
+
+def bin_centres(r, bins):
+    return (np.arange(bins) + 0.5) / bins * 2 * r - r
+
+
+def dead_since(steps, zero_fraction, gradient_steps=None, gradient_norms=None):
+    """{filter: the first step from which the filter never fired again} for filters dead at
+    the last snapshot; zero_fraction (snapshots, filters), NaN for merged filters. With the
+    filters' per-step gradient norms (steps, filters), the step after the filter's last
+    nonzero gradient (a dead ReLU filter gets none) when that is earlier."""
+    zero = np.asarray(zero_fraction, dtype=np.float64)
+    dead = {}
+    for f in range(zero.shape[1]):
+        column = zero[:, f]
+        if not np.isfinite(column[-1]) or column[-1] < 1.0:
+            continue
+        alive = np.nonzero(~(column >= 1.0))[0]
+        since = int(steps[alive[-1] + 1 if len(alive) else 0])
+        if gradient_norms is not None and len(gradient_norms):
+            moving = np.nonzero(np.asarray(gradient_norms)[:, f] > 0)[0]
+            still = moving[-1] + 1 if len(moving) else 0  # the first step of no gradient
+            if still < len(gradient_steps):
+                since = min(since, int(gradient_steps[still]))
+        dead[f] = since
+    return dead
+
+
+def _first_run(flags, length):
+    """Index of the first of `length` consecutive True flags, or None."""
+    run = 0
+    for i, flag in enumerate(flags):
+        run = run + 1 if flag else 0
+        if run >= length:
+            return i - length + 1
+    return None
+
+
+def gradient_alerts(layer, steps, norms):
+    """Explosions (a norm EXPLODE x the median of the WINDOW steps before) and collapses (a
+    norm below VANISH x the median of the first WINDOW steps, for WINDOW steps in a row)."""
+    norms = np.asarray(norms, dtype=np.float64)
+    alerts = []
+    if len(norms) <= WINDOW:
+        return alerts
+    for i in range(WINDOW, len(norms)):
+        recent = np.median(norms[i - WINDOW:i])
+        if np.isfinite(norms[i]) and recent > 0 and norms[i] > EXPLODE * recent:
+            alerts.append(alert("exploding gradients", steps[i], layer,
+                                f"gradient norm {norms[i]:.3g} at step {int(steps[i])}, "
+                                f"{norms[i] / recent:.0f}x the {WINDOW} steps before"))
+            break
+    early = np.median(norms[:WINDOW])
+    if early > 0:
+        start = _first_run(norms < VANISH * early, WINDOW)
+        if start is not None:
+            alerts.append(alert("vanishing gradients", steps[start], layer,
+                                f"gradient norm below {VANISH:g} of its start ({early:.3g}) "
+                                f"from step {int(steps[start])}"))
+    return alerts
+
+
+def ratio_alerts(layer, steps, ratios):
+    """Update ratios far from the usual 1e-3: the median over the last quarter of the run."""
+    ratios = np.asarray(ratios, dtype=np.float64)
+    if len(ratios) < 2 * WINDOW:
+        return []
+    tail = ratios[-max(WINDOW, len(ratios) // 4):]
+    median = float(np.nanmedian(tail)) if np.isfinite(tail).any() else np.nan
+    if not np.isfinite(median) or RATIO_LOW <= median <= RATIO_HIGH:
+        return []
+    side = "below" if median < RATIO_LOW else "above"
+    limit = RATIO_LOW if median < RATIO_LOW else RATIO_HIGH
+    first = int(steps[-len(tail)])
+    meaning = "barely moves (learning rate too small, or frozen)" if side == "below" \
+        else "jumps (learning rate too large)"
+    return [alert("update ratio", first, layer,
+                  f"|update| / |weights| {median:.2g} (median from step {first}), {side} "
+                  f"{limit:g}: the layer {meaning}")]
+
+
+def loss_alerts(steps, loss):
+    """A loss that stopped falling while still high: the last quarter's mean is less than
+    PLATEAU below the quarter before's, and above STALLED of the first steps' mean."""
+    loss = np.asarray(loss, dtype=np.float64)
+    finite = np.isfinite(loss)
+    if finite.sum() < 4 * WINDOW:
+        return []
+    loss, steps = loss[finite], np.asarray(steps)[finite]
+    quarter = len(loss) // 4
+    start, before, last = loss[:WINDOW].mean(), loss[-2 * quarter:-quarter].mean(), loss[-quarter:].mean()
+    if last > (1 - PLATEAU) * before and last > STALLED * start:
+        return [alert("loss not falling", steps[-2 * quarter], None,
+                      f"mean loss {last:.3g} over the last quarter, {before:.3g} before, "
+                      f"{start:.3g} at the start")]
+    return []
+
+
+def nonfinite_alerts(steps, loss, weight_norms, gradient_norms):
+    """The first step whose loss or any norm is NaN or Inf."""
+    bad = ~np.isfinite(np.asarray(loss, dtype=np.float64))
+    for norms in (weight_norms, gradient_norms):
+        if norms is not None and len(norms):
+            bad |= ~np.isfinite(np.asarray(norms, dtype=np.float64)).all(axis=1)
+    where = np.nonzero(bad)[0]
+    if not len(where):
+        return []
+    return [alert("NaN/Inf", steps[where[0]], None,
+                  f"loss or norms not finite from step {int(steps[where[0]])}")]
+
+
+def alert(kind, step, layer, text, filters=None):
+    return {"kind": kind, "step": int(step), "layer": layer, "filters": filters, "text": text}
+
+
+def alerts(steps, loss, weight_norms=None, gradient_norms=None, layer_gradients=None,
+           layer_ratios=None, dead=None):
+    """Every alert of a run, in step order. steps, loss: the step table; weight_norms,
+    gradient_norms: (steps, variables); layer_gradients {layer: (steps, norms)} of its
+    weights' gradient; layer_ratios {layer: (steps, update ratios)}; dead {layer: (snapshot
+    steps, zero fractions (snapshots, filters)[, steps, filter gradient norms (steps,
+    filters)])}."""
+    found = nonfinite_alerts(steps, loss, weight_norms, gradient_norms) + loss_alerts(steps, loss)
+    for layer, (layer_steps, norms) in (layer_gradients or {}).items():
+        found += gradient_alerts(layer, layer_steps, norms)
+    for layer, (layer_steps, ratios) in (layer_ratios or {}).items():
+        found += ratio_alerts(layer, layer_steps, ratios)
+    for layer, (snapshot_steps, zero, *gradients) in (dead or {}).items():
+        if len(snapshot_steps) == 0:
+            continue
+        since = dead_since(snapshot_steps, zero, *gradients)
+        total = np.isfinite(np.asarray(zero, dtype=np.float64)[-1]).sum()
+        if since:
+            first, last = min(since.values()), max(since.values())
+            when = f"from step {first}" if first == last else f"from steps {first} to {last}"
+            found.append(alert("dead filters", first, layer,
+                               f"{len(since)} of {total} filters dead {when} (filters "
+                               f"{compact(sorted(since))}: no output on the atlas images, no "
+                               "gradient)", filters=sorted(since)))
+    return sorted(found, key=lambda a: (a["step"], a["kind"]))
+
+
+def compact(numbers):
+    """[0, 1, 2, 5] -> '0-2, 5'."""
+    parts, start = [], None
+    for i, n in enumerate(numbers):
+        if start is None:
+            start = n
+        if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
+            parts.append(f"{start}" if start == n else f"{start}-{n}")
+            start = None
+    return ", ".join(parts)

@@ -1,0 +1,98 @@
+"""Fig. 7 and Fig. 8 (beyond the poster): training health of the first layer with histograms.
+Fig. 7: its weights', gradients' and updates' histograms at every recorded step (step down,
+value across, log counts); Fig. 8: each filter's gradient norm over the steps and its dead
+fraction at the activation snapshots."""
+
+from paraview import simple
+
+from ..store import format as F
+from ..store.reader import RunReader
+from ..algorithms.filter_health import ARRAYS
+from .style import (colour, data_bounds, field_value, flat_camera, index_labels, label_at,
+                    render_view, show_image, title)
+
+
+def health_layer(run):
+    """The first layer with histograms (None in runs of an older TensorViz)."""
+    with RunReader(run.store) as stored:
+        return next((name for name in stored.layers if stored.has_series(name, F.HISTOGRAM)), None)
+
+
+def image_panel(view, source, array, preset, bar_title, heading, scale, labels, limits=None):
+    """An image output drawn `scale`d to a square-ish panel, coloured (on `limits` when given),
+    titled; `labels`: [(text, (x, y), justification)] in the image's own pixel units."""
+    display = show_image(source, view)
+    display.Scale = [scale[0], scale[1], 1.0]
+    colour(display, view, array, preset, bar_title, limits)
+    for text, (x, y), justification in labels:
+        label_at(view, text, (x * scale[0], y * scale[1], 0.0), 13, justification=justification)
+    title(view, heading, 16)
+    bounds = data_bounds((source, 0), scale=(scale[0], scale[1], 1.0))
+    flat_camera(view, bounds, margin=1.2, legend_room=0.28, text_px=(50, 70))
+
+
+def step_labels(steps):
+    """A few (text, position) along the step axis: first, middle, last."""
+    picks = sorted({0, len(steps) // 2, len(steps) - 1})
+    return [(f"step {int(steps[i])}", i + 0.5) for i in picks]
+
+
+def render(run):
+    layer = health_layer(run)
+    if layer is None:
+        return run.skipped("fig7", "no histograms were recorded (a run of an older TensorViz)")
+    layout = simple.CreateLayout("Fig. 7")
+    layout.SplitHorizontal(0, 0.33)
+    layout.SplitHorizontal(2, 0.5)
+    for cell, (index, name) in zip((1, 5, 6), enumerate(F.HISTOGRAM_OF)):
+        view = render_view(run.size, place=(layout, cell))
+        view.ViewTime = run.steps[-1]
+        source = simple.DistributionOverTime(Input=run.reader, Layer=layer, Quantity=index,
+                                             registrationName=f"{layer} {name} over time")
+        source.UpdatePipeline(run.steps[-1])
+        with RunReader(run.store) as stored:
+            steps = stored.series_steps(layer, F.HISTOGRAM)
+        r = field_value(source, "range")
+        bins = F.HISTOGRAM_BINS
+        scale = (1.0, bins / max(len(steps), 1))
+        below = -len(steps) - 0.06 * len(steps)
+        labels = [(f"{-r:g}", (0, below), "Left"), ("0", (bins / 2, below), "Center"),
+                  (f"{r:g}", (bins, below), "Right")]
+        labels += [(text, (-1, -row), "Right") for text, row in step_labels(steps)]
+        image_panel(view, source, "log_count", "Inferno (matplotlib)", "log10(1+count)",
+                    f"{layer} {name}: histogram at every step\n(step down, value across)",
+                    scale, labels)
+    run.save("fig7_distributions.png", layout, (run.size[0] * 3, run.size[1]))
+    render_health(run, layer)
+
+
+def render_health(run, layer):
+    with RunReader(run.store) as stored:
+        statistics = [(i, name) for i, name, series in
+                      ((0, "gradient norm (log10)", F.FILTER_NORMS),
+                       (2, "fraction of zero outputs (dead: 1)", F.ACTIVATION_STATS))
+                      if stored.has_series(layer, series)]
+        filters = run.entries[layer]["filters"]
+    if not statistics:
+        return run.skipped("fig8", f"{layer}: no filter norms or activation statistics")
+    layout = simple.CreateLayout("Fig. 8")
+    layout.SplitHorizontal(0, 0.5)
+    for cell, (index, name) in zip((1, 2), statistics):
+        view = render_view(run.size, place=(layout, cell))
+        view.ViewTime = run.steps[-1]
+        source = simple.FilterHealth(Input=run.reader, Layer=layer, Statistic=index,
+                                     registrationName=f"{layer} {name}")
+        source.UpdatePipeline(run.steps[-1])
+        columns = source.GetDataInformation(0).DataInformation.GetExtent()[1]
+        with RunReader(run.store) as stored:
+            steps = stored.series_steps(layer, F.FILTER_NORMS if index == 0 else F.ACTIVATION_STATS)
+        scale = (filters / max(columns, 1), 1.0)
+        image_panel(view, source, ARRAYS[index], "Viridis (matplotlib)" if index == 0
+                    else "Inferno (matplotlib)", name, f"{layer}: each filter's {name}\n"
+                    "(filter down, step across; " + ("white: no gradient)" if index == 0
+                                                     else "at the activation snapshots)"),
+                    scale, [(f"step {int(steps[0])}", (0, -filters - 1.5), "Left"),
+                            (f"step {int(steps[-1])}", (columns, -filters - 1.5), "Right")],
+                    None if index == 0 else (0.0, 1.0))
+        index_labels(view, filters, rows=True)
+    run.save("fig8_health.png", layout, (run.size[0] * 2, run.size[1]))

@@ -1,0 +1,194 @@
+"""Training health inside the training graph: for each recorded layer's weights, at every step,
+a histogram of the weights, of their gradient and of their update, the update-to-weight norm
+ratio, and each filter's weight and gradient norm; and, with the Filter Atlas, each filter's
+activation statistics. All of it lands in the hooks' ring buffer row (no host copy per step).
+
+Histogram bins are fixed per layer and quantity: [-r, r] in HISTOGRAM_BINS bins, r the power of
+two that first covered the values; when values leave [-r, r], r doubles until they fit (so the
+earlier bins merge exactly into the new ones, analysis/health.py). Large tensors are histogrammed
+through a fixed strided sample of SAMPLE_MOST values (counts then fit uint16); their update
+ratio is the sample's.
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from tensorviz_pv.analysis.health import alerts
+from tensorviz_pv.store import format as F
+
+BINS = F.HISTOGRAM_BINS
+SAMPLE_MOST = 65_535  # values histogrammed per tensor: every count fits in uint16
+PER_FILTER_MOST = 262_144  # weights of a layer whose filter norms are taken every step
+# saturating activations: (low, high) bounds; an output within 1 % of the span of one counts
+BOUNDS = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0),
+          "relu6": (0.0, 6.0), "softsign": (-1.0, 1.0)}
+SATURATED = 0.01
+
+
+def filter_matrix(value, layout):
+    """A kernel as (values per filter, filters): the filter axis last, the rest flattened."""
+    filters = F.filters_of(layout, value.shape)
+    if layout == "transpose":  # (spatial..., out, in): out last
+        rank = len(value.shape)
+        value = tf.transpose(value, list(range(rank - 2)) + [rank - 1, rank - 2])
+    return tf.reshape(value, (-1, filters))
+
+
+class LayerHealth:
+    """What the health pass records of one layer: `variable` its weights (the layer kind's),
+    `layout` how they are laid out; filter norms only for layers of at most PER_FILTER_MOST
+    weights with filters (not normalization layers)."""
+
+    def __init__(self, path, variable, layout):
+        self.path, self.variable, self.layout = path, variable, layout
+        size = int(math.prod(variable.shape))
+        self.stride = max(1, -(-size // SAMPLE_MOST))
+        self.filters = F.filters_of(layout, variable.shape) \
+            if layout != "vector" and size <= PER_FILTER_MOST else 0
+        # r of weights, gradients, updates: 0 until the first step sets it
+        self.ranges = tf.Variable(tf.zeros(3), trainable=False,
+                                  aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+
+    @property
+    def width(self):
+        """Ring-row floats: counts, ranges, the update ratio, squared filter norms."""
+        return 3 * BINS + 3 + 1 + 2 * self.filters
+
+    def sample(self, value):
+        return tf.reshape(tf.cast(value, tf.float32), [-1])[::self.stride]
+
+    def row(self, before, gradient):
+        """The layer's ring-row part after its update: `before` the sample of the weights
+        before it, `gradient` the (unscaled, summed) gradient or None."""
+        after_full = tf.cast(self.variable.value, tf.float32)
+        after = self.sample(after_full)
+        grad = self.sample(gradient) if gradient is not None else tf.zeros_like(after)
+        update = after - before
+        # NaN/Inf (a diverged step) are left out of the histograms: the norms report them
+        samples = [tf.boolean_mask(s, tf.math.is_finite(s)) for s in (after, grad, update)]
+        largest = tf.stack([tf.reduce_max(tf.concat([tf.abs(s), [0.0]], 0)) for s in samples])
+        # the power of two that covers the values; never smaller than before
+        needed = tf.pow(2.0, tf.math.ceil(tf.math.log(tf.maximum(largest, 1e-30)) / math.log(2.0)))
+        ranges = tf.where(largest > 0, tf.maximum(self.ranges, needed), self.ranges)
+        self.ranges.assign(ranges)
+        counts = [tf.cast(tf.histogram_fixed_width(s, [-r, r], BINS), tf.float32)
+                  for s, r in zip(samples, tf.unstack(tf.maximum(ranges, 1e-30)))]
+        ratio = tf.norm(update) / tf.maximum(tf.norm(after), 1e-30)
+        parts = counts + [ranges, [ratio]]
+        if self.filters:
+            weights = filter_matrix(after_full, self.layout)
+            parts.append(tf.reduce_sum(tf.square(weights), axis=0))
+            parts.append(tf.reduce_sum(tf.square(filter_matrix(tf.cast(gradient, tf.float32),
+                                                                self.layout)), axis=0)
+                         if gradient is not None else tf.zeros(self.filters))
+        return tf.concat([tf.reshape(p, [-1]) for p in parts], axis=0)
+
+    def split(self, row):
+        """{quantity: value} of the store's health series from this layer's ring-row part."""
+        counts = row[:3 * BINS].reshape(3, BINS)
+        values = {F.HISTOGRAM: np.rint(counts).astype(np.uint16),
+                  F.HISTOGRAM_RANGE: row[3 * BINS:3 * BINS + 3].astype(np.float32),
+                  F.UPDATE_RATIO: np.float32(row[3 * BINS + 3])}
+        if self.filters:
+            squares = row[3 * BINS + 4:].reshape(2, self.filters)
+            values[F.FILTER_NORMS] = np.sqrt(np.maximum(squares, 0)).astype(np.float32)
+        return values
+
+    def series_shapes(self):
+        """[(quantity, shape, dtype)] of the layer's health series in the store."""
+        shapes = [(F.HISTOGRAM, (3, BINS), "uint16"), (F.HISTOGRAM_RANGE, (3,), "float32"),
+                  (F.UPDATE_RATIO, (), "float32")]
+        if self.filters:
+            shapes.append((F.FILTER_NORMS, (2, self.filters), "float32"))
+        return shapes
+
+    def bytes(self, original_filters=None):
+        """Store bytes of one health record (filter norms in the original filter count)."""
+        filters = original_filters if original_filters and self.filters else self.filters
+        return 3 * BINS * 2 + 3 * 4 + 4 + 2 * 4 * filters
+
+
+def activation_statistics(output, activation_name):
+    """A layer's output (N, positions..., C) -> (N, 4, C): per image and filter the mean, the
+    mean square, the fraction of outputs that are zero and the fraction at a saturating
+    activation's bound (NaN for activations without one)."""
+    output = tf.cast(output, tf.float32)
+    flat = tf.reshape(output, (tf.shape(output)[0], -1, tf.shape(output)[-1]))
+    mean = tf.reduce_mean(flat, axis=1)
+    square = tf.reduce_mean(tf.square(flat), axis=1)
+    zero = tf.reduce_mean(tf.cast(tf.equal(flat, 0.0), tf.float32), axis=1)
+    bounds = BOUNDS.get(activation_name)
+    if bounds is None:
+        saturated = tf.fill(tf.shape(mean), np.nan)
+    else:
+        margin = SATURATED * (bounds[1] - bounds[0])
+        at_bound = (flat <= bounds[0] + margin) | (flat >= bounds[1] - margin)
+        if activation_name == "relu6":  # its zeros are counted as zeros, not as saturation
+            at_bound = flat >= bounds[1] - margin
+        saturated = tf.reduce_mean(tf.cast(at_bound, tf.float32), axis=1)
+    return tf.stack([mean, square, zero, saturated], axis=1)
+
+
+def combine_statistics(per_image):
+    """(N, 4, C) from activation_statistics -> (4, C): mean, standard deviation, zero and
+    saturated fractions over every image and position."""
+    per_image = np.asarray(per_image, dtype=np.float64)
+    mean = per_image[:, 0].mean(axis=0)
+    square = per_image[:, 1].mean(axis=0)
+    std = np.sqrt(np.maximum(square - mean ** 2, 0.0))
+    return np.stack([mean, std, per_image[:, 2].mean(axis=0),
+                     per_image[:, 3].mean(axis=0)]).astype(np.float32)
+
+
+class HealthWatch:
+    """The alerts of a run while it trains (analysis/health.py over the last HISTORY steps
+    kept in memory): `check()` returns the alerts not reported before, once each (kind and
+    layer)."""
+
+    HISTORY = 10_000
+
+    def __init__(self):
+        self.steps, self.loss = [], []
+        self.gradients, self.ratios, self.filter_gradients = {}, {}, {}
+        self.stats = {}  # layer -> ([snapshot steps], [zero fractions])
+        self.reported = set()
+
+    def add_step(self, step, loss, gradients, ratios, filter_gradients):
+        """gradients {layer: norm of its weights' gradient}, ratios {layer: update ratio},
+        filter_gradients {layer: each filter's gradient norm} of one step."""
+        self.steps.append(step)
+        self.loss.append(loss)
+        for store, values in ((self.gradients, gradients), (self.ratios, ratios),
+                              (self.filter_gradients, filter_gradients)):
+            for layer, value in values.items():
+                store.setdefault(layer, []).append(value)
+        if len(self.steps) > self.HISTORY + 1000:  # trimmed in blocks, not every step
+            cut = len(self.steps) - self.HISTORY
+            self.steps, self.loss = self.steps[cut:], self.loss[cut:]
+            for store in (self.gradients, self.ratios, self.filter_gradients):
+                for layer in store:
+                    store[layer] = store[layer][cut:]
+
+    def add_statistics(self, layer, step, statistics):
+        steps, zeros = self.stats.setdefault(layer, ([], []))
+        steps.append(step)
+        zeros.append(np.asarray(statistics)[F.ACTIVATION_STAT_ROWS.index("zero_fraction")])
+
+    def check(self):
+        steps = np.asarray(self.steps)
+        aligned = {layer: values for layer, values in self.filter_gradients.items()
+                   if len(values) == len(steps)}
+        dead = {layer: (np.asarray(s), np.asarray(z))
+                + ((steps, np.asarray(aligned[layer])) if layer in aligned else ())
+                for layer, (s, z) in self.stats.items()}
+        found = alerts(steps, np.asarray(self.loss, dtype=np.float64),
+                       layer_gradients={k: (steps, np.asarray(v)) for k, v in self.gradients.items()
+                                        if len(v) == len(steps)},
+                       layer_ratios={k: (steps, np.asarray(v)) for k, v in self.ratios.items()
+                                     if len(v) == len(steps)},
+                       dead=dead)
+        new = [a for a in found if (a["kind"], a["layer"]) not in self.reported]
+        self.reported |= {(a["kind"], a["layer"]) for a in new}
+        return new
