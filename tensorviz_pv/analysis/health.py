@@ -20,17 +20,18 @@ STALLED = 0.5  # ...while still above half its start has stopped falling
 
 def rebinned(counts, ranges, to_range):
     """counts (steps, B) over [-ranges[s], ranges[s]] -> (steps, B) over [-to_range, to_range]
-    (to_range >= every range)."""
+    (to_range >= every range; a row with range 0 is taken as on to_range already)."""
     counts = np.asarray(counts, dtype=np.float64)
     steps, bins = counts.shape
     ranges = np.asarray(ranges, dtype=np.float64)
-    out = np.zeros_like(counts)
+    ranges = np.where(ranges > 0, ranges, to_range)
     centres = (np.arange(bins) + 0.5) / bins * 2 - 1  # of the old bins, in units of r
-    for s in range(steps):
-        r = ranges[s] if ranges[s] > 0 else to_range
-        target = np.floor((centres * r / to_range + 1) / 2 * bins).astype(int)
-        np.add.at(out[s], np.clip(target, 0, bins - 1), counts[s])
-    return out
+    # each old bin goes to the new bin that holds its centre: whole bins while r doubles
+    target = np.floor((centres[None, :] * (ranges / to_range)[:, None] + 1) / 2 * bins)
+    target = np.clip(target.astype(np.int64), 0, bins - 1) + bins * np.arange(steps)[:, None]
+    out = np.zeros(steps * bins)
+    np.add.at(out, target.ravel(), counts.ravel())
+    return out.reshape(steps, bins)
 
 
 def distribution(counts, ranges):

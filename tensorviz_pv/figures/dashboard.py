@@ -1,8 +1,9 @@
 """The TensorViz dashboard: one layout of views on one shared time (the animation scene), for
 the ParaView GUI (`tensorviz paraview RUN_DIR`) or pvbatch.
 
-    weight glyphs (3D)       | norms over the steps (line chart)    | filter atlas (2D:
-    activation maps (2D)     | filter correlation heatmap (2D)      |  what excites each filter)
+    weight glyphs (3D)       | norms over the steps (line chart)    | filter atlas (2D: what
+                             |                                      |  excites each filter)
+    activation maps (2D)     | filter correlation heatmap (2D)      | filter health + alerts
 
 follow(): while a trainer writes the run, reload it every few seconds and move to the newest
 step (a Qt timer of the GUI's render window; nothing to do in pvbatch).
@@ -12,8 +13,11 @@ import os
 
 from paraview import simple
 
+from ..errors import TensorVizError
+
 from .activations import activation_panel, correlation_panel
 from .atlas import atlas_panel
+from .health import alerts_text, health_panel
 from .norms import norm_chart
 from .session import FigureRun
 from .style import TEXT, render_view, title
@@ -24,6 +28,7 @@ STATE_NAME = "dashboard.pvsm"
 
 LAYOUT_AREA = (850, 540)  # pixels of the layout in a ParaView window of its first-start size
 ATLAS_SHARE = 0.3  # of the width, for the Filter Atlas's tall column
+HEALTH_SHARE = 0.35  # of that column's height, for the filter health and the alerts
 # the views are sized this many times their panel (same shape): the GUI draws their text for
 # the size they were made with, and at the panel's own size it would crowd the panel
 TEXT_ROOM = 1.5
@@ -47,6 +52,7 @@ def build(store, area=LAYOUT_AREA):
     layout.SplitHorizontal(1, 0.5)
     layout.SplitVertical(3, 0.5)
     layout.SplitVertical(4, 0.5)
+    layout.SplitVertical(2, 1 - HEALTH_SHARE)  # the atlas (5) over the health (6)
 
     glyph_view = render_view(cell, f"{layer} weights", (layout, 7))
     proxy, _, limit = glyphs(run, layer)
@@ -60,8 +66,17 @@ def build(store, area=LAYOUT_AREA):
 
     maps_view = render_view(cell, f"{layer} activations", (layout, 8))
     heat_view = render_view(cell, f"{layer} filter correlation", (layout, 10))
-    atlas_view = render_view((int(area[0] * ATLAS_SHARE), int(area[1])), f"{layer} filter atlas",
-                             (layout, 2))
+    column = int(area[0] * ATLAS_SHARE)
+    atlas_view = render_view((column, int(area[1] * (1 - HEALTH_SHARE))), f"{layer} filter atlas",
+                             (layout, 5))
+    health_view = render_view((column, int(area[1] * HEALTH_SHARE)), f"{layer} filter health",
+                              (layout, 6))
+    alerts = None
+    if run.has_health(layer):
+        health_panel(run, health_view, layer, caption=False)
+        alerts = simple.Text(registrationName="alerts", Text=alerts_text(store))
+        shown = simple.Show(alerts, health_view)
+        shown.WindowLocation, shown.FontSize, shown.Color = "Lower Left Corner", 14, [0.75, 0.1, 0.1]
     if layer in run.activation_layers:
         activation_panel(run, maps_view, layer, run.steps[-1], 0)
         correlation_panel(run, heat_view, layer, run.steps[-1])
@@ -74,7 +89,8 @@ def build(store, area=LAYOUT_AREA):
     simple.SetActiveSource(run.reader)  # the Properties panel opens on the run, not a label
     simple.SetActiveView(glyph_view)
     return {"reader": run.reader, "layout": layout, "glyph_view": glyph_view, "chart": chart,
-            "maps_view": maps_view, "heat_view": heat_view, "atlas_view": atlas_view}
+            "maps_view": maps_view, "heat_view": heat_view, "atlas_view": atlas_view,
+            "health_view": health_view, "alerts": alerts}
 
 
 def save_state(run_dir):
@@ -99,10 +115,11 @@ def load_state_for(state, run_dir):
 
 class Follower:
     """Keeps the views on the newest step of a run that is still being written: tick() reloads
-    the reader when the store file changed and moves the animation time to the last step."""
+    the reader when the store file changed, moves the animation time to the last step and
+    updates the alerts' text (when given)."""
 
-    def __init__(self, reader):
-        self.reader = reader
+    def __init__(self, reader, alerts=None):
+        self.reader, self.alerts = reader, alerts
         self.stamp = None
 
     def tick(self, *_):
@@ -120,19 +137,24 @@ class Follower:
         steps = list(self.reader.TimestepValues or [])
         if steps:
             scene.AnimationTime = steps[-1]
+        if self.alerts is not None:
+            try:
+                self.alerts.Text = alerts_text(self.reader.FileName)
+            except TensorVizError as error:  # a store mid-write: the next tick reads it
+                self.alerts.Text = f"alerts: {error}"[:120]
         if simple.GetActiveView() is not None:
             simple.Render()
         return True
 
 
-def follow(reader, seconds=2.0):
+def follow(reader, seconds=2.0, alerts=None):
     """Call a Follower every `seconds` from the GUI's event loop (a Qt timer of the render
     window); returns the Follower, or None without a GUI (pvbatch, pvpython)."""
     view = simple.GetActiveView()
     interactor = view.GetInteractor() if view is not None else None
     if interactor is None:
         return None
-    follower = Follower(reader)
+    follower = Follower(reader, alerts)
     interactor.AddObserver("TimerEvent", follower.tick)
     interactor.CreateRepeatingTimer(int(seconds * 1000))
     return follower

@@ -18,7 +18,7 @@ def main():
           f"TensorViz: the dashboard state could not be saved in {os.path.dirname(store)} "
           "(not writable); the dashboard works all the same")
     if os.environ.get("TENSORVIZ_FOLLOW"):
-        dashboard.follow(views["reader"])
+        dashboard.follow(views["reader"], alerts=views["alerts"])
     simple.Render()
 
 

@@ -8,6 +8,7 @@ from paraview import simple
 from ..store import format as F
 from ..store.reader import RunReader
 from ..algorithms.filter_health import ARRAYS
+from ..analysis.health import alerts
 from .style import (colour, data_bounds, field_value, flat_camera, index_labels, label_at,
                     render_view, show_image, title)
 
@@ -38,6 +39,7 @@ def step_labels(steps):
 
 
 def render(run):
+    """fig7_distributions.png: the layer's weights', gradients' and updates' histograms."""
     layer = health_layer(run)
     if layer is None:
         return run.skipped("fig7", "no histograms were recorded (a run of an older TensorViz)")
@@ -63,36 +65,59 @@ def render(run):
                     f"{layer} {name}: histogram at every step\n(step down, value across)",
                     scale, labels)
     run.save("fig7_distributions.png", layout, (run.size[0] * 3, run.size[1]))
-    render_health(run, layer)
 
 
-def render_health(run, layer):
+def alerts_text(store, most=4):
+    """The run's alerts as a few lines for a view ("no alerts" when there are none)."""
+    with RunReader(store) as stored:
+        found = alerts(**stored.health_inputs())
+    if not found:
+        return "no alerts"
+    lines = [f"step {a['step']}: {a['kind']}" + (f" ({a['layer']})" if a["layer"] else "")
+             for a in found[:most]]
+    if len(found) > most:
+        lines.append(f"and {len(found) - most} more: tensorviz info")
+    return "\n".join(lines)
+
+
+def health_panel(run, view, layer, statistic=0, caption=True):
+    """Each filter's gradient norm (log10) at every step (statistic 0), or its fraction of
+    zero outputs at the activation snapshots (2); filter 0 at the top, time to the right."""
+    name = {0: "gradient norm (log10)", 2: "fraction of zero outputs (dead: 1)"}[statistic]
+    source = simple.FilterHealth(Input=run.reader, Layer=layer, Statistic=statistic,
+                                 registrationName=f"{layer} {name}")
+    source.UpdatePipeline(run.steps[-1])
     with RunReader(run.store) as stored:
-        statistics = [(i, name) for i, name, series in
-                      ((0, "gradient norm (log10)", F.FILTER_NORMS),
-                       (2, "fraction of zero outputs (dead: 1)", F.ACTIVATION_STATS))
+        steps = stored.series_steps(layer, F.FILTER_NORMS if statistic == 0 else
+                                    F.ACTIVATION_STATS)
+    filters, columns = run.entries[layer]["filters"], len(steps)
+    how = "white: no gradient" if statistic == 0 else "at the activation snapshots"
+    image_panel(view, source, ARRAYS[statistic], "Viridis (matplotlib)" if statistic == 0
+                else "Inferno (matplotlib)", "log10 |gradient|" if statistic == 0 else "zero outputs",
+                f"{layer}: each filter's {name}" + (f"\n(filter down, step across; {how})"
+                                                    if caption else ""),
+                (filters / max(columns, 1), 1.0),
+                [(f"step {int(steps[0])}", (0, -filters - 1.5), "Left"),
+                 (f"step {int(steps[-1])}", (columns, -filters - 1.5), "Right")],
+                None if statistic == 0 else (0.0, 1.0))
+    index_labels(view, filters, rows=True)
+    return source
+
+
+def render_health(run):
+    """fig8_health.png: the layer's filter health, gradient norms | zero outputs."""
+    layer = health_layer(run)
+    if layer is None:
+        return run.skipped("fig8", "no filter health was recorded (a run of an older TensorViz)")
+    with RunReader(run.store) as stored:
+        statistics = [index for index, series in ((0, F.FILTER_NORMS), (2, F.ACTIVATION_STATS))
                       if stored.has_series(layer, series)]
-        filters = run.entries[layer]["filters"]
     if not statistics:
         return run.skipped("fig8", f"{layer}: no filter norms or activation statistics")
     layout = simple.CreateLayout("Fig. 8")
     layout.SplitHorizontal(0, 0.5)
-    for cell, (index, name) in zip((1, 2), statistics):
+    for cell, statistic in zip((1, 2), statistics):
         view = render_view(run.size, place=(layout, cell))
         view.ViewTime = run.steps[-1]
-        source = simple.FilterHealth(Input=run.reader, Layer=layer, Statistic=index,
-                                     registrationName=f"{layer} {name}")
-        source.UpdatePipeline(run.steps[-1])
-        columns = source.GetDataInformation(0).DataInformation.GetExtent()[1]
-        with RunReader(run.store) as stored:
-            steps = stored.series_steps(layer, F.FILTER_NORMS if index == 0 else F.ACTIVATION_STATS)
-        scale = (filters / max(columns, 1), 1.0)
-        image_panel(view, source, ARRAYS[index], "Viridis (matplotlib)" if index == 0
-                    else "Inferno (matplotlib)", name, f"{layer}: each filter's {name}\n"
-                    "(filter down, step across; " + ("white: no gradient)" if index == 0
-                                                     else "at the activation snapshots)"),
-                    scale, [(f"step {int(steps[0])}", (0, -filters - 1.5), "Left"),
-                            (f"step {int(steps[-1])}", (columns, -filters - 1.5), "Right")],
-                    None if index == 0 else (0.0, 1.0))
-        index_labels(view, filters, rows=True)
+        health_panel(run, view, layer, statistic)
     run.save("fig8_health.png", layout, (run.size[0] * 2, run.size[1]))

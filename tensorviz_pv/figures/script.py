@@ -12,6 +12,7 @@ FIGURE_CALLS = {
     "fig5": ["groups.render(run)"],
     "fig6": ["atlas.render(run, layer={layer})"],
     "fig7": ["health.render(run)"],
+    "fig8": ["health.render_health(run)"],
     "animation": ["animation.render(run, layer={layer})"],
 }
 FIGURES = tuple(FIGURE_CALLS)

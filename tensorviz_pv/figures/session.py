@@ -51,6 +51,8 @@ class FigureRun:
                                       if stored.has_series(name, F.ACTIVATION)]
             self.atlas_layers = {name for name in self.activation_layers
                                  if stored.has_series(name, F.ATLAS) and stored.has_atlas()}
+            self.health_layers = {name for name in stored.layers
+                                  if stored.has_series(name, F.FILTER_NORMS)}
         self.written = []
         self.failed = []  # (figure, why) of figures that could not be drawn
         if out_dir:
@@ -62,6 +64,10 @@ class FigureRun:
         names = list(view.GetProperty("LayerNames"))
         simple.Delete(view)
         return names
+
+    def has_health(self, layer):
+        """Whether the run recorded the per-step filter norms of this layer."""
+        return layer in self.health_layers
 
     def has_atlas(self, layer):
         """Whether the run recorded a Filter Atlas of this layer."""

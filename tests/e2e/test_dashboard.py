@@ -40,7 +40,7 @@ def test_the_dashboard_state_opens_for_a_second_run(tiny_run, reduced_run, tmp_p
     seen = json.loads(out.read_text())
     second = os.path.join(str(reduced_run), F.STORE_FILENAME)
     assert seen["files"] == [second]
-    assert seen["views"] == 5
+    assert seen["views"] == 6
     with RunReader(second) as run:
         assert seen["steps"] == len(run.time_steps())
 
