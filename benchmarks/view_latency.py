@@ -1,6 +1,7 @@
 """ParaView-side speed: opening a 10,000-step run, building the norm table, and the step-switch
 latency of every view, each next to a raw h5py read of the same bytes (a ratio, measured in
-the same run). Budgets (DESIGN.md): open < 0.5 s, norm table < 50 ms, step switch < 10 ms.
+the same run). Budgets (DESIGN.md): open < 0.5 s, norm table < 50 ms, step switch < 10 ms;
+the whole Distribution Over Time image < 100 ms.
 
     pvpython benchmarks/view_latency.py [--steps 10000]      (PYTHONPATH = the checkout)
 """
@@ -46,7 +47,7 @@ def main():
               f"{os.path.getsize(path) / 1e6:.0f} MB, written in {time.perf_counter() - started:.1f} s")
 
         def raw_open(_):
-            with h5py.File(path, "r", swmr=True) as f:
+            with h5py.File(path, "r", locking=False) as f:
                 f[F.steps_path(F.STEP)][:]
                 for layer in POSTER_LAYERS:
                     f[F.series_path(layer["name"], F.KERNEL, F.SERIES_STEP)][:]
@@ -64,7 +65,7 @@ def main():
         reader = simple.TensorVizReader(FileName=path)
 
         def raw_norms(_):
-            with h5py.File(path, "r", swmr=True) as f:
+            with h5py.File(path, "r", locking=False) as f:
                 for column in F.STEP_COLUMNS:
                     f[F.steps_path(column)][:]
                 f[F.norms_path(F.WEIGHT_NORM)][:]
@@ -94,18 +95,40 @@ def main():
             ("Activation Maps conv1", simple.ActivationMaps(Input=reader, Layer="conv1"), "conv1", F.ACTIVATION),
             ("Filter Correlation conv1", simple.FilterCorrelation(Input=reader, Layer="conv1"), "conv1", F.ACTIVATION),
             ("Filter Correlation conv2", simple.FilterCorrelation(Input=reader, Layer="conv2"), "conv2", F.ACTIVATION),
+            ("Distribution Over Time conv2", simple.DistributionOverTime(Input=reader, Layer="conv2"), "conv2", F.HISTOGRAM),
+            ("Filter Health conv2", simple.FilterHealth(Input=reader, Layer="conv2"), "conv2", F.FILTER_NORMS),
         ]
-        raw_file = h5py.File(path, "r", swmr=True)
+        raw_file = h5py.File(path, "r", locking=False)
         for label, view, layer, quantity in views:
-            every = 10 if quantity == F.KERNEL else 100
+            every = {F.KERNEL: 10, F.ACTIVATION: 100}.get(quantity, 1)
             view.UpdatePipeline(0.0)  # first execution: caches (colour range, path) built once
             times = [float(every * (i + 1)) for i in range(args.switches)]
             times = [t % args.steps for t in times]
             values = raw_file[F.series_path(layer, quantity, F.SERIES_VALUE)]
+            first = 1 if every == 1 else 0  # per-step series start at step 1
             rows.append((f"step switch: {label}",
-                         median_seconds(lambda i: view.UpdatePipeline(times[i]), args.switches),
+                         median_seconds(lambda i: view.UpdatePipeline(times[i] + first), args.switches),
                          median_seconds(lambda i: values[int(times[i]) // every], args.switches),
                          0.01))
+        # the whole step x bin image, built afresh (a new run, or another quantity)
+        from tensorviz_pv.algorithms.distribution_over_time import DistributionOverTime
+        distribution = DistributionOverTime()
+        distribution.SetInputConnection(vtk_reader.GetOutputPort())
+        distribution.SetLayer("conv2")
+
+        def build_distribution(i):
+            distribution._cache = {}
+            distribution.Modified()
+            distribution.Update()
+
+        def raw_histograms(_):
+            raw = h5py.File(path, "r", locking=False)
+            raw[F.series_path("conv2", F.HISTOGRAM, F.SERIES_VALUE)][:]
+            raw[F.series_path("conv2", F.HISTOGRAM_RANGE, F.SERIES_VALUE)][:]
+            raw.close()
+
+        rows.append(("Distribution Over Time image (all)", median_seconds(build_distribution, 5),
+                     median_seconds(raw_histograms, 5), 0.1))
         raw_file.close()
         fc = simple.WeightGlyphs(Input=reader, Layer="fc1")
         fc_time = median_seconds(lambda i: (fc.UpdatePipeline(float(args.steps * (i % 2))),

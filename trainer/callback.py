@@ -26,7 +26,7 @@ from .cadence import DEFAULT_BUDGET, layer_groups, parse_budget, plan
 from .filter_ids import FilterIds
 from .layers import find_layers, is_built, variable_names
 from .atlas import ATLAS_K, ATLAS_SIZE, AtlasPass, atlas_count, receptive_fields
-from .health import HealthWatch, LayerHealth
+from .health import HealthPass, HealthWatch, LayerHealth
 from .probe import ProbePass, first_input, probe_labels
 from .recording_hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks
 
@@ -150,7 +150,8 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.background = None
         self.pending = []  # snapshots taken before the store exists
         self.groups = {}  # (layer path, "weights" | "activations" | "health") -> cadence Group
-        self.health = {}  # layer path -> its LayerHealth (the hooks' parts)
+        self.health = {}  # layer path -> its LayerHealth (the hooks' health pass's parts)
+        self.health_pass = None
         self.health_series = set()  # (layer, quantity) of the health series the store holds
         self.watch = HealthWatch()  # the alerts said while training
         self.expected_bytes_per_step = None
@@ -183,8 +184,9 @@ class TensorVizCallback(keras.callbacks.Callback):
         copies = [v.path for layer in self.layers for v in layer.gradients()]
         self.hooks = RecordingHooks(model, variable_names(model, self.layers),
                                     gradient_copies=copies, capture_probe=self.probe is None,
-                                    health=self._health_parts())
-        self.health = {part.path: part for part in self.hooks.health}
+                                    health=self._health_pass())
+        self.health = {part.path: part for part in self.health_pass.parts} \
+            if self.health_pass is not None else {}
         convs = [layer for layer in self.layers if layer.kind.name == F.CONV]
         if self.filter_ids is None:
             input_of = {layer.path: previous.path for previous, layer
@@ -193,19 +195,15 @@ class TensorVizCallback(keras.callbacks.Callback):
         if self.probe is not None:
             self._use_probe(self.probe)
 
-    def _health_parts(self):
-        """The LayerHealth of every recorded layer with trainable weights; a layer's histogram
-        ranges carry over from the previous fit (they only grow)."""
-        parts = []
-        for layer in self.layers:
-            variable = layer.variables.get(layer.kind.weights)
-            if variable is None or not variable.trainable:
-                continue
-            part = LayerHealth(layer.path, variable, F.quantity_layout(layer.kind, layer.kind.weights))
-            if layer.path in self.health:
-                part.ranges.assign(self.health[layer.path].ranges)
-            parts.append(part)
-        return parts
+    def _health_pass(self):
+        """The HealthPass of every recorded layer with trainable weights (None without any);
+        the histogram ranges carry over from the previous fit (they only grow)."""
+        parts = [LayerHealth(layer.path, layer.variables[layer.kind.weights],
+                             F.quantity_layout(layer.kind, layer.kind.weights))
+                 for layer in self.layers if layer.kind.weights in layer.variables
+                 and layer.variables[layer.kind.weights].trainable]
+        self.health_pass = HealthPass(parts, previous=self.health_pass) if parts else None
+        return self.health_pass
 
     def _health_bytes(self):
         return {path: part.bytes(self.filter_ids.original.get(path) if self.filter_ids else None)
@@ -523,10 +521,10 @@ class TensorVizCallback(keras.callbacks.Callback):
     def _health(self, step, loss, row):
         """A step's health: to the alert watch, and to the store's health series of the layers
         whose health group is due (filter norms in the original filter ids)."""
-        start, gradients, ratios, filter_gradients = 0, {}, {}, {}
-        for path, part in self.health.items():
-            values = part.split(row.health[start:start + part.width])
-            start += part.width
+        gradients, ratios, filter_gradients = {}, {}, {}
+        split = self.health_pass.split(row.health) if self.health_pass is not None else {}
+        for path, values in split.items():
+            part = self.health[path]
             gradients[path] = row.gradient_norms[self.hooks.paths.index(part.variable.path)]
             ratios[path] = values[F.UPDATE_RATIO]
             if F.FILTER_NORMS in values:

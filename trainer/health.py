@@ -6,8 +6,8 @@ activation statistics. All of it lands in the hooks' ring buffer row (no host co
 Histogram bins are fixed per layer and quantity: [-r, r] in HISTOGRAM_BINS bins, r the power of
 two that first covered the values; when values leave [-r, r], r doubles until they fit (so the
 earlier bins merge exactly into the new ones, analysis/health.py). Large tensors are histogrammed
-through a fixed strided sample of SAMPLE_MOST values (counts then fit uint16); their update
-ratio is the sample's.
+through a fixed strided sample of at most SAMPLE_MOST values; their update ratio is the
+sample's.
 """
 
 import math
@@ -19,7 +19,7 @@ from tensorviz_pv.analysis.health import alerts
 from tensorviz_pv.store import format as F
 
 BINS = F.HISTOGRAM_BINS
-SAMPLE_MOST = 65_535  # values histogrammed per tensor: every count fits in uint16
+SAMPLE_MOST = 4_096  # values histogrammed per tensor: 64 bins read well, and it costs little
 PER_FILTER_MOST = 262_144  # weights of a layer whose filter norms are taken every step
 # saturating activations: (low, high) bounds; an output within 1 % of the span of one counts
 BOUNDS = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0),
@@ -45,56 +45,15 @@ class LayerHealth:
         self.path, self.variable, self.layout = path, variable, layout
         size = int(math.prod(variable.shape))
         self.stride = max(1, -(-size // SAMPLE_MOST))
+        self.sample_size = -(-size // self.stride)
+        # a gather of every stride-th value: far cheaper in TensorFlow than a strided slice
+        self.picks = tf.range(0, size, self.stride) if self.stride > 1 else None
         self.filters = F.filters_of(layout, variable.shape) \
             if layout != "vector" and size <= PER_FILTER_MOST else 0
-        # r of weights, gradients, updates: 0 until the first step sets it
-        self.ranges = tf.Variable(tf.zeros(3), trainable=False,
-                                  aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-
-    @property
-    def width(self):
-        """Ring-row floats: counts, ranges, the update ratio, squared filter norms."""
-        return 3 * BINS + 3 + 1 + 2 * self.filters
 
     def sample(self, value):
-        return tf.reshape(tf.cast(value, tf.float32), [-1])[::self.stride]
-
-    def row(self, before, gradient):
-        """The layer's ring-row part after its update: `before` the sample of the weights
-        before it, `gradient` the (unscaled, summed) gradient or None."""
-        after_full = tf.cast(self.variable.value, tf.float32)
-        after = self.sample(after_full)
-        grad = self.sample(gradient) if gradient is not None else tf.zeros_like(after)
-        update = after - before
-        # NaN/Inf (a diverged step) are left out of the histograms: the norms report them
-        samples = [tf.boolean_mask(s, tf.math.is_finite(s)) for s in (after, grad, update)]
-        largest = tf.stack([tf.reduce_max(tf.concat([tf.abs(s), [0.0]], 0)) for s in samples])
-        # the power of two that covers the values; never smaller than before
-        needed = tf.pow(2.0, tf.math.ceil(tf.math.log(tf.maximum(largest, 1e-30)) / math.log(2.0)))
-        ranges = tf.where(largest > 0, tf.maximum(self.ranges, needed), self.ranges)
-        self.ranges.assign(ranges)
-        counts = [tf.cast(tf.histogram_fixed_width(s, [-r, r], BINS), tf.float32)
-                  for s, r in zip(samples, tf.unstack(tf.maximum(ranges, 1e-30)))]
-        ratio = tf.norm(update) / tf.maximum(tf.norm(after), 1e-30)
-        parts = counts + [ranges, [ratio]]
-        if self.filters:
-            weights = filter_matrix(after_full, self.layout)
-            parts.append(tf.reduce_sum(tf.square(weights), axis=0))
-            parts.append(tf.reduce_sum(tf.square(filter_matrix(tf.cast(gradient, tf.float32),
-                                                                self.layout)), axis=0)
-                         if gradient is not None else tf.zeros(self.filters))
-        return tf.concat([tf.reshape(p, [-1]) for p in parts], axis=0)
-
-    def split(self, row):
-        """{quantity: value} of the store's health series from this layer's ring-row part."""
-        counts = row[:3 * BINS].reshape(3, BINS)
-        values = {F.HISTOGRAM: np.rint(counts).astype(np.uint16),
-                  F.HISTOGRAM_RANGE: row[3 * BINS:3 * BINS + 3].astype(np.float32),
-                  F.UPDATE_RATIO: np.float32(row[3 * BINS + 3])}
-        if self.filters:
-            squares = row[3 * BINS + 4:].reshape(2, self.filters)
-            values[F.FILTER_NORMS] = np.sqrt(np.maximum(squares, 0)).astype(np.float32)
-        return values
+        flat = tf.reshape(value, [-1])
+        return tf.cast(flat if self.picks is None else tf.gather(flat, self.picks), tf.float32)
 
     def series_shapes(self):
         """[(quantity, shape, dtype)] of the layer's health series in the store."""
@@ -108,6 +67,89 @@ class LayerHealth:
         """Store bytes of one health record (filter norms in the original filter count)."""
         filters = original_filters if original_filters and self.filters else self.filters
         return 3 * BINS * 2 + 3 * 4 + 4 + 2 * 4 * filters
+
+
+class HealthPass:
+    """The health of every layer in one step: for each layer the samples of its weights,
+    gradient and update, their ranges, histograms and norms (TensorFlow's histogram kernel per
+    sample: segment sums over one vector of all of them measured twice as slow on CPU).
+    `ranges` (3 per layer) carry over from `previous`, a pass of the model's earlier fit."""
+
+    def __init__(self, parts, previous=None):
+        self.parts = list(parts)
+        count = 3 * len(self.parts)
+        start = np.zeros(count, np.float32)
+        if previous is not None:
+            before = previous.ranges_by_path()
+            for i, part in enumerate(self.parts):
+                if part.path in before:
+                    start[3 * i:3 * i + 3] = before[part.path]
+        self.ranges = tf.Variable(start, trainable=False,
+                                  aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        # each layer's sample after the last step: the update is the change since (reading the
+        # weights before the optimizer's in-place update would make TensorFlow copy them)
+        self.previous = [tf.Variable(part.sample(part.variable.value), trainable=False,
+                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+                         for part in self.parts]
+        self.width = count * BINS + count + len(self.parts) + \
+            sum(2 * part.filters for part in self.parts)
+
+    def ranges_by_path(self):
+        values = self.ranges.numpy()
+        return {part.path: values[3 * i:3 * i + 3] for i, part in enumerate(self.parts)}
+
+    def row(self, gradients):
+        """The ring-row part after the update; `gradients` {variable path: the (unscaled,
+        summed) gradient}."""
+        pieces, squares = [], []
+        for part, previous in zip(self.parts, self.previous):
+            weights = part.variable.value
+            after = part.sample(weights)
+            gradient = gradients.get(part.variable.path)
+            grad = part.sample(gradient) if gradient is not None else tf.zeros_like(after)
+            pieces += [after, grad, after - previous]
+            previous.assign(after)
+            if part.filters:
+                squares.append(tf.reduce_sum(tf.square(filter_matrix(
+                    tf.cast(weights, tf.float32), part.layout)), axis=0))
+                squares.append(tf.reduce_sum(tf.square(filter_matrix(
+                    tf.cast(gradient, tf.float32), part.layout)), axis=0)
+                    if gradient is not None else tf.zeros(part.filters))
+        count = 3 * len(self.parts)
+        # NaN/Inf (a diverged step) are left out of the histograms: the norms report them
+        cleaned = [tf.where(tf.math.is_finite(piece), piece, 0.0) for piece in pieces]
+        largest = tf.stack([tf.reduce_max(tf.abs(piece)) for piece in cleaned])
+        needed = tf.pow(2.0, tf.math.ceil(tf.math.log(tf.maximum(largest, 1e-30)) / math.log(2.0)))
+        ranges = tf.where(largest > 0, tf.maximum(self.ranges, needed), self.ranges)
+        self.ranges.assign(ranges)
+        edges = tf.unstack(tf.maximum(ranges, 1e-30))
+        counts = [tf.histogram_fixed_width(piece, [-edge, edge], BINS)
+                  - tf.one_hot(BINS // 2, BINS, dtype=tf.int32)  # the NaN/Inf counted as 0...
+                  * tf.reduce_sum(tf.cast(~tf.math.is_finite(raw), tf.int32))  # ...taken out
+                  for piece, raw, edge in zip(cleaned, pieces, edges)]
+        norms = tf.reshape(tf.stack([tf.norm(piece) for piece in cleaned]), (-1, 3))
+        ratios = norms[:, 2] / tf.maximum(norms[:, 0], 1e-30)
+        return tf.concat([tf.cast(tf.concat(counts, 0), tf.float32), ranges, ratios] + squares,
+                         axis=0)
+
+    def split(self, row):
+        """{path: {quantity: value}} of the store's health series from the ring-row part."""
+        count = 3 * len(self.parts)
+        counts = row[:count * BINS].reshape(len(self.parts), 3, BINS)
+        ranges = row[count * BINS:count * BINS + count].reshape(len(self.parts), 3)
+        ratios = row[count * BINS + count:count * BINS + count + len(self.parts)]
+        offset = count * BINS + count + len(self.parts)
+        found = {}
+        for i, part in enumerate(self.parts):
+            values = {F.HISTOGRAM: np.rint(counts[i]).astype(np.uint16),
+                      F.HISTOGRAM_RANGE: ranges[i].astype(np.float32),
+                      F.UPDATE_RATIO: np.float32(ratios[i])}
+            if part.filters:
+                squares = row[offset:offset + 2 * part.filters].reshape(2, part.filters)
+                offset += 2 * part.filters
+                values[F.FILTER_NORMS] = np.sqrt(np.maximum(squares, 0)).astype(np.float32)
+            found[part.path] = values
+        return found
 
 
 def activation_statistics(output, activation_name):

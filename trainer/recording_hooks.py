@@ -68,18 +68,18 @@ class StepRow:
         self.metrics = row[1:1 + n_metrics].astype(np.float32)
         self.gradient_norms = np.sqrt(row[1 + METRIC_SLOTS:1 + METRIC_SLOTS + n])
         self.weight_norms = np.sqrt(row[1 + METRIC_SLOTS + n:1 + METRIC_SLOTS + 2 * n])
-        self.health = row[1 + METRIC_SLOTS + 2 * n:]  # the LayerHealth parts, in order
+        self.health = row[1 + METRIC_SLOTS + 2 * n:]  # the HealthPass's part
 
 
 class RecordingHooks:
     """Installs the hooks on a compiled, built model; `names` are the store's names of its
     trainable variables, `gradient_copies` the variable paths whose full gradient is kept (read
-    at a cadence with `read_tensors`), `health` the LayerHealth of each layer whose training
-    health is recorded."""
+    at a cadence with `read_tensors`), `health` the HealthPass of the layers whose training
+    health is recorded (or None)."""
 
     MARK = "_tensorviz_hooks"
 
-    def __init__(self, model, names, gradient_copies=(), capture_probe=False, health=()):
+    def __init__(self, model, names, gradient_copies=(), capture_probe=False, health=None):
         self.model = model
         self.optimizer = model.optimizer
         self.variables = list(model.trainable_variables)
@@ -92,8 +92,8 @@ class RecordingHooks:
         self.failure = None  # why the hooks record nothing, if they could not be traced
         self.loss_scaled = isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
         self.counter = _stash((), tf.int64)  # steps recorded since the hooks were installed
-        self.health = [part for part in health if part.variable.path in set(self.paths)]
-        health_width = sum(part.width for part in self.health)
+        self.health = health
+        health_width = health.width if health is not None else 0
         self.ring = _stash((RING_ROWS, 1 + METRIC_SLOTS + 2 * n + health_width))
         # learning rate, squared gradient and weight norms, the health parts
         self.step_values = _stash((1 + 2 * n + health_width,))
@@ -141,11 +141,8 @@ class RecordingHooks:
                         optimizer.build(variables)
                     optimizer.built = True
                 scale = tf.cast(optimizer.dynamic_scale, tf.float32)
-            present = {v.path: v for v in variables}
-            before = {part.path: part.sample(present[part.variable.path].value)
-                      for part in hooks.health if part.variable.path in present}
             result = original_apply(grads, trainable_variables)
-            hooks._guarded(hooks._record_update, grads, variables, learning_rate, scale, before)
+            hooks._guarded(hooks._record_update, grads, variables, learning_rate, scale)
             return result
 
         model.train_step, model.compute_loss, optimizer.apply = train_step, compute_loss, apply
@@ -185,7 +182,7 @@ class RecordingHooks:
 
         tf.cond(tf.equal(self.counter, 0), keep, lambda: tf.constant(0))
 
-    def _record_update(self, grads, variables, learning_rate, scale, before):
+    def _record_update(self, grads, variables, learning_rate, scale):
         present = [i for i, g in enumerate(grads) if g is not None]
         summed = _replica_sum([tf.cast(grads[i], tf.float32) for i in present])
         grads = list(grads)
@@ -201,8 +198,8 @@ class RecordingHooks:
             weight_squares.append(zero if value is None else 2.0 * tf.nn.l2_loss(value))
             if path in self.gradients and grad is not None:
                 self.gradients[path].assign(grad)
-        health = [part.row(before[part.path], by_path.get(part.variable.path, (None,))[0])
-                  if part.path in before else tf.zeros(part.width) for part in self.health]
+        health = [self.health.row({path: g for path, (g, _) in by_path.items()})] \
+            if self.health is not None else []
         self.step_values.assign(tf.concat([[learning_rate], tf.stack(grad_squares),
                                            tf.stack(weight_squares)] + health, axis=0))
 

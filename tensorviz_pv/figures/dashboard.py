@@ -17,7 +17,7 @@ from ..errors import TensorVizError
 
 from .activations import activation_panel, correlation_panel
 from .atlas import atlas_panel
-from .health import alerts_text, health_panel
+from .health import NO_ALERTS, alerts_text, health_panel
 from .norms import norm_chart
 from .session import FigureRun
 from .style import TEXT, render_view, title
@@ -74,9 +74,11 @@ def build(store, area=LAYOUT_AREA):
     alerts = None
     if run.has_health(layer):
         health_panel(run, health_view, layer, caption=False)
-        alerts = simple.Text(registrationName="alerts", Text=alerts_text(store))
+        alerts = simple.Text(registrationName="alerts")
         shown = simple.Show(alerts, health_view)
-        shown.WindowLocation, shown.FontSize, shown.Color = "Lower Left Corner", 14, [0.75, 0.1, 0.1]
+        shown.WindowLocation, shown.FontSize = "Lower Left Corner", 14
+        alerts = (alerts, shown)
+        show_alerts(alerts, store)
     if layer in run.activation_layers:
         activation_panel(run, maps_view, layer, run.steps[-1], 0)
         correlation_panel(run, heat_view, layer, run.steps[-1])
@@ -113,10 +115,21 @@ def load_state_for(state, run_dir):
                      DataDirectory=os.path.abspath(run_dir), OnlyUseFilesInDataDirectory=1)
 
 
+def show_alerts(alerts, store):
+    """The run's alerts in a (Text source, display): red while there are any."""
+    source, display = alerts
+    try:
+        text = alerts_text(store)
+    except TensorVizError as error:  # a store mid-write: the next reload reads it
+        text = f"alerts: {error}"[:120]
+    source.Text = text
+    display.Color = TEXT if text == NO_ALERTS else [0.75, 0.1, 0.1]
+
+
 class Follower:
     """Keeps the views on the newest step of a run that is still being written: tick() reloads
     the reader when the store file changed, moves the animation time to the last step and
-    updates the alerts' text (when given)."""
+    updates the alerts (a Text source and its display, when given)."""
 
     def __init__(self, reader, alerts=None):
         self.reader, self.alerts = reader, alerts
@@ -138,10 +151,7 @@ class Follower:
         if steps:
             scene.AnimationTime = steps[-1]
         if self.alerts is not None:
-            try:
-                self.alerts.Text = alerts_text(self.reader.FileName)
-            except TensorVizError as error:  # a store mid-write: the next tick reads it
-                self.alerts.Text = f"alerts: {error}"[:120]
+            show_alerts(self.alerts, self.reader.FileName)
         if simple.GetActiveView() is not None:
             simple.Render()
         return True

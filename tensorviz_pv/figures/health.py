@@ -67,12 +67,15 @@ def render(run):
     run.save("fig7_distributions.png", layout, (run.size[0] * 3, run.size[1]))
 
 
+NO_ALERTS = "no alerts"
+
+
 def alerts_text(store, most=4):
     """The run's alerts as a few lines for a view ("no alerts" when there are none)."""
     with RunReader(store) as stored:
         found = alerts(**stored.health_inputs())
     if not found:
-        return "no alerts"
+        return NO_ALERTS
     lines = [f"step {a['step']}: {a['kind']}" + (f" ({a['layer']})" if a["layer"] else "")
              for a in found[:most]]
     if len(found) > most:

@@ -105,8 +105,9 @@ def write_synthetic_run(path, steps=30, every=10, seed=0, close=True, activation
 
 def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, seed=0,
                             checksums=True):
-    """Steps 1..steps of poster-shaped records: every norm each step, conv kernels every
-    `conv_every` steps, the FC kernel at 0 and the end, activations every `activations_every`."""
+    """Steps 1..steps of poster-shaped records: every norm and every layer's histograms each
+    step (the conv layers' filter norms too), conv kernels every `conv_every` steps, the FC
+    kernel at 0 and the end, activations every `activations_every`."""
     rng = np.random.default_rng(seed)
     layers = POSTER_LAYERS
     variables = [f"{l['name']}/kernel" for l in layers] + [f"{l['name']}/bias" for l in layers]
@@ -114,6 +115,9 @@ def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, s
     activation_shapes = {l["name"]: (POSTER_PROBE, *l["activation_shape"]) for l in convs}
     specs = [SeriesSpec(l["name"], F.KERNEL, l["kernel_shape"]) for l in layers]
     specs += [SeriesSpec(name, F.ACTIVATION, shape) for name, shape in activation_shapes.items()]
+    specs += [SeriesSpec(l["name"], F.HISTOGRAM, (3, F.HISTOGRAM_BINS), "uint16") for l in layers]
+    specs += [SeriesSpec(l["name"], F.HISTOGRAM_RANGE, (3,)) for l in layers]
+    specs += [SeriesSpec(l["name"], F.FILTER_NORMS, (2, l["filters"])) for l in convs]
     probe = rng.random((POSTER_PROBE, 28, 28, 1), dtype=np.float32), np.arange(POSTER_PROBE) % 10
     writer = RunWriter.create(path, {"layers": layers}, variables, specs, *probe,
                               checksums=checksums)
@@ -122,6 +126,14 @@ def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, s
         if step:
             norms = rng.random(len(variables))
             writer.add_step(step, step // 1100, 1.0 / step, 0.9, 0.05, norms, norms / 2)
+            for layer in layers:  # histograms whose range doubles now and then
+                counts = rng.integers(0, 200, (3, F.HISTOGRAM_BINS)).astype(np.uint16)
+                writer.add_tensor(layer["name"], F.HISTOGRAM, step, counts)
+                writer.add_tensor(layer["name"], F.HISTOGRAM_RANGE, step,
+                                  np.full(3, 2.0 ** (step * 4 // steps - 2), np.float32))
+            for layer in convs:
+                writer.add_tensor(layer["name"], F.FILTER_NORMS, step,
+                                  rng.random((2, layer["filters"])).astype(np.float32))
         for layer in layers:
             every = conv_every if layer["kind"] == F.CONV else steps
             if step % every == 0:

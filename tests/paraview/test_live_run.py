@@ -1,17 +1,20 @@
 """A run that is still being written: the reader and the dashboard's follower see new steps."""
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from paraview import simple
 
 from tensorviz_pv.store import format as F
-from tensorviz_pv.figures.dashboard import Follower
+from tensorviz_pv.figures.dashboard import Follower, show_alerts
+from tensorviz_pv.figures.health import NO_ALERTS
 from tensorviz_pv.store.synthetic import expected_kernel, write_synthetic_run
 
 
-def append_steps(writer, first, last):
+def append_steps(writer, first, last, loss=0.1):
     for step in range(first, last + 1):
-        writer.add_step(step, 0, 0.1, 0.5, 0.01, [1.0, 1.0], [0.5, 0.5])
+        writer.add_step(step, 0, loss, 0.5, 0.01, [1.0, 1.0], [0.5, 0.5])
     writer.add_tensor("conv1", F.KERNEL, last, expected_kernel("conv1", last))
     writer.flush()
 
@@ -50,5 +53,22 @@ def test_the_follower_moves_the_time_to_the_newest_step(tmp_path):
     assert follower.tick()
     assert scene.AnimationTime == 17.0
     assert np.isclose(reader.TimestepValues[-1], 17.0)
+    writer.close()
+    simple.Delete(reader)
+
+
+def test_the_follower_shows_an_alert_once_the_run_has_one(tmp_path):
+    path = str(tmp_path / "alerts.tvz")
+    _, writer = write_synthetic_run(path, steps=10, every=5, close=False)
+    reader = simple.TensorVizReader(FileName=path)
+    text = simple.Text()
+    alerts = (text, SimpleNamespace(Color=None))  # its display (no view: nothing renders here)
+    show_alerts(alerts, path)
+    assert text.Text == NO_ALERTS
+    follower = Follower(reader, alerts)
+    follower.tick()
+    append_steps(writer, 11, 14, loss=float("nan"))  # the loss diverged at step 11
+    assert follower.tick()
+    assert text.Text.startswith("step 11: NaN/Inf") and alerts[1].Color[0] > 0.5
     writer.close()
     simple.Delete(reader)
