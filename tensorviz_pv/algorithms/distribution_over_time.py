@@ -1,11 +1,11 @@
 """Distribution Over Time: a layer's histograms of its weights, gradients or updates at every
-recorded step, as a step x bin image of log counts on one set of bins, and the current step's
-histogram as a table."""
+recorded step (or of its probe activations at every activation snapshot), as a step x bin image
+of log counts on one set of bins, and the current step's histogram as a table."""
 
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
-from ..analysis.health import bin_centres, distribution
+from ..analysis.health import bin_centres, distribution, histograms_of
 from ..errors import SettingError, StoreError
 from ..store import format as F
 from .base import TensorVizView
@@ -24,26 +24,37 @@ class DistributionOverTime(TensorVizView):
         self._cache = {}
 
     def SetQuantity(self, index):
-        if not 0 <= int(index) < len(F.HISTOGRAM_OF):
-            raise SettingError(f"Quantity {index}: 0 weights, 1 gradients or 2 updates")
+        if not 0 <= int(index) <= len(F.HISTOGRAM_OF):
+            raise SettingError(f"Quantity {index}: 0 weights, 1 gradients, 2 updates or "
+                               "3 activations")
         self.set_value("_quantity", int(index))
+
+    @property
+    def activations(self):
+        return self._quantity == len(F.HISTOGRAM_OF)
 
     def shows_layer(self, entry):
         run = self.run()
-        return run is None or run.has_series(entry["name"], F.HISTOGRAM)
+        return run is None or run.has_series(entry["name"], F.ACTIVATION if self.activations
+                                             else F.HISTOGRAM)
 
     def histograms(self, run, layer):
-        if not run.has_series(layer, F.HISTOGRAM):
-            raise StoreError(f"{run.path}: no histograms were recorded for {layer} (a run of "
-                             "an older TensorViz)")
-        steps = run.series_steps(layer, F.HISTOGRAM)
+        series = F.ACTIVATION if self.activations else F.HISTOGRAM
+        if not run.has_series(layer, series):
+            raise StoreError(f"{run.path}: no {'probe activations' if self.activations else 'histograms'}"
+                             f" were recorded for {layer}")
+        steps = run.series_steps(layer, series)
         key = (run.path, layer, self._quantity, len(steps))
         if key not in self._cache:
-            _, counts = run.series_all(layer, F.HISTOGRAM)
-            _, ranges = run.series_all(layer, F.HISTOGRAM_RANGE)
+            if self.activations:  # histogrammed here, from the snapshots
+                counts, ranges = histograms_of(
+                    run.series_value(layer, F.ACTIVATION, i) for i in range(len(steps)))
+            else:
+                _, counts = run.series_all(layer, F.HISTOGRAM)
+                _, ranges = run.series_all(layer, F.HISTOGRAM_RANGE)
+                counts, ranges = counts[:, self._quantity], ranges[:, self._quantity]
             rows = min(len(counts), len(ranges), len(steps))
-            counts = counts[:rows, self._quantity]
-            ranges = ranges[:rows, self._quantity]
+            counts, ranges = counts[:rows], ranges[:rows]
             image, widest = distribution(counts, ranges)
             self._cache = {key: (steps[:rows], counts, ranges, image, widest)}
         return self._cache[key]

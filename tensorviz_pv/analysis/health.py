@@ -42,6 +42,18 @@ def distribution(counts, ranges):
     return np.log10(1.0 + rebinned(counts, ranges, widest)), widest
 
 
+def histograms_of(snapshots, bins=64):
+    """(counts (snapshots, bins), ranges): histograms of whole tensors (probe activations) on
+    one range, the power of two that covers every finite value of every snapshot."""
+    snapshots = [np.asarray(s, dtype=np.float64).ravel() for s in snapshots]
+    finite = [s[np.isfinite(s)] for s in snapshots]
+    largest = max((np.abs(s).max() for s in finite if s.size), default=0.0)
+    r = 2.0 ** np.ceil(np.log2(largest)) if largest > 0 else 1.0
+    counts = np.stack([np.histogram(s, bins=bins, range=(-r, r))[0] for s in finite]) \
+        if finite else np.zeros((0, bins))
+    return counts, np.full(len(finite), r)
+
+
 def bin_centres(r, bins):
     return (np.arange(bins) + 0.5) / bins * 2 * r - r
 

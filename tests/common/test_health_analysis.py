@@ -4,7 +4,7 @@ each alert on a series made to show it (and none on a healthy one)."""
 import numpy as np
 
 from tensorviz_pv.analysis.health import (alerts, compact, dead_since, distribution,
-                                          gradient_alerts, loss_alerts, rebinned)
+                                          gradient_alerts, histograms_of, loss_alerts, rebinned)
 
 
 def test_rebinning_onto_a_doubled_range_merges_neighbouring_bins_exactly():
@@ -70,3 +70,11 @@ def test_every_alert_comes_with_its_step_and_nan_first():
     assert [(a["kind"], a["layer"], a["step"]) for a in found] == [
         ("NaN/Inf", None, 71), ("update ratio", "fc1", 76)]  # the last quarter's median
     assert compact([0, 1, 2, 5, 7, 8]) == "0-2, 5, 7-8"
+
+
+def test_activation_histograms_share_a_range_that_covers_every_snapshot():
+    first, second = np.array([0.0, 0.5, 0.7]), np.array([[0.0, 3.0], [np.nan, 1.0]])
+    counts, ranges = histograms_of([first, second], bins=8)
+    assert list(ranges) == [4.0, 4.0]  # 3.0 needs a power of two of 4
+    np.testing.assert_array_equal(counts[0], np.histogram(first, 8, (-4, 4))[0])
+    np.testing.assert_array_equal(counts[1], np.histogram([0.0, 3.0, 1.0], 8, (-4, 4))[0])

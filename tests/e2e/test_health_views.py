@@ -20,7 +20,9 @@ seen = {}
 distribution = simple.DistributionOverTime(Input=reader, Layer="conv1", Quantity="Updates")
 health = simple.FilterHealth(Input=reader, Layer="conv1", Statistic="Gradient norm")
 dead = simple.FilterHealth(Input=reader, Layer="conv1", Statistic="Dead fraction")
-for name, source in (("distribution", distribution), ("health", health), ("dead", dead)):
+activations = simple.DistributionOverTime(Input=reader, Layer="conv2", Quantity="Activations")
+for name, source in (("distribution", distribution), ("health", health), ("dead", dead),
+                     ("activations", activations)):
     source.UpdatePipeline(5.0)
     image = servermanager.Fetch(source)
     array = image.GetCellData().GetArray(0)
@@ -52,6 +54,8 @@ def test_the_health_views_show_the_stored_values(tiny_run, tmp_path):
         _, ranges = run.series_all("conv1", F.HISTOGRAM_RANGE)
         norm_steps, norms = run.series_all("conv1", F.FILTER_NORMS)
         stat_steps, stats = run.series_all("conv1", F.ACTIVATION_STATS)
+        snapshots = [np.asarray(run.series_value("conv2", F.ACTIVATION, i))
+                     for i in range(len(run.series_steps("conv2", F.ACTIVATION)))]
     # the updates' histograms: on the widest range, each step's counts all there
     image = image_rows(seen["distribution"])
     widest = ranges[:, 2].max()
@@ -67,3 +71,9 @@ def test_the_health_views_show_the_stored_values(tiny_run, tmp_path):
     assert seen["health"]["fields"]["steps"] == list(norm_steps)
     np.testing.assert_allclose(image_rows(seen["dead"]), stats[:, 2].T, rtol=1e-6)
     assert seen["dead"]["fields"]["current_step"] == [int(stat_steps[stat_steps <= 5].max())]
+    # activations: np.histogram of each probe snapshot, on one power-of-two range
+    r = 2.0 ** np.ceil(np.log2(max(np.abs(a).max() for a in snapshots)))
+    assert seen["activations"]["fields"]["range"] == [r]
+    expected = [np.histogram(a, bins=F.HISTOGRAM_BINS, range=(-r, r))[0] for a in snapshots]
+    np.testing.assert_allclose(10 ** image_rows(seen["activations"]) - 1, expected, rtol=1e-6,
+                               atol=1e-6)

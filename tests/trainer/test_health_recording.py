@@ -111,13 +111,13 @@ def test_dead_fractions_equal_the_probe_activations(recorded):
 
 
 @pytest.mark.parametrize("lr, expected", [
-    (2.0, {"dead filters", "loss not falling"}),  # the poster's sweep: the ReLUs die
+    (2.0, {"dead filters", "loss not falling", "vanishing gradients"}),  # the ReLUs die
     (1e-5, {"update ratio", "loss not falling"}),  # barely moves
 ])
 def test_a_run_made_to_fail_raises_its_alert(tmp_path, lr, expected):
     run_dir = tmp_path / "run"
-    result = tensorviz("train", run_dir, "--max-samples", 2000, "--epochs", 2, "--batch-size",
-                       50, "--lr", lr)
+    result = tensorviz("train", run_dir, "--max-samples", 4000, "--epochs", 2, "--batch-size",
+                       50, "--lr", lr)  # 160 steps: a collapse shows for 20 steps in a row
     assert "alert" in result.stderr
     with RunReader(str(run_dir)) as run:
         found = alerts(**run.health_inputs())
