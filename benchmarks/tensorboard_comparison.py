@@ -77,7 +77,15 @@ def tensorviz_side(folder, data, epochs):
         activation_steps = run.series_steps(run.layers[0], F.ACTIVATION)
         layers = len(run.layers)
     load = time.perf_counter() - start
-    return {"histogram steps": sorted(steps), "layers": layers,
+    import h5py
+    health = 0
+    with h5py.File(os.path.join(folder, F.STORE_FILENAME), "r", locking=False) as f:
+        for layer in f[F.TENSORS_GROUP]:
+            for quantity in (F.HISTOGRAM, F.HISTOGRAM_RANGE, F.UPDATE_RATIO, F.FILTER_NORMS):
+                if F.series_path(layer, quantity, F.SERIES_VALUE) in f:
+                    health += sum(f[F.series_path(layer, quantity, part)].id.get_storage_size()
+                                  for part in (F.SERIES_STEP, F.SERIES_VALUE))
+    return {"histogram steps": sorted(steps), "layers": layers, "health bytes": health,
             "activation steps": [int(s) for s in activation_steps],
             "bytes": size_of(folder), "load s": load}
 
@@ -95,15 +103,16 @@ def main():
     print(f"{args.epochs} epochs of {args.samples} digits, batch 50: {steps} steps")
     print("| | TensorBoard (histogram_freq=1) | TensorViz |")
     print("|---|---|---|")
-    print(f"| steps with weight histograms | {len(board['histogram steps'])} "
-          f"({board['histogram steps']}) | {len(viz['histogram steps'])} (every step) |")
+    print(f"| steps with weight histograms | {len(board['histogram steps'])} (once per epoch) "
+          f"| {len(viz['histogram steps'])} (every step) |")
     print(f"| gradient histograms | {'yes' if board['gradients'] else 'none'} | every step, "
           "with the norms of every variable's gradient |")
     print("| update histograms, update ratios | none | every step |")
     print(f"| activations | none | probe activations at {len(viz['activation steps'])} steps, "
           "per-filter statistics and the Filter Atlas |")
-    print(f"| bytes on disk | {board['bytes']:,} | {viz['bytes']:,} (with weight snapshots) |")
-    print(f"| load everything | {board['load s']:.2f} s | {viz['load s']:.2f} s |")
+    print(f"| bytes on disk | {board['bytes']:,} | {viz['bytes']:,} in all, of which the "
+          f"histograms, ratios and filter norms {viz['health bytes']:,} |")
+    print(f"| load everything | {1000 * board['load s']:.1f} ms | {1000 * viz['load s']:.1f} ms |")
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ def build(store, area=LAYOUT_AREA):
         health_panel(run, health_view, layer, caption=False)
         alerts = simple.Text(registrationName="alerts")
         shown = simple.Show(alerts, health_view)
-        shown.WindowLocation, shown.FontSize = "Lower Left Corner", 14
+        shown.WindowLocation, shown.FontSize = "Upper Left Corner", 12
         alerts = (alerts, shown)
         show_alerts(alerts, store)
     if layer in run.activation_layers:
@@ -119,7 +119,7 @@ def show_alerts(alerts, store):
     """The run's alerts in a (Text source, display): red while there are any."""
     source, display = alerts
     try:
-        text = alerts_text(store)
+        text = alerts_text(store, most=2)
     except TensorVizError as error:  # a store mid-write: the next reload reads it
         text = f"alerts: {error}"[:120]
     source.Text = text

@@ -27,7 +27,8 @@ def image_panel(view, source, array, preset, bar_title, heading, scale, labels, 
     colour(display, view, array, preset, bar_title, limits)
     for text, (x, y), justification in labels:
         label_at(view, text, (x * scale[0], y * scale[1], 0.0), 13, justification=justification)
-    title(view, heading, 16)
+    if heading:
+        title(view, heading, 16)
     bounds = data_bounds((source, 0), scale=(scale[0], scale[1], 1.0))
     flat_camera(view, bounds, margin=1.2, legend_room=0.28, text_px=(50, 70))
 
@@ -85,7 +86,8 @@ def alerts_text(store, most=4):
 
 def health_panel(run, view, layer, statistic=0, caption=True):
     """Each filter's gradient norm (log10) at every step (statistic 0), or its fraction of
-    zero outputs at the activation snapshots (2); filter 0 at the top, time to the right."""
+    zero outputs at the activation snapshots (2); filter 0 at the top, time to the right; no
+    title without `caption` (the dashboard's view is named, and shows the alerts there)."""
     name = {0: "gradient norm (log10)", 2: "fraction of zero outputs (dead: 1)"}[statistic]
     source = simple.FilterHealth(Input=run.reader, Layer=layer, Statistic=statistic,
                                  registrationName=f"{layer} {name}")
@@ -94,11 +96,12 @@ def health_panel(run, view, layer, statistic=0, caption=True):
         steps = stored.series_steps(layer, F.FILTER_NORMS if statistic == 0 else
                                     F.ACTIVATION_STATS)
     filters, columns = run.entries[layer]["filters"], len(steps)
-    how = "white: no gradient" if statistic == 0 else "at the activation snapshots"
+    how = "white: no gradient, or merged away" if statistic == 0 else \
+        "at the activation snapshots; white: merged away"
     image_panel(view, source, ARRAYS[statistic], "Viridis (matplotlib)" if statistic == 0
                 else "Inferno (matplotlib)", "log10 |gradient|" if statistic == 0 else "zero outputs",
-                f"{layer}: each filter's {name}" + (f"\n(filter down, step across; {how})"
-                                                    if caption else ""),
+                f"{layer}: each filter's {name}\n(filter down, step across; {how})"
+                if caption else "",
                 (filters / max(columns, 1), 1.0),
                 [(f"step {int(steps[0])}", (0, -filters - 1.5), "Left"),
                  (f"step {int(steps[-1])}", (columns, -filters - 1.5), "Right")],

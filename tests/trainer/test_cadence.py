@@ -4,7 +4,9 @@ always. Layer sizes from real models (the poster's, MobileNetV2, ResNet50), no t
 import keras
 import pytest
 
+from tensorviz_pv.store import format as F
 from trainer.cadence import BudgetError, Cadence, layer_groups, parse_budget, plan
+from trainer.health import LayerHealth
 from trainer.layers import find_layers
 from trainer.model import poster_model
 
@@ -15,7 +17,11 @@ def groups_of(model, probe=16, overrides=None):
     layers, _ = find_layers(model)
     activations = {layer.path: (probe,) + tuple(layer.layer.output.shape[1:])
                    for layer in layers if layer.spatial}
-    return layer_groups([layer.shapes() for layer in layers], activations, overrides or {})
+    health = {layer.path: LayerHealth(layer.path, layer.variables[layer.kind.weights],
+                                      F.quantity_layout(layer.kind, layer.kind.weights)).bytes()
+              for layer in layers if layer.kind.weights in layer.variables}
+    return layer_groups([layer.shapes() for layer in layers], activations, overrides or {},
+                        health_bytes=health)
 
 
 def run_bytes(groups, per_step, steps_per_epoch, epochs):
@@ -39,6 +45,8 @@ def test_the_poster_network_keeps_the_poster_cadence_on_mnist():
     assert groups[("conv2", "weights")].cadence == Cadence(10, 1)
     assert groups[("fc1", "weights")].cadence == Cadence(0, 1)  # epoch ends
     assert groups[("conv1", "activations")].cadence == Cadence(100, 1)
+    assert all(groups[(name, "health")].cadence == Cadence(1, 0)  # every step
+               for name in ("conv1", "conv2", "fc1", "fc2"))
     written = run_bytes(groups, PER_STEP, 1100, 16) / (16 * 1100)
     # the plan counts epoch ends apart from the snapshots they coincide with: an upper bound
     assert 0.9 * expected <= written <= expected <= 100_000
