@@ -15,6 +15,7 @@ from .probe import ProbePass, first_input, keeping_outputs
 
 ATLAS_SIZE = 256  # images, at most
 ATLAS_K = 8  # images kept per filter and snapshot
+ATLAS_SHARE = 0.02  # of the training time, the atlas's ranking may take at most
 MOST_ATLAS_BYTES = 16 * 2 ** 20  # the atlas images (float16) in the store, at most
 FIELD_SAMPLES = 4  # noise images the receptive fields are measured on
 BATCH = 32

@@ -25,7 +25,7 @@ from .background import BackgroundWriter
 from .cadence import DEFAULT_BUDGET, layer_groups, parse_budget, plan
 from .filter_ids import FilterIds
 from .layers import find_layers, is_built, variable_names
-from .atlas import ATLAS_K, ATLAS_SIZE, AtlasPass, atlas_count, receptive_fields
+from .atlas import ATLAS_K, ATLAS_SHARE, ATLAS_SIZE, AtlasPass, atlas_count, receptive_fields
 from .health import HealthPass, HealthWatch, LayerHealth
 from .probe import ProbePass, first_input, probe_labels
 from .recording_hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks
@@ -106,6 +106,10 @@ class TensorVizCallback(keras.callbacks.Callback):
             of them excite each conv filter most, and where): the first `atlas_size` of
             `probe` (default 256, capped at 16 MiB of images; the probe batch itself when no
             probe is given; 0: no atlas).
+        atlas_share: the largest share of the training time the atlas's ranking may take: an
+            activation snapshot ranks it only when the last ranking took at most this share of
+            the time since (default 0.02; the first and each fit's last snapshot always do;
+            None: at every activation snapshot).
 
     Example:
 
@@ -117,7 +121,7 @@ class TensorVizCallback(keras.callbacks.Callback):
     def __init__(self, run_dir, probe=None, test_data=None, conv_every=None, dense_every=None,
                  activations_every=None, max_bytes_per_step=DEFAULT_BUDGET, run_info=None,
                  resume_from=None, overwrite=False, stop_on_nonfinite=True, keep_open=False,
-                 stop_training_on_failure=False, atlas_size=ATLAS_SIZE):
+                 stop_training_on_failure=False, atlas_size=ATLAS_SIZE, atlas_share=ATLAS_SHARE):
         super().__init__()
         self.run_dir = run_dir
         self.store_path = os.path.join(run_dir, F.STORE_FILENAME)
@@ -126,6 +130,10 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.budget = parse_budget(max_bytes_per_step)
         self.probe = None if probe is None else (_first(probe[0]), probe_labels(_first(probe[1])))
         self.atlas_size = atlas_size
+        self.atlas_share = atlas_share
+        self.atlas_clock = None  # (when the last atlas pass ended, how long it took)
+        self.atlas_step = None  # the step of the last atlas ranking
+        self.ending = False  # the last snapshot of the fit is being taken
         self.atlas = None  # (inputs, labels) of the Filter Atlas: the first atlas_size of `probe`
         if probe is not None and atlas_size:
             count = atlas_count(first_input(probe[0]), atlas_size)
@@ -152,6 +160,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.groups = {}  # (layer path, "weights" | "activations" | "health") -> cadence Group
         self.health = {}  # layer path -> its LayerHealth (the hooks' health pass's parts)
         self.health_pass = None
+        self.health_column = {}  # layer path -> the norm column of its weights
         self.health_series = set()  # (layer, quantity) of the health series the store holds
         self.watch = HealthWatch()  # the alerts said while training
         self.expected_bytes_per_step = None
@@ -187,6 +196,8 @@ class TensorVizCallback(keras.callbacks.Callback):
                                     health=self._health_pass())
         self.health = {part.path: part for part in self.health_pass.parts} \
             if self.health_pass is not None else {}
+        column = {path: i for i, path in enumerate(self.hooks.paths)}
+        self.health_column = {path: column[part.variable.path] for path, part in self.health.items()}
         convs = [layer for layer in self.layers if layer.kind.name == F.CONV]
         if self.filter_ids is None:
             input_of = {layer.path: previous.path for previous, layer
@@ -226,6 +237,7 @@ class TensorVizCallback(keras.callbacks.Callback):
 
     # ---- the run's start
     def on_train_begin(self, logs=None):
+        self.ending = False
         if self.stopped is not None:
             return
         if self.writer is not None:  # a further fit of a kept-open run (filter reduction): the
@@ -450,15 +462,27 @@ class TensorVizCallback(keras.callbacks.Callback):
         """[(layer, ATLAS | ACTIVATION_STATS, its value now)] for those of `paths` whose atlas
         is recorded."""
         chosen = [path for path in paths if self._records_atlas(path)]
-        if not chosen:
+        if not chosen or not self._atlas_due():
             return []
+        started = time.monotonic()
         found = self.atlas_pass()
+        self.atlas_clock = (time.monotonic(), time.monotonic() - started)
+        self.atlas_step = self.step
         for path in chosen:
             if path in found:
                 self.watch.add_statistics(path, self.step, self.filter_ids.expand(
                     path, F.ACTIVATION_STATS, found[path][1]))
         return [(path, quantity, value) for path in chosen if path in found
                 for quantity, value in zip((F.ATLAS, F.ACTIVATION_STATS), found[path])]
+
+    def _atlas_due(self):
+        """Whether this activation snapshot ranks the atlas too: always at the first and the
+        fit's last; otherwise when the last pass took at most `atlas_share` of the time since
+        (a large model's atlas pass is seconds: it is then taken less often)."""
+        if self.atlas_share is None or self.atlas_clock is None or self.ending:
+            return True
+        ended, took = self.atlas_clock
+        return took <= self.atlas_share * (time.monotonic() - ended)
 
     def run_info(self, activations, fields=None):
         convs = {layer.path for layer in self.layers if layer.spatial}
@@ -524,8 +548,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         gradients, ratios, filter_gradients = {}, {}, {}
         split = self.health_pass.split(row.health) if self.health_pass is not None else {}
         for path, values in split.items():
-            part = self.health[path]
-            gradients[path] = row.gradient_norms[self.hooks.paths.index(part.variable.path)]
+            gradients[path] = row.gradient_norms[self.health_column[path]]
             ratios[path] = values[F.UPDATE_RATIO]
             if F.FILTER_NORMS in values:
                 filter_gradients[path] = self.filter_ids.expand(path, F.FILTER_NORMS,
@@ -631,8 +654,12 @@ class TensorVizCallback(keras.callbacks.Callback):
         try:
             if self.stopped is None and self.writer is not None:
                 self._drain()
+                self.ending = True
                 last = {key for key in self.groups if self.last_snapshot.get(key) != self.step}
                 self._write_snapshot(last)
+                if self.atlas_step not in (None, self.step):  # its snapshot here skipped it
+                    self.background.submit(self._write_tensors, self.step, self._atlas_now(
+                        [path for path, what in self.groups if what == "activations"]))
                 self.background.submit(self.writer.flush)
                 self.background.wait()
                 self._check_background()

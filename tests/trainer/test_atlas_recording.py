@@ -35,7 +35,7 @@ def test_the_atlas_is_each_filters_strongest_images_under_the_final_weights(tmp_
     probe_x, probe_y = images(40, seed=1)
     model.fit(x, y, batch_size=16, epochs=1, verbose=0,
               callbacks=[TensorVizCallback(str(tmp_path / "run"), probe=(probe_x, probe_y),
-                                           atlas_size=30)])
+                                           atlas_size=30, atlas_share=None)])
     with RunReader(str(tmp_path / "run")) as run:
         stored, labels = run.atlas()
         # float16 copies, and the very images ranked (a continued run ranks the same)
@@ -124,3 +124,16 @@ def test_keras_applications_get_an_atlas_for_their_convolutions(tmp_path, build,
             assert ((atlas[POSITION] >= 0) & (atlas[POSITION] < positions)).all()
         first = run.layer_info(layers[0])["receptive_field"]  # a 3 x 3 stride-2 stem
         assert first["size"] == [3, 3] and first["stride"] == [2.0, 2.0]
+
+
+def test_an_atlas_that_costs_too_much_is_ranked_less_often_but_always_first_and_last(tmp_path):
+    keras.utils.set_random_seed(6)
+    x, y = images(64)
+    conv_pool_conv().fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[TensorVizCallback(
+        str(tmp_path / "run"), probe=(x, y), activations_every=1, atlas_share=1e-9)])
+    with RunReader(str(tmp_path / "run")) as run:
+        activation_steps = list(run.series_steps("conv1", F.ACTIVATION))
+        atlas_steps = list(run.series_steps("conv1", F.ATLAS))
+    assert len(activation_steps) >= 8
+    # no time is enough for a ranking that may take a billionth of it: only the first and last
+    assert atlas_steps == [activation_steps[0], activation_steps[-1]]

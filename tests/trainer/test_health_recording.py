@@ -3,6 +3,8 @@ np.histogram of the snapshot at the same step, filter norms and update ratios ag
 snapshots, dead fractions against the probe activations; and each alert on a run made to fail
 that way, none on a healthy one."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -37,7 +39,7 @@ def recorded(tmp_path_factory):
     y = rng.integers(0, 3, 64)
     run_dir = tmp_path_factory.mktemp("health")
     callback = TensorVizCallback(run_dir, probe=(x[:16], y[:16]), conv_every=1, dense_every=1,
-                                 activations_every=1, max_bytes_per_step=None)
+                                 activations_every=1, max_bytes_per_step=None, atlas_share=None)
     model().fit(x, y, batch_size=16, epochs=2, callbacks=[callback], verbose=0)
     return RunReader(str(run_dir / F.STORE_FILENAME)), (x, y)
 
@@ -127,6 +129,8 @@ def test_a_run_made_to_fail_raises_its_alert(tmp_path, lr, expected):
         assert dead["step"] <= 25  # "the ReLUs die within 25 steps"
         info = tensorviz("info", run_dir).stdout
         assert "dead filters, conv1" in info
+        summary = json.loads(tensorviz("info", run_dir, "--json").stdout)
+        assert summary["alerts"] == json.loads(json.dumps(found))  # the same list, as JSON
 
 
 def test_a_healthy_run_raises_none(tmp_path):
