@@ -111,10 +111,10 @@ def plan(groups, per_step_bytes, budget, steps_per_epoch=None, total_steps=None)
 
 def default_cadence(what, kind, overrides):
     """(Cadence, fixed) of a group: the user's cadence for it, or the default to relax."""
-    if what == "health":  # every step, no epoch-end extra
+    if what == "health":  # every step (or every `health_base`), no epoch-end extra
         every = overrides.get("health_every")
-        return Cadence(int(every if every is not None else DEFAULT_EVERY["health"]), 0), \
-            every is not None
+        base = overrides.get("health_base") or DEFAULT_EVERY["health"]
+        return Cadence(int(every if every is not None else base), 0), every is not None
     key = "activations" if what == "activations" else \
         ("spatial" if kind.spatial else "norm" if kind.layout == "vector" else "dense")
     option = {"activations": "activations_every", "spatial": "conv_every", "norm": "conv_every",

@@ -26,7 +26,7 @@ from .cadence import DEFAULT_BUDGET, layer_groups, parse_budget, plan
 from .filter_ids import FilterIds
 from .layers import find_layers, is_built, variable_names
 from .atlas import ATLAS_K, ATLAS_SHARE, ATLAS_SIZE, AtlasPass, atlas_count, receptive_fields
-from .health import HealthPass, HealthWatch, LayerHealth
+from .health import HEALTH_LAYERS_PER_STEP, HealthPass, HealthWatch, LayerHealth
 from .probe import ProbePass, first_input, probe_labels
 from .recording_hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks
 
@@ -106,6 +106,10 @@ class TensorVizCallback(keras.callbacks.Callback):
             of them excite each conv filter most, and where): the first `atlas_size` of
             `probe` (default 256, capped at 16 MiB of images; the probe batch itself when no
             probe is given; 0: no atlas).
+        health_every: steps between the training-health records (histograms, update ratios,
+            filter norms; the update is then the mean over those steps): default every step up
+            to 16 recorded layers, every layers / 16 steps beyond (their cost grows with the
+            layers: MobileNetV2's 105 took a fifth of its step time at every step).
         atlas_share: the largest share of the training time the atlas's ranking may take: an
             activation snapshot ranks it only when the last ranking took at most this share of
             the time since (default 0.02; the first and each fit's last snapshot always do;
@@ -121,12 +125,13 @@ class TensorVizCallback(keras.callbacks.Callback):
     def __init__(self, run_dir, probe=None, test_data=None, conv_every=None, dense_every=None,
                  activations_every=None, max_bytes_per_step=DEFAULT_BUDGET, run_info=None,
                  resume_from=None, overwrite=False, stop_on_nonfinite=True, keep_open=False,
-                 stop_training_on_failure=False, atlas_size=ATLAS_SIZE, atlas_share=ATLAS_SHARE):
+                 stop_training_on_failure=False, atlas_size=ATLAS_SIZE, atlas_share=ATLAS_SHARE,
+                 health_every=None):
         super().__init__()
         self.run_dir = run_dir
         self.store_path = os.path.join(run_dir, F.STORE_FILENAME)
         self.overrides = {"conv_every": conv_every, "dense_every": dense_every,
-                          "activations_every": activations_every}
+                          "activations_every": activations_every, "health_every": health_every}
         self.budget = parse_budget(max_bytes_per_step)
         self.probe = None if probe is None else (_first(probe[0]), probe_labels(_first(probe[1])))
         self.atlas_size = atlas_size
@@ -213,7 +218,10 @@ class TensorVizCallback(keras.callbacks.Callback):
                              F.quantity_layout(layer.kind, layer.kind.weights))
                  for layer in self.layers if layer.kind.weights in layer.variables
                  and layer.variables[layer.kind.weights].trainable]
-        self.health_pass = HealthPass(parts, previous=self.health_pass) if parts else None
+        every = self.overrides["health_every"] or max(1, len(parts) // HEALTH_LAYERS_PER_STEP)
+        self.overrides["health_base"] = every
+        self.health_pass = HealthPass(parts, previous=self.health_pass, every=every) \
+            if parts else None
         return self.health_pass
 
     def _health_bytes(self):
@@ -242,6 +250,8 @@ class TensorVizCallback(keras.callbacks.Callback):
             return
         if self.writer is not None:  # a further fit of a kept-open run (filter reduction): the
             self.hooked_from = self.drained_step = self.step  # store is open, the hooks are new
+            if self.health_pass is not None:
+                self.health_pass.step_offset.assign(self.hooked_from)
             return
         try:
             if self.overwrite and self.resume_from is None and os.path.exists(self.store_path):
@@ -319,6 +329,8 @@ class TensorVizCallback(keras.callbacks.Callback):
         """Step 0 of a new run (in memory until the store exists), or the plan of a continued
         one; the hooks' steps count from here."""
         self.hooked_from = self.drained_step = self.step
+        if self.health_pass is not None:
+            self.health_pass.step_offset.assign(self.hooked_from)
         if self.writer is None:
             self.pending = self._take_snapshot(
                 {(layer.path, what) for layer in self.layers for what in ("weights", "activations")},
@@ -545,8 +557,10 @@ class TensorVizCallback(keras.callbacks.Callback):
     def _health(self, step, loss, row):
         """A step's health: to the alert watch, and to the store's health series of the layers
         whose health group is due (filter norms in the original filter ids)."""
+        if self.health_pass is None or not self.health_pass.computes(step):
+            return
         gradients, ratios, filter_gradients = {}, {}, {}
-        split = self.health_pass.split(row.health) if self.health_pass is not None else {}
+        split = self.health_pass.split(row.health)
         for path, values in split.items():
             gradients[path] = row.gradient_norms[self.health_column[path]]
             ratios[path] = values[F.UPDATE_RATIO]

@@ -20,6 +20,7 @@ from tensorviz_pv.store import format as F
 
 BINS = F.HISTOGRAM_BINS
 SAMPLE_MOST = 4_096  # values histogrammed per tensor: 64 bins read well, and it costs little
+HEALTH_LAYERS_PER_STEP = 16  # layers whose health a step computes, by default (cost ~ layers)
 PER_FILTER_MOST = 262_144  # weights of a layer whose filter norms are taken every step
 # saturating activations: (low, high) bounds; an output within 1 % of the span of one counts
 BOUNDS = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0),
@@ -75,8 +76,12 @@ class HealthPass:
     sample: segment sums over one vector of all of them measured twice as slow on CPU).
     `ranges` (3 per layer) carry over from `previous`, a pass of the model's earlier fit."""
 
-    def __init__(self, parts, previous=None):
+    def __init__(self, parts, previous=None, every=1):
         self.parts = list(parts)
+        self.every = max(1, int(every))  # steps between the steps it computes
+        # the global step of the hooks' step count 0 (the callback sets it)
+        self.step_offset = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                       aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         count = 3 * len(self.parts)
         start = np.zeros(count, np.float32)
         if previous is not None:
@@ -98,16 +103,28 @@ class HealthPass:
         values = self.ranges.numpy()
         return {part.path: values[3 * i:3 * i + 3] for i, part in enumerate(self.parts)}
 
-    def row(self, gradients):
-        """The ring-row part after the update; `gradients` {variable path: the (unscaled,
-        summed) gradient}."""
+    def computes(self, step):
+        """Whether the pass computes at this global step (Python int)."""
+        return step % self.every == 0
+
+    def row(self, gradients, counter):
+        """The ring-row part after the update, zeros at the steps it does not compute;
+        `gradients` {variable path: the (unscaled, summed) gradient}, `counter` the hooks'
+        steps recorded before this one."""
+        if self.every == 1:
+            return self._row(gradients)
+        due = tf.equal(tf.math.floormod(self.step_offset + counter + 1, self.every), 0)
+        return tf.cond(due, lambda: self._row(gradients), lambda: tf.zeros(self.width))
+
+    def _row(self, gradients):
         pieces, squares = [], []
         for part, previous in zip(self.parts, self.previous):
             weights = part.variable.value
             after = part.sample(weights)
             gradient = gradients.get(part.variable.path)
             grad = part.sample(gradient) if gradient is not None else tf.zeros_like(after)
-            pieces += [after, grad, after - previous]
+            # every N steps: the mean update per step over the last N
+            pieces += [after, grad, (after - previous) / self.every]
             previous.assign(after)
             if part.filters:
                 squares.append(tf.reduce_sum(tf.square(filter_matrix(

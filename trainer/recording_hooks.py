@@ -198,7 +198,7 @@ class RecordingHooks:
             weight_squares.append(zero if value is None else 2.0 * tf.nn.l2_loss(value))
             if path in self.gradients and grad is not None:
                 self.gradients[path].assign(grad)
-        health = [self.health.row({path: g for path, (g, _) in by_path.items()})] \
+        health = [self.health.row({path: g for path, (g, _) in by_path.items()}, self.counter)] \
             if self.health is not None else []
         self.step_values.assign(tf.concat([[learning_rate], tf.stack(grad_squares),
                                            tf.stack(weight_squares)] + health, axis=0))

@@ -156,3 +156,20 @@ def test_a_diverging_run_raises_exploding_gradients_and_nan(tmp_path):
         found = {a["kind"]: a for a in alerts(**run.health_inputs())}
     assert {"exploding gradients", "NaN/Inf"} <= set(found), found
     assert found["exploding gradients"]["step"] < found["NaN/Inf"]["step"]
+
+
+def test_health_every_n_steps_records_the_mean_update_over_them(tmp_path):
+    keras.utils.set_random_seed(1)
+    rng = np.random.default_rng(1)
+    x, y = rng.random((64, 12, 12, 1), dtype=np.float32), rng.integers(0, 3, 64)
+    callback = TensorVizCallback(tmp_path, conv_every=1, max_bytes_per_step=None, health_every=2)
+    model().fit(x, y, batch_size=16, epochs=2, callbacks=[callback], verbose=0)
+    with RunReader(str(tmp_path / F.STORE_FILENAME)) as run:
+        steps, ratios = run.series_all("conv1", F.UPDATE_RATIO)
+        assert list(steps) == [2, 4, 6, 8]
+        kernel = {int(s): np.asarray(run.series_value("conv1", F.KERNEL, i), np.float64)
+                  for i, s in enumerate(run.series_steps("conv1", F.KERNEL))}
+        for step, ratio in zip(steps[1:], ratios[1:]):  # step 2's "previous" is step 0's
+            mean_update = (kernel[step] - kernel[step - 2]) / 2
+            np.testing.assert_allclose(ratio, np.linalg.norm(mean_update)
+                                       / np.linalg.norm(kernel[step]), rtol=1e-3)
