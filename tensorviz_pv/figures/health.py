@@ -44,6 +44,8 @@ def render(run):
     layer = health_layer(run)
     if layer is None:
         return run.skipped("fig7", "no histograms were recorded (a run of an older TensorViz)")
+    with RunReader(run.store) as stored:
+        steps = stored.series_steps(layer, F.HISTOGRAM)
     layout = simple.CreateLayout("Fig. 7")
     layout.SplitHorizontal(0, 0.33)
     layout.SplitHorizontal(2, 0.5)
@@ -53,8 +55,6 @@ def render(run):
         source = simple.DistributionOverTime(Input=run.reader, Layer=layer, Quantity=index,
                                              registrationName=f"{layer} {name} over time")
         source.UpdatePipeline(run.steps[-1])
-        with RunReader(run.store) as stored:
-            steps = stored.series_steps(layer, F.HISTOGRAM)
         r = field_value(source, "range")
         bins = F.HISTOGRAM_BINS
         scale = (1.0, bins / max(len(steps), 1))
@@ -63,7 +63,7 @@ def render(run):
                   (f"{r:g}", (bins, below), "Right")]
         labels += [(text, (-1, -row), "Right") for text, row in step_labels(steps)]
         image_panel(view, source, "log_count", "Inferno (matplotlib)", "log10(1+count)",
-                    f"{layer} {name}: histogram at every step\n(step down, value across)",
+                    f"{layer} {name}: histogram at each recorded step\n(step down, value across)",
                     scale, labels)
     run.save("fig7_distributions.png", layout, (run.size[0] * 3, run.size[1]))
 
