@@ -81,7 +81,7 @@ def tensorviz_side(folder, data, epochs):
     health = 0
     with h5py.File(os.path.join(folder, F.STORE_FILENAME), "r", locking=False) as f:
         for layer in f[F.TENSORS_GROUP]:
-            for quantity in (F.HISTOGRAM, F.HISTOGRAM_RANGE, F.UPDATE_RATIO, F.FILTER_NORMS):
+            for quantity in F.HEALTH_SERIES:
                 if F.series_path(layer, quantity, F.SERIES_VALUE) in f:
                     health += sum(f[F.series_path(layer, quantity, part)].id.get_storage_size()
                                   for part in (F.SERIES_STEP, F.SERIES_VALUE))

@@ -280,9 +280,8 @@ class TensorVizCallback(keras.callbacks.Callback):
             stored_probe = run.probe() if self.probe is None and F.PROBE_GROUP in run.file \
                 and F.PROBE_IMAGES in run.file[F.PROBE_GROUP] else None
             stored_atlas = run.atlas() if run.has_atlas() else None
-            self.health_series = {(path, quantity) for path in run.layers for quantity in
-                                  (F.HISTOGRAM, F.HISTOGRAM_RANGE, F.UPDATE_RATIO, F.FILTER_NORMS)
-                                  if run.has_series(path, quantity)}
+            self.health_series = {(path, quantity) for path in run.layers
+                                  for quantity in F.HEALTH_SERIES if run.has_series(path, quantity)}
             self.atlas_layers = {layer.path for layer in self.layers
                                  if run.has_series(layer.path, F.ATLAS)}
         if self.hooks is not None and variables != self.hooks.names:

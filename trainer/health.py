@@ -232,7 +232,7 @@ class HealthWatch:
     def add_statistics(self, layer, step, statistics):
         steps, zeros = self.stats.setdefault(layer, ([], []))
         steps.append(step)
-        zeros.append(np.asarray(statistics)[F.ACTIVATION_STAT_ROWS.index("zero_fraction")])
+        zeros.append(np.asarray(statistics)[F.ZERO_FRACTION])
 
     def check(self):
         steps = np.asarray(self.steps)

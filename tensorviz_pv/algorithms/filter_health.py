@@ -14,8 +14,8 @@ from .convert import add_field, set_image, vtk_array
 # each gets a colour map of its own
 ARRAYS = ["log10_gradient_norm", "log10_weight_norm", "dead_fraction", "mean_activation"]
 STATISTICS = [("gradient norm", F.FILTER_NORMS, 1, True), ("weight norm", F.FILTER_NORMS, 0, True),
-              ("dead fraction", F.ACTIVATION_STATS, 2, False),
-              ("mean activation", F.ACTIVATION_STATS, 0, False)]
+              ("dead fraction", F.ACTIVATION_STATS, F.ZERO_FRACTION, False),
+              ("mean activation", F.ACTIVATION_STATS, F.ACTIVATION_STAT_ROWS.index("mean"), False)]
 
 
 class FilterHealth(TensorVizView):

@@ -25,7 +25,7 @@ def rebinned(counts, ranges, to_range):
     steps, bins = counts.shape
     ranges = np.asarray(ranges, dtype=np.float64)
     ranges = np.where(ranges > 0, ranges, to_range)
-    centres = (np.arange(bins) + 0.5) / bins * 2 - 1  # of the old bins, in units of r
+    centres = bin_centres(1.0, bins)  # of the old bins, in units of r
     # each old bin goes to the new bin that holds its centre: whole bins while r doubles
     target = np.floor((centres[None, :] * (ranges / to_range)[:, None] + 1) / 2 * bins)
     target = np.clip(target.astype(np.int64), 0, bins - 1) + bins * np.arange(steps)[:, None]
@@ -55,6 +55,7 @@ def histograms_of(snapshots, bins=64):
 
 
 def bin_centres(r, bins):
+    """The centres of `bins` equal bins over [-r, r]."""
     return (np.arange(bins) + 0.5) / bins * 2 * r - r
 
 
@@ -97,13 +98,16 @@ def gradient_alerts(layer, steps, norms):
     alerts = []
     if len(norms) <= WINDOW:
         return alerts
-    for i in range(WINDOW, len(norms)):
-        recent = np.median(norms[i - WINDOW:i])
-        if np.isfinite(norms[i]) and recent > 0 and norms[i] > EXPLODE * recent:
-            alerts.append(alert("exploding gradients", steps[i], layer,
-                                f"gradient norm {norms[i]:.3g} at step {int(steps[i])}, "
-                                f"{norms[i] / recent:.0f}x the {WINDOW} steps before"))
-            break
+    # the median of the WINDOW steps before each step, all at once (runs are long)
+    recent = np.median(np.lib.stride_tricks.sliding_window_view(norms[:-1], WINDOW), axis=1)
+    later = norms[WINDOW:]
+    with np.errstate(invalid="ignore"):
+        jumps = np.nonzero(np.isfinite(later) & (recent > 0) & (later > EXPLODE * recent))[0]
+    if len(jumps):
+        i = WINDOW + jumps[0]
+        alerts.append(alert("exploding gradients", steps[i], layer,
+                            f"gradient norm {norms[i]:.3g} at step {int(steps[i])}, "
+                            f"{norms[i] / recent[jumps[0]]:.0f}x the {WINDOW} steps before"))
     early = np.median(norms[:WINDOW])
     if early > 0:
         start = _first_run(norms < VANISH * early, WINDOW)

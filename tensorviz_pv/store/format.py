@@ -70,7 +70,9 @@ FILTER_NORMS = "filter_norms"  # (2, filters) float32: each filter's weight and 
 # at the activation snapshots, per filter over the atlas images (the probe batch without one)
 ACTIVATION_STATS = "activation_stats"  # (4, filters) float32, rows as ACTIVATION_STAT_ROWS
 ACTIVATION_STAT_ROWS = ("mean", "std", "zero_fraction", "saturated_fraction")
+ZERO_FRACTION = ACTIVATION_STAT_ROWS.index("zero_fraction")  # 1: a dead filter
 WHOLE_LAYER = (HISTOGRAM, HISTOGRAM_RANGE, UPDATE_RATIO)  # series of the layer, not per filter
+HEALTH_SERIES = WHOLE_LAYER + (FILTER_NORMS,)  # the training health's per-step series
 
 # the fixed probe batch whose activations are recorded
 PROBE_GROUP = "probe"

@@ -270,7 +270,7 @@ class RunReader:
                                           self.norms(F.GRADIENT_NORM)[:, variables.index(column)])
             if self.has_series(layer, F.ACTIVATION_STATS):
                 steps, stats = self.series_all(layer, F.ACTIVATION_STATS)
-                dead[layer] = (steps, stats[:, F.ACTIVATION_STAT_ROWS.index("zero_fraction")])
+                dead[layer] = (steps, stats[:, F.ZERO_FRACTION])
                 if self.has_series(layer, F.FILTER_NORMS):
                     norm_steps, norms = self.series_all(layer, F.FILTER_NORMS)
                     dead[layer] += (norm_steps, norms[:, 1])
