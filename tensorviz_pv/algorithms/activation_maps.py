@@ -8,8 +8,8 @@ from ..analysis.ranges import value_range
 from ..analysis.tiles import filter_maps, map_shape, tile_maps, tiled_shape
 from ..errors import SettingError
 from ..store import format as F
-from .base import TensorVizView
-from .convert import add_field, set_image
+from .convert import add_field, add_image_array, set_image
+from .highlight import FilterView, block_filter_ids, pixel_box
 
 INPUT_GAP = 4  # pixels between the input image and the tiles
 
@@ -23,12 +23,15 @@ def probe_picture(image):
     return tile_maps(filter_maps(image))[0]
 
 
-class ActivationMaps(TensorVizView):
+class ActivationMaps(FilterView):
+    """Port 0: the tiles (`activation`, and `filter`: each tile's, -1 between tiles); port 1:
+    the probe image; port 2: the highlighted filter's tile outlined."""
+
     def shows_layer(self, entry):
         return F.layer_kind(entry).spatial
 
     def __init__(self):
-        TensorVizView.__init__(self, "vtkImageData", "vtkImageData")
+        FilterView.__init__(self, "vtkImageData", "vtkImageData")
         self._probe_image = 0
         self._ranges = {}
 
@@ -52,9 +55,13 @@ class ActivationMaps(TensorVizView):
             raise SettingError(f"{run.path}: ProbeImage {self._probe_image} does not exist "
                                f"(0-{len(images) - 1})")
         maps = filter_maps(activation[self._probe_image])
-        tiled, _ = tile_maps(maps)
+        tiled, offsets = tile_maps(maps)
         tiles = vtkImageData.GetData(outputs, 0)
         set_image(tiles, tiled, "activation")
+        blocks = {f: (top, left) + maps.shape[1:] for f, (top, left) in enumerate(offsets)}
+        add_image_array(tiles, "filter", block_filter_ids(tiled.shape, blocks))
+        tiles.GetCellData().SetActiveScalars("activation")
+        self.outline_filter(outputs, len(maps), lambda f: [pixel_box(*blocks[f])])
         add_field(tiles, "snapshot_step", np.int64(step))
         add_field(tiles, "merged_filters",  # merged away: NaN maps, blank tiles
                   np.int64(np.isnan(maps.reshape(len(maps), -1)).all(axis=1).sum()))

@@ -9,20 +9,20 @@ from ..analysis.kernels import canonical
 from ..analysis.lineage import REMOVED
 from ..errors import StoreError
 from ..store import format as F
-from .base import TensorVizView
+from .highlight import FilterView
 from .lineage import removed_entries
 
 BASES = (F.ACTIVATION, "weights")  # property Basis: 0 Activations, 1 Weights
 
 
-class CorrelationView(TensorVizView):
+class CorrelationView(FilterView):
     """What Filter Correlation and Filter Groups share: layer, basis and threshold."""
 
     def shows_layer(self, entry):
         return F.layer_kind(entry).spatial
 
     def __init__(self, *output_types):
-        TensorVizView.__init__(self, *output_types)
+        FilterView.__init__(self, *output_types)
         self._basis = F.ACTIVATION
         self._threshold = 0.85
 

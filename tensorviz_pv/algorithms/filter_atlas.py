@@ -6,13 +6,13 @@ noise into an edge or stroke detector, and two filters that Filter Groups merges
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
-from ..analysis.atlas import (IMAGE, POSITION, RESPONSE, atlas_grid, atlas_layout, patch_shape,
+from ..analysis.atlas import (GAP, IMAGE, POSITION, RESPONSE, atlas_grid, atlas_layout, patch_shape,
                               response_image)
 from ..analysis.selection import parse_filter_list
 from ..errors import SettingError, StoreError
 from ..store import format as F
-from .base import TensorVizView
 from .convert import add_field, add_image_array, set_image, vtk_array
+from .highlight import FilterView, block_filter_ids, pixel_box
 
 MOST_FILTERS = 64  # rows when Filters is "all" (a 512-filter layer's atlas would not read)
 
@@ -27,18 +27,20 @@ def check_atlas(path, layer, step, atlas, images, positions):
                              f"{int(values.max())} of {count}: the store is damaged")
 
 
-class FilterAtlas(TensorVizView):
+class FilterAtlas(FilterView):
     """Port 0: the atlas image, cell arrays `pixel` (the image's mean over its channels), `rgb`
     (three-channel images, 0-255) and `response` (each patch's response, NaN between them);
     field data snapshot_step, filters (the filter of each row), row_corners (its top and left
     pixel), patch_shape, k, atlas_range. Port 1: a table with a row per
-    filter and rank: filter, rank, image, label, response, position (flat index in the map)."""
+    filter and rank: filter, rank, image, label, response, position (flat index in the map).
+    Port 0 also has `filter` (each row's, -1 between rows); port 2 outlines the highlighted
+    filter's row."""
 
     def shows_layer(self, entry):
         return F.layer_kind(entry).spatial and "activation_shape" in entry
 
     def __init__(self):
-        TensorVizView.__init__(self, "vtkImageData", "vtkTable")
+        FilterView.__init__(self, "vtkImageData", "vtkTable")
         self._top = 8
         self._filters = "all"
         self._whole = 0
@@ -89,6 +91,12 @@ class FilterAtlas(TensorVizView):
             add_image_array(picture, "rgb", np.clip(np.rint(scaled * 255), 0, 255).astype(np.uint8))
         patch = patch_shape(field, images.shape[1:])
         add_image_array(picture, "response", response_image(grid.shape[:2], corners, responses, patch))
+        row_width = k * (patch[1] + GAP) - GAP
+        blocks = {f: tuple(corner) + (patch[0], row_width) for f, corner in zip(filters, corners)}
+        add_image_array(picture, "filter", block_filter_ids(grid.shape[:2], blocks))
+        picture.GetCellData().SetActiveScalars("pixel")
+        self.outline_filter(outputs, run.layer_info(layer)["filters"],
+                            lambda f: [pixel_box(*blocks[f])] if f in blocks else [])
         for key, value in (("snapshot_step", np.int64(step)), ("k", np.int64(k)),
                            ("filters", np.asarray(filters, dtype=np.int64)),
                            ("row_corners", np.asarray(corners, dtype=np.int64)),

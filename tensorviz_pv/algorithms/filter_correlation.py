@@ -7,6 +7,7 @@ from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
 from .convert import add_field, add_image_array, set_image, vtk_array
 from .correlation_view import CorrelationView
+from .highlight import filter_ids, image_column, image_row
 
 
 DRAWN = "r (no value: NaN)"
@@ -16,7 +17,8 @@ class FilterCorrelation(CorrelationView):
     """Port 0: a table (filter, r_0..r_{C-1} zero-padded, dead, removed, group). Port 1: the
     heatmap, a C x C image with row i = filter i from the top: `correlation` (dead and merged-away
     filters 0 off the diagonal), `dead` (1 where a pair has no correlation: one of its filters
-    is dead or merged away), and DRAWN (those pairs NaN, for a grey that says "no value")."""
+    is dead or merged away), DRAWN (those pairs NaN, for a grey that says "no value") and
+    `filter` (the row's). Port 2: the highlighted filter's row and column outlined."""
 
     def __init__(self):
         CorrelationView.__init__(self, "vtkTable", "vtkImageData")
@@ -47,6 +49,7 @@ class FilterCorrelation(CorrelationView):
         add_image_array(heatmap, "dead", no_r.astype(np.uint8))
         # for drawing: the pairs with no correlation (a dead or merged-away filter) NaN, grey
         add_image_array(heatmap, DRAWN, np.where(no_r, np.nan, r))
+        add_image_array(heatmap, "filter", filter_ids(r.shape, 0))
         heatmap.GetCellData().SetActiveScalars(DRAWN)  # what the GUI colours by on Apply
         for data in (table, heatmap):
             add_field(data, "snapshot_step", np.int64(steps[index]))
@@ -54,3 +57,4 @@ class FilterCorrelation(CorrelationView):
             add_field(data, "merged_filters", np.int64((~alive).sum()))
             add_field(data, "dead_filters", np.flatnonzero(dead).astype(np.int64)
                       if dead.any() else np.array([-1], dtype=np.int64))
+        self.outline_filter(outputs, len(r), lambda f: [image_row(f, len(r)), image_column(f, len(r))])

@@ -7,15 +7,17 @@ from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 from ..analysis.lineage import REMOVED
 from ..errors import StoreError
 from .base import report_error
-from .convert import add_field, set_image, vtk_array
+from .convert import add_field, add_image_array, set_image, vtk_array
 from .correlation_view import CorrelationView
+from .highlight import filter_ids, image_column
 
 
 class FilterGroups(CorrelationView):
     """Port 0: a table, one row per snapshot step: step, groups, and group_<f> per original
     filter (-1: dead, -2: merged away by filter reduction); the merge events (step, kept,
     removed, correlation) in field data. Port 1: an image, x = filter, y = snapshot index (the
-    first step at the top)."""
+    first step at the top), `group` and `filter`. Port 2: the highlighted filter's column
+    outlined."""
 
     def __init__(self):
         CorrelationView.__init__(self, "vtkTable", "vtkImageData")
@@ -57,4 +59,8 @@ class FilterGroups(CorrelationView):
             add_field(table, f"merge_{column}", np.asarray(merges[column])[mine]
                       if np.any(mine) else np.zeros(0))
         add_field(table, "filters_now", np.int64((groups[-1] != REMOVED).sum()))
-        set_image(vtkImageData.GetData(outputs, 1), groups.astype(np.float64), "group")
+        picture = vtkImageData.GetData(outputs, 1)
+        set_image(picture, groups.astype(np.float64), "group")
+        add_image_array(picture, "filter", filter_ids(groups.shape, 1))
+        picture.GetCellData().SetActiveScalars("group")
+        self.outline_filter(outputs, groups.shape[1], lambda f: [image_column(f, len(groups))])

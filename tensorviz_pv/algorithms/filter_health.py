@@ -7,8 +7,8 @@ from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
 from ..errors import SettingError, StoreError
 from ..store import format as F
-from .base import TensorVizView
-from .convert import add_field, set_image, vtk_array
+from .convert import add_field, add_image_array, set_image, vtk_array
+from .highlight import FilterView, filter_ids, image_row
 
 # (name, series, row of the series' value, drawn as log10); each its own array name, so that
 # each gets a colour map of its own
@@ -18,14 +18,14 @@ STATISTICS = [("gradient norm", F.FILTER_NORMS, 1, True), ("weight norm", F.FILT
               ("mean activation", F.ACTIVATION_STATS, F.ACTIVATION_STAT_ROWS.index("mean"), False)]
 
 
-class FilterHealth(TensorVizView):
+class FilterHealth(FilterView):
     """Port 0: an image, x = recorded step (of the statistic's series), y = filter (filter 0 at
     the top), cell array ARRAYS[Statistic] (log10 of a norm: a zero norm is NaN, drawn as "no value";
-    NaN for merged-away filters); field data `steps`, `current_column`, `log10`. Port 1:
-    filter, value at the current step."""
+    NaN for merged-away filters) and `filter`; field data `steps`, `current_column`, `log10`.
+    Port 1: filter, value at the current step. Port 2: the highlighted filter's row outlined."""
 
     def __init__(self):
-        TensorVizView.__init__(self, "vtkImageData", "vtkTable")
+        FilterView.__init__(self, "vtkImageData", "vtkTable")
         self._statistic = 0
         self._cache = {}
 
@@ -70,6 +70,8 @@ class FilterHealth(TensorVizView):
         column = int(np.searchsorted(steps, step))
         picture = vtkImageData.GetData(outputs, 0)
         set_image(picture, values, ARRAYS[self._statistic])
+        add_image_array(picture, "filter", filter_ids(values.shape, 0))
+        picture.GetCellData().SetActiveScalars(ARRAYS[self._statistic])
         add_field(picture, "steps", np.asarray(steps, dtype=np.int64))
         add_field(picture, "current_column", np.int64(column))
         add_field(picture, "current_step", np.int64(step))
@@ -78,3 +80,4 @@ class FilterHealth(TensorVizView):
         table.AddColumn(vtk_array("filter", np.arange(values.shape[0], dtype=np.int64)))
         table.AddColumn(vtk_array("value", values[:, column]))
         add_field(table, "current_step", np.int64(step))
+        self.outline_filter(outputs, len(values), lambda f: [image_row(f, values.shape[1])])

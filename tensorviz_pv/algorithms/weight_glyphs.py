@@ -4,13 +4,14 @@ import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 
 from ..analysis.glyphs import (FACES_PER_BOX, block_height, diverging_rgb, filter_corners,
-                               weight_boxes, weight_tiles)
+                               filter_outline, weight_boxes, weight_tiles)
 from ..analysis.ranges import magnitude_limit
 from ..analysis.selection import parse_filter_list
 from ..errors import SettingError
 from ..store import format as F
-from .base import TensorVizView, report_error
+from .base import report_error
 from .convert import add_cell, add_field, build_polygons, new_array, string_array, text_labels
+from .highlight import FilterView
 from .lineage import removed_entries
 
 # the Quantity property: (name of the drawn array, the variable: a LayerKind field or a variable
@@ -33,11 +34,12 @@ def chosen_series(kind, choice):
 MOST_LABELS = 256  # filter numbers drawn (a 1024-unit dense layer's would not read)
 
 
-class WeightGlyphs(TensorVizView):
-    """Port 0: the boxes; port 1: the filter numbers above their blocks."""
+class WeightGlyphs(FilterView):
+    """Port 0: the boxes; port 1: the filter numbers above their blocks; port 2: the outline
+    of the highlighted filter's block."""
 
     def __init__(self):
-        TensorVizView.__init__(self, "vtkPolyData", "vtkPolyData")
+        FilterView.__init__(self, "vtkPolyData", "vtkPolyData")
         self._choice = 0
         self._height_scale = 1.0
         self._filters = ""
@@ -99,6 +101,10 @@ class WeightGlyphs(TensorVizView):
         merged = np.nan_to_num(weight_tiles(removed.astype(np.float64), layout), nan=1.0)
         add_field(output, "merged_filters", np.int64(merged.reshape(len(merged), -1).all(1).sum()))
         self._label_filters(outputs, boxes, filters, limit * self._height_scale)
+        shape = boxes.kept.shape
+        shown = range(shape[0]) if filters is None else filters
+        self.outline_filter(outputs, shape[0], lambda f: [filter_outline(f, *shape)]
+                            if f in shown else [])
 
     def _label_filters(self, outputs, boxes, filters, top):
         """The filter numbers, stood up in the gap left of their blocks (the same at every

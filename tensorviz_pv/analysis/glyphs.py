@@ -65,6 +65,15 @@ def filter_corners(n_filters, n_channels, rows, cols):
     return (f % f_cols) * (block_w + FILTER_GAP), -(f // f_cols) * (block_h + FILTER_GAP)
 
 
+def filter_outline(f, n_filters, n_channels, rows, cols):
+    """(x0, x1, y0, y1) of a rectangle around filter f's block, halfway into the gaps."""
+    _, block_w, block_h = _blocks(n_filters, n_channels, rows, cols)
+    xs, ys = filter_corners(n_filters, n_channels, rows, cols)
+    margin = FILTER_GAP / 2  # box centres sit on the weight positions: half a box overhangs
+    return (xs[f] - margin, xs[f] + block_w - 1 + margin, ys[f] - block_h + 1 - margin,
+            ys[f] + margin)
+
+
 def tile_layout(n_filters, n_channels, rows, cols):
     """x, y of every weight in (filter, channel, row, col) order; filter 0 at the top left."""
     ch_cols, _ = near_square_grid(n_channels)

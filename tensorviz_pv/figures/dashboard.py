@@ -5,8 +5,10 @@ the ParaView GUI (`tensorviz paraview RUN_DIR`) or pvbatch.
                              |                                      |  excites each filter)
     activation maps (2D)     | filter correlation heatmap (2D)      | filter health + alerts
 
-follow(): while a trainer writes the run, reload it every few seconds and move to the newest
-step (a Qt timer of the GUI's render window; nothing to do in pvbatch).
+A filter picked in any view that draws filters one by one (Select Cells On) is outlined in
+all of them (figures/picking.py). follow(): while a trainer writes the run, reload it
+every few seconds and move to the newest step. Both poll from a Qt timer of the GUI's render
+window (repeat(); nothing to do in pvbatch).
 """
 
 import os
@@ -19,6 +21,7 @@ from .activations import activation_panel, correlation_panel
 from .atlas import atlas_panel
 from .health import NO_ALERTS, alerts_text, health_panel
 from .norms import norm_chart
+from .picking import FilterPicker, link_highlights, show_highlight
 from .session import FigureRun
 from .style import TEXT, render_view, title
 from .weights import glyphs, show_glyphs
@@ -72,19 +75,25 @@ def build(store, area=LAYOUT_AREA):
     health_view = render_view((column, int(area[1] * HEALTH_SHARE)), f"{layer} filter health",
                               (layout, 6))
     alerts = None
+    filter_views = [(proxy, 0, glyph_view)]
     if run.has_health(layer):
-        health_panel(run, health_view, layer, caption=False)
+        filter_views.append((health_panel(run, health_view, layer, caption=False), 0, health_view))
         alerts = simple.Text(registrationName="alerts")
         shown = simple.Show(alerts, health_view)
         shown.WindowLocation, shown.FontSize = "Upper Left Corner", 12
         alerts = (alerts, shown)
         show_alerts(alerts, store)
     if layer in run.activation_layers:
-        activation_panel(run, maps_view, layer, run.steps[-1], 0)
-        correlation_panel(run, heat_view, layer, run.steps[-1])
+        filter_views.append((activation_panel(run, maps_view, layer, run.steps[-1], 0), 0,
+                             maps_view))
+        filter_views.append((correlation_panel(run, heat_view, layer, run.steps[-1]), 1, heat_view))
         if run.has_atlas(layer):
-            atlas_panel(run, atlas_view, layer, run.steps[-1], caption=False)
+            filter_views.append((atlas_panel(run, atlas_view, layer, run.steps[-1], caption=False),
+                                 0, atlas_view))
             title(atlas_view, f"{layer} filter atlas", 16)
+    link_highlights([source for source, _, _ in filter_views])
+    for source, port, view in filter_views:
+        show_highlight(source, view, port)
     scene = simple.GetAnimationScene()
     scene.UpdateAnimationUsingDataTimeSteps()
     scene.AnimationTime = run.steps[-1]
@@ -92,7 +101,8 @@ def build(store, area=LAYOUT_AREA):
     simple.SetActiveView(glyph_view)
     return {"reader": run.reader, "layout": layout, "glyph_view": glyph_view, "chart": chart,
             "maps_view": maps_view, "heat_view": heat_view, "atlas_view": atlas_view,
-            "health_view": health_view, "alerts": alerts}
+            "health_view": health_view, "alerts": alerts,
+            "picker": FilterPicker((source, port) for source, port, _ in filter_views)}
 
 
 def save_state(run_dir):
@@ -157,14 +167,20 @@ class Follower:
         return True
 
 
-def follow(reader, seconds=2.0, alerts=None):
-    """Call a Follower every `seconds` from the GUI's event loop (a Qt timer of the render
-    window); returns the Follower, or None without a GUI (pvbatch, pvpython)."""
+def repeat(callback, seconds):
+    """Call `callback` every `seconds` from the GUI's event loop (a Qt timer of the render
+    window); False without a GUI (pvbatch, pvpython)."""
     view = simple.GetActiveView()
     interactor = view.GetInteractor() if view is not None else None
     if interactor is None:
-        return None
-    follower = Follower(reader, alerts)
-    interactor.AddObserver("TimerEvent", follower.tick)
+        return False
+    interactor.AddObserver("TimerEvent", callback)
     interactor.CreateRepeatingTimer(int(seconds * 1000))
-    return follower
+    return True
+
+
+def follow(reader, seconds=2.0, alerts=None):
+    """Keep the GUI on the newest step of a run being written; returns the Follower, or None
+    without a GUI."""
+    follower = Follower(reader, alerts)
+    return follower if repeat(follower.tick, seconds) else None

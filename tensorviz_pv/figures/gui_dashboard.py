@@ -1,6 +1,7 @@
 """Run by the ParaView GUI (`paraview --script=...`; `tensorviz paraview RUN_DIR` starts it):
 builds the dashboard for the run named by TENSORVIZ_RUN, saves it as a state file in the run
-directory, and follows a training run when TENSORVIZ_FOLLOW is set."""
+directory, outlines a filter clicked in one view in all, and follows a training run when
+TENSORVIZ_FOLLOW is set."""
 
 import os
 
@@ -17,6 +18,7 @@ def main():
     print(f"TensorViz: dashboard state saved as {saved}" if saved else
           f"TensorViz: the dashboard state could not be saved in {os.path.dirname(store)} "
           "(not writable); the dashboard works all the same")
+    dashboard.repeat(views["picker"].tick, 0.5)  # a click on a filter outlines it everywhere
     if os.environ.get("TENSORVIZ_FOLLOW"):
         dashboard.follow(views["reader"], alerts=views["alerts"])
     simple.Render()

@@ -8,6 +8,7 @@ from ..errors import TensorVizError
 TEXT = [0.1, 0.1, 0.1]
 TITLE_PX = 44  # screen pixels of a two-line title at 14 pt, with its padding
 LABEL_PX = 18  # one line of a 12 pt label
+HIGHLIGHT = [0.9, 0.1, 0.9]  # the picked filter's outline: a colour no colour map here uses
 GREY = [0.62, 0.62, 0.62]  # "no value" (a dead or merged-away filter's correlation)
 # one colour per layer (norm charts) or per run (comparisons)
 PALETTE = [[0.85, 0.1, 0.1], [0.1, 0.3, 0.85], [0.1, 0.6, 0.2], [0.6, 0.3, 0.8],

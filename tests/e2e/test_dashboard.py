@@ -99,3 +99,75 @@ def test_the_gui_opens_the_dashboard(tiny_run, tmp_path, first_start):
     user_files = [name for name in after if not name.endswith("-dr.ini")]
     assert user_files == before  # a first start leaves no settings of the user's behind
     shutil.copy(shot, os.path.join(tiny_run, f"gui-dashboard{'-first' if first_start else ''}.png"))
+
+
+PICK_SCRIPT = """
+import json, sys
+import numpy as np
+from paraview import simple, servermanager
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from tensorviz_pv.figures import dashboard
+from tensorviz_pv.figures.picking import LINK_NAME
+store, folder, out, picked = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+views = dashboard.build(store)
+sources = {name: p for name, p in simple.GetSources().items()}
+glyphs = next(p for (name, _), p in sources.items() if name.endswith("weight glyphs"))
+heat = next(p for (name, _), p in sources.items() if name.endswith("filter correlation"))
+health = next(p for (name, _), p in sources.items() if p.GetXMLName() == "FilterHealth")
+seen = {"before": views["picker"].tick()}
+n = int(round(simple.OutputPort(heat, 1).GetDataInformation().GetNumberOfCells() ** 0.5))
+# a click on the heatmap's row `picked` (VTK counts image cells from the bottom row up)
+simple.SelectIDs(IDs=[-1, (n - 1 - picked) * n + 3], FieldType="CELL",
+                 Source=simple.OutputPort(heat, 1))
+seen["picked"] = views["picker"].tick()
+seen["highlight"] = [int(p.Highlight) for p in (glyphs, heat, health)]
+def points(proxy, port):
+    proxy.UpdatePipeline(simple.GetAnimationScene().AnimationTime)
+    data = servermanager.Fetch(proxy, idx=port)
+    return vtk_to_numpy(data.GetPoints().GetData()).tolist() if data.GetPoints() else []
+boxes = servermanager.Fetch(glyphs, idx=0)
+from vtkmodules.vtkFiltersCore import vtkCellCenters
+centre = vtkCellCenters(); centre.SetInputData(boxes); centre.Update()
+seen["box_centres"] = vtk_to_numpy(centre.GetOutput().GetPoints().GetData())[:, :2].tolist()
+seen["box_filter"] = vtk_to_numpy(boxes.GetCellData().GetArray("filter")).tolist()
+seen["outlines"] = {name: points(p, 2) for name, p in (("glyphs", glyphs), ("heat", heat),
+                                                        ("health", health))}
+seen["heat_cells"] = n
+state = dashboard.save_state(folder)
+simple.ResetSession()
+dashboard.load_state_for(state, folder)
+loaded = [p for p in simple.GetSources().values() if p.GetXMLName() == "FilterCorrelation"]
+loaded[0].Highlight = 1
+seen["after_load"] = sorted(int(p.Highlight) for p in simple.GetSources().values()
+                            if p.GetXMLName() in ("WeightGlyphs", "FilterHealth"))
+seen["link"] = servermanager.ProxyManager().GetRegisteredLink(LINK_NAME) is not None
+json.dump(seen, open(out, "w"))
+"""
+
+
+def test_a_filter_picked_in_one_view_is_outlined_in_all(tiny_run, tmp_path):
+    """A click on row 5 of the correlation heatmap outlines filter 5's block of weight glyphs
+    (every box of filter 5 inside, no other box), its heatmap row and column, and its health
+    row; the link between the views survives the state file."""
+    script, out = tmp_path / "pick.py", tmp_path / "pick.json"
+    script.write_text(PICK_SCRIPT)
+    shutil.copy(os.path.join(tiny_run, F.STORE_FILENAME), tmp_path / F.STORE_FILENAME)
+    result = run_paraview("pvbatch", [str(script), str(tmp_path / F.STORE_FILENAME), str(tmp_path),
+                                      str(out), "5"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    seen = json.loads(out.read_text())
+    assert seen["before"] is None  # nothing selected yet: nothing picked
+    assert seen["picked"] == 5 and seen["highlight"] == [5, 5, 5]
+    outline = np.array(seen["outlines"]["glyphs"])
+    x0, y0 = outline[:, :2].min(axis=0)
+    x1, y1 = outline[:, :2].max(axis=0)
+    centres, owner = np.array(seen["box_centres"]), np.array(seen["box_filter"])
+    inside = (centres[:, 0] > x0) & (centres[:, 0] < x1) & (centres[:, 1] > y0) & (centres[:, 1] < y1)
+    assert inside[owner == 5].all() and not inside[owner != 5].any()
+    n = seen["heat_cells"]
+    heat = np.array(seen["outlines"]["heat"])[:, :2]  # row 5 (y from -6 to -5), then column 5
+    assert heat[:4, 1].min() == -6 and heat[:4, 1].max() == -5 and heat[:4, 0].max() == n
+    assert heat[4:, 0].min() == 5 and heat[4:, 0].max() == 6 and heat[4:, 1].min() == -n
+    health = np.array(seen["outlines"]["health"])[:, :2]
+    assert health[:, 1].min() == -6 and health[:, 1].max() == -5
+    assert seen["link"] and seen["after_load"] == [1, 1]

@@ -140,3 +140,41 @@ def test_views_that_concern_one_layer_list_the_run_layers(reader):
     assert list(correlation.GetProperty("LayerNames")) == ["conv1"]  # conv layers only
     simple.Delete(correlation)
     simple.Delete(glyphs)
+
+
+def outline_matches_cells(proxy, port, picked):
+    """The Highlight outline (last port) spans exactly the cells of port `port` whose `filter`
+    is `picked`: its bounds are those cells' bounds, in x and y."""
+    proxy.Highlight = picked
+    data = fetch(proxy, port, 20.0)
+    outline = servermanager.Fetch(proxy, idx=2)
+    owner = vtk_to_numpy(data.GetCellData().GetArray("filter"))
+    assert (owner == picked).any()
+    # an image's cell (i, j) spans [x_i, x_i + 1] x [y_j, y_j + 1]: cell ids to pixel corners
+    nx, ny = data.GetDimensions()[0] - 1, data.GetDimensions()[1] - 1
+    origin = data.GetOrigin()
+    ids = np.flatnonzero(owner == picked)
+    x, y = origin[0] + ids % nx, origin[1] + ids // nx
+    drawn = vtk_to_numpy(outline.GetPoints().GetData())
+    assert ny * nx == len(owner)
+    np.testing.assert_allclose([drawn[:, 0].min(), drawn[:, 0].max(), drawn[:, 1].min(),
+                                drawn[:, 1].max()], [x.min(), x.max() + 1, y.min(), y.max() + 1])
+    assert int(field(outline, "highlight")[0]) == picked
+
+
+def test_the_highlighted_filter_is_outlined_where_its_cells_are(reader, tmp_path):
+    maps = simple.ActivationMaps(Input=reader, Layer="conv1", ProbeImage=1)
+    groups = simple.FilterGroups(Input=reader, Layer="conv1")
+    outline_matches_cells(maps, 0, 2)
+    outline_matches_cells(groups, 1, 3)
+    write_synthetic_run(str(tmp_path / "atlas.tvz"), steps=25, every=10, atlas=True)
+    atlas_reader = simple.TensorVizReader(FileName=str(tmp_path / "atlas.tvz"))
+    atlas = simple.FilterAtlas(Input=atlas_reader, Layer="conv1")
+    outline_matches_cells(atlas, 0, 1)
+    simple.Delete(atlas)
+    simple.Delete(atlas_reader)
+    maps.Highlight = 99  # no such filter: nothing outlined, no error
+    outline = fetch(maps, 2, 20.0)
+    assert outline.GetNumberOfPoints() == 0 and int(field(outline, "highlight")[0]) == -1
+    for proxy in (maps, groups):
+        simple.Delete(proxy)
