@@ -1,4 +1,4 @@
-"""The `tensorviz` command: train, sweep, info, render, paraview."""
+"""The `tensorviz` command: train, sweep, compare, info, render, paraview."""
 
 import argparse
 import json
@@ -130,6 +130,22 @@ def _parser():
                         help="also keep the pvbatch script that makes the figures, to edit and "
                              "run again (pvbatch FILE)")
 
+    compare = sub.add_parser("compare", help="compare runs: norms, layer similarity (CKA), "
+                                             "filters matched between two runs")
+    compare.add_argument("runs", metavar="RUN", nargs="+",
+                         help="run directories, stores, or folders of runs (a sweep's)")
+    compare.add_argument("--out", required=True, help="directory for the PNGs and compare.pvsm")
+    compare.add_argument("--layer", default=None,
+                         help="the layer of the norm chart (default: the first shared)")
+    compare.add_argument("--matching-layer", default=None,
+                         help="the layer whose filters are matched between the first two runs "
+                              "(default: the last shared layer with probe activations)")
+    compare.add_argument("--step", type=int, default=None,
+                         help="the step of the matching (default: the last both recorded)")
+    compare.add_argument("--size", default="800x600", help="panel size WIDTHxHEIGHT in pixels")
+    compare.add_argument("--script", default=None, metavar="FILE",
+                         help="also keep the pvbatch script, to edit and run again")
+
     paraview = sub.add_parser("paraview", help="open the ParaView GUI with the plugin loaded "
                                                 "(and, given a run, the TensorViz dashboard)")
     paraview.add_argument("run_dir", metavar="RUN_DIR", nargs="?")
@@ -137,6 +153,8 @@ def _parser():
                           help="while a trainer writes the run, show each new step by itself")
     paraview.add_argument("--plain", action="store_true",
                           help="just open the run, without the dashboard layout")
+    paraview.add_argument("--state", default=None, metavar="FILE",
+                          help="open a state file (a comparison's compare.pvsm, a dashboard.pvsm)")
     return parser
 
 
@@ -187,7 +205,8 @@ def cmd_train(args):
 
 
 def cmd_sweep(args):
-    """Train the sweep's runs (an existing run of the sweep is kept), then render sweep.png."""
+    """Train the sweep's runs (an existing run of the sweep is kept), then compare them
+    (sweep.png: their norms and accuracy; tensorviz compare's other figures and state file)."""
     from .paraview_launch import ROOT
     from .sweep import run_sweep, sweep_configs
     size = parse_size(args.size)
@@ -198,8 +217,24 @@ def cmd_sweep(args):
     _writable(args.out_dir, "OUT_DIR")
     runs = run_sweep(configs)
     return _run_script(comparison_script(ROOT, [store for _, store in runs],
-                                         [label for label, _ in runs],
-                                         os.path.abspath(args.out_dir), size))
+                                         os.path.abspath(args.out_dir), size,
+                                         norms_name="sweep.png"))
+
+
+def cmd_compare(args):
+    """The comparison figure set of two runs or more, and its state file."""
+    from tensorviz_pv.store.runs import find_runs
+    from .paraview_launch import ROOT
+    size = parse_size(args.size)
+    runs = find_runs(args.runs)
+    if len(runs) < 2:
+        raise SettingError(f"{', '.join(args.runs)}: comparing needs two runs or more "
+                           f"(found {len(runs)}: {runs[0][1]})")
+    stores = [os.path.abspath(_store_of(store)) for _, store in runs]
+    _writable(args.out, "--out")
+    return _run_script(comparison_script(ROOT, stores, os.path.abspath(args.out), size,
+                                         args.layer, args.matching_layer, args.step),
+                       keep_as=args.script)
 
 
 def cmd_info(args):
@@ -229,7 +264,11 @@ def cmd_paraview(args):
         print("tensorviz paraview: ParaView would open with its welcome dialog; starting it with "
               "settings of its own (--dr): yours are not read, nor changed", file=sys.stderr)
         argv.append("--dr")
-    if args.run_dir:
+    if args.state:
+        if not os.path.isfile(args.state):
+            raise SettingError(f"--state {args.state}: no such file")
+        argv.append("--state=" + os.path.abspath(args.state))
+    elif args.run_dir:
         store = os.path.abspath(_store_of(args.run_dir))
         if args.plain:
             argv.append("--data=" + store)
@@ -256,7 +295,8 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return {"train": cmd_train, "info": cmd_info, "render": cmd_render,
-                "paraview": cmd_paraview, "sweep": cmd_sweep}[args.command](args)
+                "paraview": cmd_paraview, "sweep": cmd_sweep,
+                "compare": cmd_compare}[args.command](args)
     except TensorVizError as error:
         print(f"tensorviz {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -9,6 +9,29 @@ from .base import TensorVizView
 from .convert import add_field, vtk_array
 
 
+def step_columns(run):
+    """(steps, [(column name, values)], smoothing window) of a run: loss, accuracy, learning rate
+    and the other step columns, every metric Keras tracks, the smoothed loss and accuracy, and
+    each layer's weight and gradient norm."""
+    table = run.step_table()
+    steps = table[F.STEP]
+    columns = [(column, table[column]) for column in F.STEP_COLUMNS[1:]]
+    names, values = run.metrics()  # each output's loss and metrics, as Keras names them
+    columns += [(name, values[:, index]) for index, name in enumerate(names)
+                if name not in F.STEP_COLUMNS]
+    window = smoothing_window(steps)
+    for column in (F.LOSS, F.ACCURACY):  # per-batch values are noisy: a smoothed copy
+        raw = table[column].astype(np.float64)
+        smoothed = running_mean(np.nan_to_num(raw, nan=0.0), window) if np.isfinite(raw).any() \
+            else raw  # not recorded (no accuracy compiled): NaN, never a line at 0
+        columns.append((f"{column} (smoothed)", smoothed))
+    weights, gradients = run.norms(F.WEIGHT_NORM), run.norms(F.GRADIENT_NORM)
+    for layer in run.layers:
+        for label, norms in (("weight", weights), ("gradient", gradients)):
+            columns.append((f"{layer} {label} norm", layer_norms(norms, run.variables, layer)))
+    return steps, columns, window
+
+
 class NormTimeSeries(TensorVizView):
     """Columns: step, epoch, loss, accuracy, learning_rate, every other metric Keras tracks
     ('out_a_loss', 'out_a_accuracy'...), 'loss (smoothed)' and 'accuracy (smoothed)' (trailing
@@ -20,30 +43,17 @@ class NormTimeSeries(TensorVizView):
         TensorVizView.__init__(self, "vtkTable")
 
     def produce(self, run, outputs):
-        table = run.step_table()
-        steps = table[F.STEP]
+        steps, columns, window = step_columns(run)
         output = vtkTable.GetData(outputs, 0)
-        for column in F.STEP_COLUMNS:
-            output.AddColumn(vtk_array(column, table[column]))
-        names, values = run.metrics()  # each output's loss and metrics, as Keras names them
-        for index, name in enumerate(names):
-            if name not in F.STEP_COLUMNS:
-                output.AddColumn(vtk_array(name, values[:, index]))
-        window = smoothing_window(steps)
-        for column in (F.LOSS, F.ACCURACY):  # per-batch values are noisy: a smoothed copy
-            raw = table[column].astype(np.float64)
-            smoothed = running_mean(np.nan_to_num(raw, nan=0.0), window) if np.isfinite(raw).any() \
-                else raw  # not recorded (no accuracy compiled): NaN, never a line at 0
-            output.AddColumn(vtk_array(f"{column} (smoothed)", smoothed))
+        output.AddColumn(vtk_array(F.STEP, steps))
+        for name, values in columns:
+            output.AddColumn(vtk_array(name, values))
+            if not name.endswith(" norm"):
+                continue
+            fit = power_law_fit(steps, values)
+            add_field(output, f"{name} fit", np.array(fit))
+            add_field(output, f"{name} fit exponent", np.float64(fit[1]))
+            with np.errstate(divide="ignore", invalid="ignore"):  # step 0 has no fit value
+                curve = fit[0] * np.asarray(steps, np.float64) ** fit[1]
+            output.AddColumn(vtk_array(f"{name} (power-law fit)", curve))
         add_field(output, "smoothing window", np.int64(window))
-        weights, gradients = run.norms(F.WEIGHT_NORM), run.norms(F.GRADIENT_NORM)
-        for layer in run.layers:
-            for label, norms in (("weight", weights), ("gradient", gradients)):
-                values = layer_norms(norms, run.variables, layer)
-                fit = power_law_fit(steps, values)
-                output.AddColumn(vtk_array(f"{layer} {label} norm", values))
-                add_field(output, f"{layer} {label} norm fit", np.array(fit))
-                add_field(output, f"{layer} {label} norm fit exponent", np.float64(fit[1]))
-                with np.errstate(divide="ignore", invalid="ignore"):  # step 0 has no fit value
-                    curve = fit[0] * np.asarray(steps, np.float64) ** fit[1]
-                output.AddColumn(vtk_array(f"{layer} {label} norm (power-law fit)", curve))

@@ -16,8 +16,60 @@ from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
 from ..errors import StoreError
 from ..store import format as F
 from ..store.reader import RunReader
+from ..store.runs import run_label
 from .base import ReportsOnce, floor_step, requested_time
 from .convert import add_field, string_array, vtk_array
+
+
+class RunBlocks:
+    """Fills a multiblock with one run's step: the step's scalars at the root, and with
+    `tensors` a block per layer with its tensors at the step (field data). Keeps the VTK arrays
+    of the snapshots it last drew: most snapshots stay the same from one step to the next."""
+
+    def __init__(self, tensors=True):
+        self.tensors = tensors
+        self._arrays = {}  # (layer, quantity, snapshot index) -> VTK arrays of the last output
+
+    def clear(self):
+        self._arrays = {}
+
+    def fill(self, run, step, output):
+        # the Information panel lists field data: what the run is, in readable strings; built
+        # once per opened store, like the tensor arrays below, not at every time step
+        info_key = ("run info",)
+        if info_key not in self._arrays:
+            self._arrays[info_key] = (
+                string_array("store", [run.path]),
+                string_array("run_info", [json.dumps(run.info, indent=1)]),
+                string_array("layers", [
+                    f"{e['name']} {e['kind']} kernel {tuple(e['kernel_shape'])} filters {e['filters']}"
+                    for e in run.info.get("layers", [])]))
+        arrays = {info_key: self._arrays[info_key]}
+        for array in arrays[info_key]:
+            output.GetFieldData().AddArray(array)
+        add_field(output, "step", np.int64(step))
+        row = run.step_row(step)
+        if row is not None:
+            for column in F.STEP_COLUMNS[1:]:
+                add_field(output, column, row[column])
+        for index, layer in enumerate(run.layers if self.tensors else []):
+            block = vtkPolyData()
+            for quantity in run.series_names(layer):
+                if not len(run.series_steps(layer, quantity)):
+                    continue
+                snapshot = run.snapshot_index(layer, quantity, step)
+                key = (layer, quantity, snapshot)
+                if key not in self._arrays:  # unchanged snapshots (most, per step) are reused
+                    value = np.asarray(run.series_value(layer, quantity, snapshot), np.float32)
+                    # flat, one component: blocks of other layers share the array names
+                    self._arrays[key] = (vtk_array(quantity, value.ravel()),
+                                         vtk_array(quantity + "_shape", np.asarray(value.shape, np.int64)))
+                arrays[key] = self._arrays[key]
+                for array in arrays[key]:
+                    block.GetFieldData().AddArray(array)
+            output.SetBlock(index, block)
+            output.GetMetaData(index).Set(vtkMultiBlockDataSet.NAME(), layer)
+        self._arrays = arrays
 
 
 class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
@@ -27,7 +79,7 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
         self._filename = None
         self._run = None
         self._steps = np.zeros(0, dtype=np.int64)
-        self._arrays = {}  # (layer, quantity, snapshot index) -> VTK arrays of the last output
+        self._blocks = RunBlocks()
 
     def SetFileName(self, name):
         if name != self._filename:
@@ -47,7 +99,7 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
         if self._run is not None:
             self._run.close()
         self._run = None
-        self._arrays = {}
+        self._blocks.clear()
 
     def tensorviz_run(self):
         """The open RunReader (None when the file could not be opened): views use it."""
@@ -57,6 +109,12 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
             except StoreError as error:
                 self.report_once(str(error))
         return self._run
+
+    def tensorviz_runs(self):
+        """[(label, RunReader)]: this one run, for the views that compare runs (two steps
+        of one run)."""
+        run = self.tensorviz_run()
+        return [(run_label(run.path), run)] if run is not None else []
 
     def GetTimestepValues(self):
         return [float(s) for s in self._steps]
@@ -76,7 +134,7 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
             return 1
         try:  # re-check on every pass: a live trainer appends steps
             if run.refresh():
-                self._arrays = {}
+                self._blocks.clear()
             self._steps = run.time_steps()
         except (StoreError, OSError, KeyError) as error:
             self.report_once(f"{self._filename}: cannot read the steps ({error})")
@@ -95,48 +153,10 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
             return 1
         step = floor_step(self._steps, requested_time(info, float(self._steps[0])))
         try:
-            self._fill(run, step, output)
+            self._blocks.fill(run, step, output)
         except (StoreError, OSError, KeyError, ValueError) as error:
             self.report_once(f"{self._filename}: cannot read step {step} ({error})")
             return 1
         output.GetInformation().Set(output.DATA_TIME_STEP(), float(step))
         self.clear_report()
         return 1
-
-    def _fill(self, run, step, output):
-        # the Information panel lists field data: what the run is, in readable strings; built
-        # once per opened store, like the tensor arrays below, not at every time step
-        info_key = ("run info",)
-        if info_key not in self._arrays:
-            self._arrays[info_key] = (
-                string_array("store", [run.path]),
-                string_array("run_info", [json.dumps(run.info, indent=1)]),
-                string_array("layers", [
-                    f"{e['name']} {e['kind']} kernel {tuple(e['kernel_shape'])} filters {e['filters']}"
-                    for e in run.info.get("layers", [])]))
-        arrays = {info_key: self._arrays[info_key]}
-        for array in arrays[info_key]:
-            output.GetFieldData().AddArray(array)
-        add_field(output, "step", np.int64(step))
-        row = run.step_row(step)
-        if row is not None:
-            for column in F.STEP_COLUMNS[1:]:
-                add_field(output, column, row[column])
-        for index, layer in enumerate(run.layers):
-            block = vtkPolyData()
-            for quantity in run.series_names(layer):
-                if not len(run.series_steps(layer, quantity)):
-                    continue
-                snapshot = run.snapshot_index(layer, quantity, step)
-                key = (layer, quantity, snapshot)
-                if key not in self._arrays:  # unchanged snapshots (most, per step) are reused
-                    value = np.asarray(run.series_value(layer, quantity, snapshot), np.float32)
-                    # flat, one component: blocks of other layers share the array names
-                    self._arrays[key] = (vtk_array(quantity, value.ravel()),
-                                         vtk_array(quantity + "_shape", np.asarray(value.shape, np.int64)))
-                arrays[key] = self._arrays[key]
-                for array in arrays[key]:
-                    block.GetFieldData().AddArray(array)
-            output.SetBlock(index, block)
-            output.GetMetaData(index).Set(vtkMultiBlockDataSet.NAME(), layer)
-        self._arrays = arrays

@@ -6,7 +6,7 @@ from vtkmodules.vtkCommonDataModel import vtkPolyData
 from ..analysis.glyphs import (FACES_PER_BOX, block_height, diverging_rgb, filter_corners,
                                filter_outline, weight_boxes, weight_tiles)
 from ..analysis.ranges import magnitude_limit
-from ..analysis.selection import parse_filter_list
+from ..analysis.selection import parse_filter_list, parse_order
 from ..errors import SettingError
 from ..store import format as F
 from .base import report_error
@@ -43,6 +43,7 @@ class WeightGlyphs(FilterView):
         self._choice = 0
         self._height_scale = 1.0
         self._filters = ""
+        self._order = ""
         self._limits = {}
         self._labels = {}
 
@@ -55,6 +56,9 @@ class WeightGlyphs(FilterView):
     def SetFilters(self, text):
         self.set_value("_filters", text or "")
 
+    def SetOrder(self, text):
+        self.set_value("_order", text or "")
+
     def produce(self, run, outputs):
         layer = self.current_layer(run)
         kind = F.layer_kind(run.layer_info(layer))
@@ -62,7 +66,10 @@ class WeightGlyphs(FilterView):
         steps = run.snapshot_steps(layer, quantity)
         step, tensor = run.tensor_at(layer, quantity, self.requested_step(outputs, steps))
         layout = F.quantity_layout(kind, quantity)
-        filters = parse_filter_list(self._filters, F.filters_of(layout, tensor.shape))
+        count = F.filters_of(layout, tensor.shape)
+        filters = parse_filter_list(self._filters, count)
+        order = parse_order(self._order, count)  # block -> filter (None: the same)
+        place = np.argsort(order) if order is not None else np.arange(count)  # filter -> block
         # merged-away filters and their input channels are NaN by design: no box for them
         removed = removed_entries(run, layer, quantity, step, tensor.shape)
         bad = ~np.isfinite(tensor) & ~removed
@@ -71,7 +78,7 @@ class WeightGlyphs(FilterView):
             report_error(f"{run.path}: {layer} {quantity} at step {step} has {nonfinite} "
                          "NaN/Inf values, drawn flat and flagged in the 'nonfinite' array")
         shown = np.where(removed, np.nan, np.where(bad, 0.0, tensor))
-        boxes = weight_boxes(shown, layout, self._height_scale, filters)
+        boxes = weight_boxes(shown, layout, self._height_scale, filters, order)
         key = (run.path, layer, quantity, len(steps))
         if key not in self._limits:  # one colour scale for the whole run: colours compare
             self._limits = {key: magnitude_limit(run.series_value(layer, quantity, i)
@@ -92,7 +99,8 @@ class WeightGlyphs(FilterView):
             view.reshape(n, FACES_PER_BOX, -1)[:] = values.reshape(n, 1, -1)
             output.GetCellData().AddArray(array)
         if nonfinite:
-            flags = weight_tiles(bad, layout)[boxes.kept]
+            flags = weight_tiles(bad, layout)[order if order is not None else slice(None)]
+            flags = flags[boxes.kept]
             add_cell(output, "nonfinite", boxes.per_face(flags.astype(np.uint8)))
         output.GetCellData().SetActiveScalars(name)
         output.GetFieldData().AddArray(string_array("quantity", [quantity]))
@@ -100,24 +108,25 @@ class WeightGlyphs(FilterView):
         add_field(output, "colour_limit", np.float64(limit))
         merged = np.nan_to_num(weight_tiles(removed.astype(np.float64), layout), nan=1.0)
         add_field(output, "merged_filters", np.int64(merged.reshape(len(merged), -1).all(1).sum()))
-        self._label_filters(outputs, boxes, filters, limit * self._height_scale)
+        self._label_filters(outputs, boxes, filters, place)
         shape = boxes.kept.shape
         shown = range(shape[0]) if filters is None else filters
-        self.outline_filter(outputs, shape[0], lambda f: [filter_outline(f, *shape)]
+        self.outline_filter(outputs, shape[0], lambda f: [filter_outline(place[f], *shape)]
                             if f in shown else [])
 
-    def _label_filters(self, outputs, boxes, filters, top):
-        """The filter numbers, stood up in the gap left of their blocks (the same at every
-        step: built once)."""
+    def _label_filters(self, outputs, boxes, filters, place):
+        """The filter numbers, stood up in the gap left of their blocks, filter f's at block
+        place[f] (the same at every step: built once)."""
         n_filters, n_channels, rows, cols = boxes.kept.shape
-        key = (boxes.kept.shape, tuple(filters) if filters is not None else None, top)
+        key = (boxes.kept.shape, tuple(filters) if filters is not None else None, tuple(place))
         if key not in self._labels:
             shown = list(range(n_filters)) if filters is None else list(filters)
             labels = vtkPolyData()
             if len(shown) <= MOST_LABELS:
                 xs, ys = filter_corners(n_filters, n_channels, rows, cols)
                 middle = block_height(n_channels, rows) / 2
-                text_labels(labels, shown, xs[shown] - 1.25, ys[shown] - middle - 0.25,
+                blocks = np.asarray(place)[shown]
+                text_labels(labels, shown, xs[blocks] - 1.25, ys[blocks] - middle - 0.25,
                             height=0.5, tilt=60.0)
             self._labels = {key: labels}
         vtkPolyData.GetData(outputs, 1).ShallowCopy(self._labels[key])

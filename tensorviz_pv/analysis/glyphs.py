@@ -135,22 +135,25 @@ class BoxGeometry:
         return np.repeat(box_array, FACES_PER_BOX, axis=0)
 
 
-def weight_boxes(tensor, layout, height_scale=1.0, filters=None):
+def weight_boxes(tensor, layout, height_scale=1.0, filters=None, order=None):
     """One box per weight, height along z = weight * height_scale, from z = 0.
 
-    `filters` selects filter indices (None: all). NaN weights (padding of dense tiles,
-    merged-away filters) make no box.
+    `filters` selects filter indices (None: all). `order` places filter order[i] at the grid's
+    i-th block (None: filter i there); the boxes keep their own filter ids. NaN weights
+    (padding of dense tiles, merged-away filters) make no box. `kept` is over the placed tiles.
     """
     tiles = weight_tiles(tensor, layout)
     n_filters, n_channels, rows, cols = tiles.shape
+    order = np.arange(n_filters) if order is None else np.asarray(order, dtype=np.int64)
+    tiles = tiles[order]
     x, y = tile_layout(n_filters, n_channels, rows, cols)
-    f_index = np.broadcast_to(np.arange(n_filters, dtype=np.int32)[:, None, None, None], tiles.shape)
+    f_index = np.broadcast_to(order.astype(np.int32)[:, None, None, None], tiles.shape)
     c_index = np.broadcast_to(np.arange(n_channels, dtype=np.int32)[None, :, None, None], tiles.shape)
     keep = ~np.isnan(tiles)
     if filters is not None:
         chosen = np.zeros(n_filters, dtype=bool)
         chosen[np.asarray(filters, dtype=np.int64)] = True
-        keep &= chosen[:, None, None, None]
+        keep &= chosen[order][:, None, None, None]
     return BoxGeometry(x[keep].astype(np.float32), y[keep].astype(np.float32),
                        tiles[keep].astype(np.float64), height_scale,
                        f_index[keep], c_index[keep], keep)

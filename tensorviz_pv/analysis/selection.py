@@ -24,3 +24,19 @@ def parse_filter_list(text, count):
     if bad:
         raise SettingError(f"Filters {text!r}: filter {bad[0]} does not exist (0-{count - 1})")
     return sorted(set(chosen))
+
+
+def parse_order(text, count):
+    """'3,0,1,2' -> [3, 0, 1, 2]: every filter of the `count` once, in the order to draw them;
+    '' -> None (their own order)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        order = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise SettingError(f"Order {text!r}: use filter indices separated by commas") from None
+    if sorted(order) != list(range(count)):
+        raise SettingError(f"Order {text[:60]!r}: name each of the {count} filters "
+                           f"(0-{count - 1}) once")
+    return order

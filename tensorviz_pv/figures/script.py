@@ -74,8 +74,12 @@ def figures_script(root, store, out_dir, figures, size, layer=None, steps=None):
             + "run.finish()\n")
 
 
-def comparison_script(root, stores, labels, out_dir, size):
-    """The script that draws several runs side by side into out_dir/sweep.png."""
+def comparison_script(root, paths, out_dir, size, layer=None, matching_layer=None, step=None,
+                      norms_name="compare_norms.png"):
+    """The script that draws the comparison of the runs `paths` name (folders of runs, run
+    directories, stores) into out_dir, with its state file for the GUI."""
     return (_header(root, "the comparison of several runs")
             + "from tensorviz_pv.figures import comparison\n\n"
-            f"comparison.render({list(stores)!r}, {list(labels)!r}, {out_dir!r}, {tuple(size)!r})\n")
+            f"comparison.render({list(paths)!r}, {out_dir!r}, {tuple(size)!r},\n"
+            f"                  layer={layer!r}, matching_layer={matching_layer!r}, step={step!r},\n"
+            f"                  norms_name={norms_name!r})\n")

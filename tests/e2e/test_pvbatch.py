@@ -160,12 +160,15 @@ def test_a_chart_comes_out_the_same_whatever_figures_are_asked_for(tiny_run, tmp
 def test_sweep_trains_a_run_per_value_and_renders_them_side_by_side(tmp_path):
     result = tensorviz("sweep", tmp_path, "--lr", "0.05,2.0", "--epochs", 1,
                        "--max-samples", 100, "--size", "400x300")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lr-0.05", "lr-2.0", "sweep.png"], result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "compare.pvsm", "compare_matching_conv2.png", "compare_similarity.png", "lr-0.05",
+        "lr-2.0", "sweep.png"], result.stdout
     from PIL import Image
     image = np.asarray(Image.open(tmp_path / "sweep.png").convert("RGB")).astype(int)
-    assert image.shape[:2] == (300, 800)
-    # coloured by value: the smaller rate dark purple, the larger green, in both charts
-    for chart in (image[:, :400], image[:, 400:]):
+    assert image.shape[:2] == (300, 1200)  # norm | accuracy | loss
+    # coloured by value: the smaller rate dark purple, the larger green, in the norm and
+    # accuracy charts
+    for chart in (image[:, :400], image[:, 400:800]):
         assert (np.abs(chart - [68, 1, 84]) < 40).all(axis=-1).sum() > 50
         assert (np.abs(chart - [140, 212, 64]) < 40).all(axis=-1).sum() > 50
     with RunReader(str(tmp_path / "lr-2.0")) as run:
