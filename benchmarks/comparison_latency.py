@@ -9,7 +9,6 @@ raw h5py read of the same runs' step tables (a ratio, measured in the same run).
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -17,17 +16,9 @@ import time
 import h5py
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pv_timing import median_seconds, paraview_simple  # noqa: E402
 from tensorviz_pv.store import format as F  # noqa: E402
 from tensorviz_pv.store.synthetic import write_poster_shaped_run  # noqa: E402
-
-
-def median_seconds(function, repeats=5):
-    times = []
-    for i in range(repeats):
-        started = time.perf_counter()
-        function(i)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main():
@@ -35,11 +26,7 @@ def main():
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--steps", type=int, default=2000)
     args = parser.parse_args()
-    from paraview import simple
-    plugin = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                          "plugin", "TensorViz.xml")
-    if not hasattr(simple, "TensorVizRuns"):
-        simple.LoadPlugin(plugin, ns=vars(simple))
+    simple = paraview_simple()
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         stores = []

@@ -141,7 +141,7 @@ def main():
         good = render_trials(args.renders, folder, tiny)
         rows.append(("`tensorviz render` started together", args.renders, good,
                      args.renders - good, "every PNG written"))
-    print(f"| trial | runs | good | bad | what good means |\n|---|---|---|---|---|")
+    print("| trial | runs | good | bad | what good means |\n|---|---|---|---|---|")
     for trial, runs, good, bad, meaning in rows:
         print(f"| {trial} | {runs} | {good} | {bad} | {meaning} |")
 

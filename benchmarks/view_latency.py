@@ -8,7 +8,6 @@ the whole Distribution Over Time image < 100 ms.
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -16,17 +15,9 @@ import time
 import h5py
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pv_timing import median_seconds, paraview_simple  # noqa: E402
 from tensorviz_pv.store import format as F  # noqa: E402
 from tensorviz_pv.store.synthetic import POSTER_LAYERS, write_poster_shaped_run  # noqa: E402
-
-
-def median_seconds(function, repeats):
-    times = []
-    for i in range(repeats):
-        started = time.perf_counter()
-        function(i)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main():
@@ -34,11 +25,7 @@ def main():
     parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--switches", type=int, default=100)
     args = parser.parse_args()
-    from paraview import simple
-    plugin = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                          "plugin", "TensorViz.xml")
-    if not hasattr(simple, "TensorVizReader"):
-        simple.LoadPlugin(plugin, ns=vars(simple))
+    simple = paraview_simple()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "run.tvz")
         started = time.perf_counter()

@@ -131,7 +131,6 @@ class HealthPass:
                 squares.append(tf.reduce_sum(tf.square(filter_matrix(
                     tf.cast(gradient, tf.float32), part.layout)), axis=0)
                     if gradient is not None else tf.zeros(part.filters))
-        count = 3 * len(self.parts)
         # NaN/Inf (a diverged step) are left out of the histograms: the norms report them
         cleaned = [tf.where(tf.math.is_finite(piece), piece, 0.0) for piece in pieces]
         largest = tf.stack([tf.reduce_max(tf.abs(piece)) for piece in cleaned])

@@ -11,13 +11,12 @@ import os
 import numpy as np
 from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
 from vtkmodules.vtkCommonDataModel import vtkMultiBlockDataSet, vtkPolyData
-from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
 
 from ..errors import StoreError
 from ..store import format as F
 from ..store.reader import RunReader
 from ..store.runs import run_label
-from .base import ReportsOnce, floor_step, requested_time
+from .base import ReportsOnce, declare_time_steps, floor_step, requested_time
 from .convert import add_field, string_array, vtk_array
 
 
@@ -121,9 +120,7 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
 
     def RequestInformation(self, request, in_info, out_info):
         info = out_info.GetInformationObject(0)
-        sddp = vtkStreamingDemandDrivenPipeline
-        info.Remove(sddp.TIME_STEPS())
-        info.Remove(sddp.TIME_RANGE())
+        declare_time_steps(info, ())  # none until the store says
         if not self._filename:
             return 1
         if not os.path.exists(self._filename):
@@ -139,10 +136,7 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
         except (StoreError, OSError, KeyError) as error:
             self.report_once(f"{self._filename}: cannot read the steps ({error})")
             self._steps = np.zeros(0, dtype=np.int64)
-        if len(self._steps):
-            times = [float(s) for s in self._steps]
-            info.Set(sddp.TIME_STEPS(), times, len(times))
-            info.Set(sddp.TIME_RANGE(), [times[0], times[-1]], 2)
+        declare_time_steps(info, self._steps)
         return 1
 
     def RequestData(self, request, in_info, out_info):

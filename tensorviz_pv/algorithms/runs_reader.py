@@ -13,11 +13,10 @@ import numpy as np
 from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
 from vtkmodules.vtkCommonCore import vtkStringArray
 from vtkmodules.vtkCommonDataModel import vtkMultiBlockDataSet
-from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
 
 from ..errors import StoreError
 from ..store.runs import RunSet
-from .base import ReportsOnce, floor_step, requested_time
+from .base import ReportsOnce, declare_time_steps, floor_step, requested_time
 from .convert import add_field, string_array
 from .reader import RunBlocks
 
@@ -107,9 +106,7 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
     # ---- pipeline
     def RequestInformation(self, request, in_info, out_info):
         info = out_info.GetInformationObject(0)
-        sddp = vtkStreamingDemandDrivenPipeline
-        info.Remove(sddp.TIME_STEPS())
-        info.Remove(sddp.TIME_RANGE())
+        declare_time_steps(info, ())  # none until the store says
         runs = self._run_set()
         if runs is None:
             self._steps = np.zeros(0, dtype=np.int64)
@@ -125,10 +122,7 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
         parts = list(self._run_steps.values())
         self._steps = np.unique(np.concatenate(parts)).astype(np.int64) if parts \
             else np.zeros(0, dtype=np.int64)
-        if len(self._steps):
-            times = [float(s) for s in self._steps]
-            info.Set(sddp.TIME_STEPS(), times, len(times))
-            info.Set(sddp.TIME_RANGE(), [times[0], times[-1]], 2)
+        declare_time_steps(info, self._steps)
         return 1
 
     def RequestData(self, request, in_info, out_info):

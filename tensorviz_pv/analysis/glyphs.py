@@ -144,8 +144,11 @@ def weight_boxes(tensor, layout, height_scale=1.0, filters=None, order=None):
     """
     tiles = weight_tiles(tensor, layout)
     n_filters, n_channels, rows, cols = tiles.shape
-    order = np.arange(n_filters) if order is None else np.asarray(order, dtype=np.int64)
-    tiles = tiles[order]
+    if order is None:  # no copy of a 1.6 M-weight layer's tiles for the usual case
+        order = np.arange(n_filters)
+    else:
+        order = np.asarray(order, dtype=np.int64)
+        tiles = tiles[order]
     x, y = tile_layout(n_filters, n_channels, rows, cols)
     f_index = np.broadcast_to(order.astype(np.int32)[:, None, None, None], tiles.shape)
     c_index = np.broadcast_to(np.arange(n_channels, dtype=np.int32)[None, :, None, None], tiles.shape)

@@ -15,8 +15,7 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
-from tensorviz_pv.store.synthetic import (expected_kernel, write_poster_shaped_run,
-                                          write_synthetic_run)
+from tensorviz_pv.store.synthetic import write_poster_shaped_run, write_synthetic_run
 
 PERMUTATION = np.random.default_rng(5).permutation(32)
 
