@@ -129,6 +129,9 @@ def _parser():
     render.add_argument("--script", default=None, metavar="FILE",
                         help="also keep the pvbatch script that makes the figures, to edit and "
                              "run again (pvbatch FILE)")
+    render.add_argument("--mpi", type=int, default=1, metavar="N",
+                        help="render with N pvbatch processes under mpiexec (ParaView's MPI: "
+                             "each draws its share of the glyphs)")
 
     compare = sub.add_parser("compare", help="compare runs: norms, layer similarity (CKA), "
                                              "filters matched between two runs")
@@ -184,19 +187,21 @@ def _writable(folder, what):
     os.makedirs(folder, exist_ok=True)
 
 
-def _run_script(text, keep_as=None):
-    """Run a figures script under pvbatch (kept at `keep_as`, else in a temporary file)."""
+def _run_script(text, keep_as=None, ranks=1):
+    """Run a figures script under pvbatch, on `ranks` MPI processes (kept at `keep_as`, else
+    in a temporary file)."""
     from .paraview_launch import run
     if keep_as:
         _writable(os.path.dirname(os.path.abspath(keep_as)), "--script")
         with open(keep_as, "w") as f:
             f.write(text)
-        print(f"tensorviz: wrote {keep_as}; run it again with: pvbatch {shlex.quote(keep_as)}")
-        return run("pvbatch", [os.path.abspath(keep_as)]).returncode
+        again = f"mpiexec -n {ranks} pvbatch" if ranks > 1 else "pvbatch"
+        print(f"tensorviz: wrote {keep_as}; run it again with: {again} {shlex.quote(keep_as)}")
+        return run("pvbatch", [os.path.abspath(keep_as)], ranks=ranks).returncode
     with tempfile.NamedTemporaryFile("w", suffix=".py", prefix="tensorviz-") as f:
         f.write(text)
         f.flush()
-        return run("pvbatch", [f.name]).returncode
+        return run("pvbatch", [f.name], ranks=ranks).returncode
 
 
 def cmd_train(args):
@@ -251,10 +256,12 @@ def cmd_info(args):
 def cmd_render(args):
     from .paraview_launch import ROOT
     figures, size, steps = chosen_figures(args.figures), parse_size(args.size), parse_steps(args.steps)
+    if args.mpi < 1:
+        raise SettingError(f"--mpi {args.mpi}: give a number of processes, 1 or more")
     store = os.path.abspath(_store_of(args.run_dir))
     _writable(args.out, "--out")
     return _run_script(figures_script(ROOT, store, os.path.abspath(args.out), figures, size,
-                                      args.layer, steps), keep_as=args.script)
+                                      args.layer, steps), keep_as=args.script, ranks=args.mpi)
 
 
 def cmd_paraview(args):

@@ -127,10 +127,25 @@ def _accepts(number, server, seconds=5.0):
     return False
 
 
-def run(name, args, **kwargs):
-    """Run ParaView program `name` to its end, on the user's display or a private Xvfb."""
+def mpi_launcher(ranks):
+    """The argv prefix that starts `ranks` MPI processes (ParaView's MPI: Debian builds it with
+    Open MPI), or ParaViewNotFound without mpiexec."""
+    mpiexec = shutil.which("mpiexec")
+    if mpiexec is None:
+        raise ParaViewNotFound("--mpi needs mpiexec (Debian: apt install openmpi-bin)")
+    flavour = subprocess.run([mpiexec, "--version"], capture_output=True, text=True).stdout
+    extra = []
+    if "Open MPI" in flavour or "OpenRTE" in flavour:
+        extra = ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
+    return [mpiexec, "-n", str(int(ranks))] + extra
+
+
+def run(name, args, ranks=1, **kwargs):
+    """Run ParaView program `name` to its end (on `ranks` MPI processes when more than one), on
+    the user's display or a private Xvfb (every rank draws its part: all of them get it)."""
     env = dict(paraview_env(), **kwargs.pop("env", {}))
+    argv = (mpi_launcher(ranks) if ranks > 1 else []) + command(name, args)
     if name == "pvpython" or not needs_virtual_display():
-        return subprocess.run(command(name, args), env=env, **kwargs)
+        return subprocess.run(argv, env=env, **kwargs)
     with private_display() as display:
-        return subprocess.run(command(name, args), env=dict(env, DISPLAY=display), **kwargs)
+        return subprocess.run(argv, env=dict(env, DISPLAY=display), **kwargs)

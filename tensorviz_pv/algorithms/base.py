@@ -38,6 +38,16 @@ def requested_time(out_info, default=0.0):
     return out_info.Get(key) if out_info.Has(key) else default
 
 
+def requested_piece(out_info):
+    """(piece, number of pieces) asked of an output: under MPI (mpiexec pvbatch, pvserver) each
+    rank asks for its own piece; (0, 1) in one process."""
+    sddp = vtkStreamingDemandDrivenPipeline
+    piece = out_info.Get(sddp.UPDATE_PIECE_NUMBER()) if out_info.Has(sddp.UPDATE_PIECE_NUMBER()) else 0
+    pieces = out_info.Get(sddp.UPDATE_NUMBER_OF_PIECES()) \
+        if out_info.Has(sddp.UPDATE_NUMBER_OF_PIECES()) else 1
+    return max(int(piece), 0), max(int(pieces), 1)
+
+
 def declare_time_steps(info, steps):
     """A reader's output information: its time steps (the training steps), or none."""
     sddp = vtkStreamingDemandDrivenPipeline
@@ -59,7 +69,13 @@ def floor_step(steps, time):
 
 class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
     """A filter downstream of a TensorViz Reader: it reads the reader's store directly, so a
-    view over all steps (norm tables, trajectories) needs no data passed down the pipeline."""
+    view over all steps (norm tables, trajectories) needs no data passed down the pipeline.
+
+    Under MPI every rank runs it for its own piece: a view whose output is small (a table, an
+    image) makes it on piece 0 only, the other ranks an empty one (no duplicates); a view that
+    SPLITS (Weight Glyphs) makes its share on each (self.piece: (piece, pieces))."""
+
+    SPLITS = False
 
 
     def __init__(self, *output_types):
@@ -69,6 +85,7 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
         self._output_types = output_types
         self._updating_port = 0
         self._layer = None
+        self.piece = (0, 1)
 
     def RequestInformation(self, request, in_info, out_info):
         """Image outputs declare their whole extent (ParaView draws nothing without it)."""
@@ -163,6 +180,9 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
         key = vtkExecutive.FROM_OUTPUT_PORT()
         port = request.Get(key) if request.Has(key) else 0
         self._updating_port = port if 0 <= port < out_info.GetNumberOfInformationObjects() else 0
+        self.piece = requested_piece(out_info.GetInformationObject(self._updating_port))
+        if self.piece[0] > 0 and not self.SPLITS:
+            return 1  # piece 0 holds it all
         try:
             self.produce(run, out_info)
         except TensorVizError as error:

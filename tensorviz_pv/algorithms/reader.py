@@ -16,7 +16,7 @@ from ..errors import StoreError
 from ..store import format as F
 from ..store.reader import RunReader
 from ..store.runs import run_label
-from .base import ReportsOnce, declare_time_steps, floor_step, requested_time
+from .base import ReportsOnce, declare_time_steps, floor_step, requested_piece, requested_time
 from .convert import add_field, string_array, vtk_array
 
 
@@ -142,6 +142,8 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
     def RequestData(self, request, in_info, out_info):
         info = out_info.GetInformationObject(0)
         output = vtkMultiBlockDataSet.GetData(info)
+        if requested_piece(info)[0] > 0:
+            return 1  # under MPI, piece 0 holds the step (the views read the stores)
         run = self.tensorviz_run()
         if run is None or len(self._steps) == 0:
             return 1

@@ -16,7 +16,7 @@ from vtkmodules.vtkCommonDataModel import vtkMultiBlockDataSet
 
 from ..errors import StoreError
 from ..store.runs import RunSet
-from .base import ReportsOnce, declare_time_steps, floor_step, requested_time
+from .base import ReportsOnce, declare_time_steps, floor_step, requested_piece, requested_time
 from .convert import add_field, string_array
 from .reader import RunBlocks
 
@@ -128,6 +128,8 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
     def RequestData(self, request, in_info, out_info):
         info = out_info.GetInformationObject(0)
         output = vtkMultiBlockDataSet.GetData(info)
+        if requested_piece(info)[0] > 0:
+            return 1  # under MPI, piece 0 holds the step (the views read the stores)
         runs = self.tensorviz_runs()
         if not runs or not len(self._steps):
             return 1

@@ -36,7 +36,11 @@ MOST_LABELS = 256  # filter numbers drawn (a 1024-unit dense layer's would not r
 
 class WeightGlyphs(FilterView):
     """Port 0: the boxes; port 1: the filter numbers above their blocks; port 2: the outline
-    of the highlighted filter's block."""
+    of the highlighted filter's block. Under MPI each rank draws the boxes of its share of the
+    filters (the 1.6 M boxes of a large layer split across ranks); piece 0 the labels and the
+    outline."""
+
+    SPLITS = True
 
     def __init__(self):
         FilterView.__init__(self, "vtkPolyData", "vtkPolyData")
@@ -78,7 +82,11 @@ class WeightGlyphs(FilterView):
             report_error(f"{run.path}: {layer} {quantity} at step {step} has {nonfinite} "
                          "NaN/Inf values, drawn flat and flagged in the 'nonfinite' array")
         shown = np.where(removed, np.nan, np.where(bad, 0.0, tensor))
-        boxes = weight_boxes(shown, layout, self._height_scale, filters, order)
+        piece, pieces = self.piece
+        share = np.array_split(np.arange(count), pieces)[piece]  # this rank's filters
+        drawn = share if filters is None else np.intersect1d(share, filters)
+        boxes = weight_boxes(shown, layout, self._height_scale,
+                             None if pieces == 1 and filters is None else drawn, order)
         key = (run.path, layer, quantity, len(steps))
         if key not in self._limits:  # one colour scale for the whole run: colours compare
             self._limits = {key: magnitude_limit(run.series_value(layer, quantity, i)
@@ -86,6 +94,8 @@ class WeightGlyphs(FilterView):
         limit = self._limits[key]
         output = vtkPolyData.GetData(outputs, 0)
         n = boxes.n_boxes
+        if n == 0 and pieces > 1:
+            return  # another rank draws the chosen filters
         if n == 0:
             raise SettingError(f"{run.path}: {layer}: none of the chosen filters exist at step "
                                f"{step} (Filters {self._filters!r})")
@@ -108,6 +118,8 @@ class WeightGlyphs(FilterView):
         add_field(output, "colour_limit", np.float64(limit))
         merged = np.nan_to_num(weight_tiles(removed.astype(np.float64), layout), nan=1.0)
         add_field(output, "merged_filters", np.int64(merged.reshape(len(merged), -1).all(1).sum()))
+        if piece > 0:
+            return  # one copy of the labels and the outline
         self._label_filters(outputs, boxes, filters, place)
         shape = boxes.kept.shape
         shown = range(shape[0]) if filters is None else filters
