@@ -63,7 +63,12 @@ def floor_step(steps, time):
     """The recorded step at or before `time` (the first step when `time` precedes all)."""
     if len(steps) == 0:
         return None
-    index = max(int(np.searchsorted(steps, time + 1e-6, side="right")) - 1, 0)
+    steps = np.asarray(steps)
+    key = time + 1e-6
+    if steps.dtype.kind in "iu" and np.isfinite(key):  # an int key: a float one would make
+        key = min(max(key, float(steps[0]) - 1), float(steps[-1]) + 1)  # numpy convert all
+        key = steps.dtype.type(np.floor(key))  # the steps to float (1 ms per million)
+    index = max(int(np.searchsorted(steps, key, side="right")) - 1, 0)
     return int(steps[index])
 
 

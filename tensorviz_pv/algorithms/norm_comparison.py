@@ -4,17 +4,17 @@ union of their steps, for a Line Chart View (one line per run and quantity)."""
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkTable
 
-from ..store import format as F
 from .comparison_view import ComparisonView, layer_differences
-from .convert import add_field, string_array, vtk_array
-from .norm_time_series import step_columns
+from .convert import add_field, string_array
+from .norm_time_series import RowLimit, step_columns
 
 
-class NormComparison(ComparisonView):
+class NormComparison(RowLimit, ComparisonView):
     """Columns: step, then '<run>: <column>' of each run's Norm Time Series columns (loss,
     accuracy, their smoothed copies, '<layer> weight norm'...), NaN at the steps a run did
-    not record (past its end). Field data: runs (their labels, in order), and differences
-    (the layers each run does not share with the first)."""
+    not record (past its end); more than MaxRows steps drawn as their envelope (RowLimit).
+    Field data: runs (their labels, in order), and differences (the layers each run does not
+    share with the first)."""
 
     def __init__(self):
         ComparisonView.__init__(self, "vtkTable")
@@ -25,13 +25,13 @@ class NormComparison(ComparisonView):
         steps = np.unique(np.concatenate([columns[0] for _, columns in tables])).astype(np.int64) \
             if tables else np.zeros(0, dtype=np.int64)
         output = vtkTable.GetData(outputs, 0)
-        output.AddColumn(vtk_array(F.STEP, steps))
+        spread = {}
         for label, (own_steps, columns, _) in tables:
             rows = np.searchsorted(steps, own_steps)  # every run's steps are among them
             for name, values in columns:
-                spread = np.full(len(steps), np.nan)
-                spread[rows] = values
-                output.AddColumn(vtk_array(f"{label}: {name}", spread))
+                spread[f"{label}: {name}"] = np.full(len(steps), np.nan)
+                spread[f"{label}: {name}"][rows] = values
+        self.limited(output, steps, spread)
         output.GetFieldData().AddArray(string_array("runs", [label for label, _ in runs]))
         first = runs[0][1].info["layers"] if runs else []
         differences = [f"{label}: {note}" for label, one in runs[1:]

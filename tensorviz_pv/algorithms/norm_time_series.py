@@ -3,10 +3,14 @@
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkTable
 
+from ..analysis.decimate import envelope
 from ..analysis.norms import layer_norms, power_law_fit, running_mean, smoothing_window
 from ..store import format as F
 from .base import TensorVizView
 from .convert import add_field, vtk_array
+
+
+DEFAULT_MAX_ROWS = 10000  # a chart's line has fewer pixels; a million rows took a second
 
 
 def step_columns(run):
@@ -32,12 +36,34 @@ def step_columns(run):
     return steps, columns, window
 
 
-class NormTimeSeries(TensorVizView):
+class RowLimit:
+    """MaxRows for a table over every step: a longer run's columns are drawn as their envelope
+    at that many rows (analysis/decimate.py: each extreme kept); 0: every step."""
+
+    _max_rows = DEFAULT_MAX_ROWS
+
+    def SetMaxRows(self, rows):
+        self.set_value("_max_rows", max(int(rows), 0))
+
+    def limited(self, output, steps, columns):
+        """Fill `output` (a vtkTable) with the step column and `columns` ({name: values}) at
+        most MaxRows rows; field data `steps_in_run` says how many steps they stand for.
+        Returns the steps drawn."""
+        drawn_steps, drawn = envelope(steps, columns, self._max_rows)
+        output.AddColumn(vtk_array(F.STEP, drawn_steps))
+        for name, values in drawn.items():
+            output.AddColumn(vtk_array(name, values))
+        add_field(output, "steps_in_run", np.int64(len(steps)))
+        return drawn_steps
+
+
+class NormTimeSeries(RowLimit, TensorVizView):
     """Columns: step, epoch, loss, accuracy, learning_rate, every other metric Keras tracks
     ('out_a_loss', 'out_a_accuracy'...), 'loss (smoothed)' and 'accuracy (smoothed)' (trailing
     mean over 2.5% of the steps), and per layer '<layer> weight norm' and '<layer> gradient
     norm', each with its '(power-law fit)' column. Field data '<layer> weight norm fit' =
-    (coefficient, exponent) of norm ~ coefficient * step ** exponent."""
+    (coefficient, exponent) of norm ~ coefficient * step ** exponent, fitted to every step.
+    A run of more than MaxRows steps is drawn as its envelope (RowLimit)."""
 
     def __init__(self):
         TensorVizView.__init__(self, "vtkTable")
@@ -45,15 +71,13 @@ class NormTimeSeries(TensorVizView):
     def produce(self, run, outputs):
         steps, columns, window = step_columns(run)
         output = vtkTable.GetData(outputs, 0)
-        output.AddColumn(vtk_array(F.STEP, steps))
-        for name, values in columns:
-            output.AddColumn(vtk_array(name, values))
-            if not name.endswith(" norm"):
-                continue
-            fit = power_law_fit(steps, values)
+        fits = {name: power_law_fit(steps, values) for name, values in columns
+                if name.endswith(" norm")}
+        drawn_steps = self.limited(output, steps, dict(columns))
+        for name, fit in fits.items():
             add_field(output, f"{name} fit", np.array(fit))
             add_field(output, f"{name} fit exponent", np.float64(fit[1]))
             with np.errstate(divide="ignore", invalid="ignore"):  # step 0 has no fit value
-                curve = fit[0] * np.asarray(steps, np.float64) ** fit[1]
+                curve = fit[0] * np.asarray(drawn_steps, np.float64) ** fit[1]
             output.AddColumn(vtk_array(f"{name} (power-law fit)", curve))
         add_field(output, "smoothing window", np.int64(window))

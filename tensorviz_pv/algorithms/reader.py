@@ -1,8 +1,9 @@
 """TensorViz Reader: a run store as a time-varying VTK source; time = the training step.
 
-Output: a multiblock with one block per layer; each block's field data holds that layer's
-tensors at the current step (arrays named kernel, bias, ...: one tuple per filter), and the
-root's field data the step's scalars (step, epoch, loss, accuracy, learning_rate).
+Output: a multiblock with one block per layer, and the root's field data the step's scalars
+(step, epoch, loss, accuracy, learning_rate); with Tensors on, each block's field data holds
+that layer's tensors at the current step (arrays named kernel, bias, ...: flat, with their
+shape beside them). The views never need them: they read the store.
 """
 
 import json
@@ -15,18 +16,36 @@ from vtkmodules.vtkCommonDataModel import vtkMultiBlockDataSet, vtkPolyData
 from ..errors import StoreError
 from ..store import format as F
 from ..store.reader import RunReader
+from ..analysis.decimate import listed_steps
 from ..store.runs import run_label
 from .base import ReportsOnce, declare_time_steps, floor_step, requested_piece, requested_time
 from .convert import add_field, string_array, vtk_array
 
 
-class RunBlocks:
-    """Fills a multiblock with one run's step: the step's scalars at the root, and with
-    `tensors` a block per layer with its tensors at the step (field data). Keeps the VTK arrays
-    of the snapshots it last drew: most snapshots stay the same from one step to the next."""
+MAX_TIME_STEPS = 20000  # ParaView takes 0.4 s to pass a million time steps to its proxy
 
-    def __init__(self, tensors=True):
-        self.tensors = tensors
+
+def listed_time_steps(runs, steps):
+    """The time steps declared for runs whose recorded steps are `steps`: every one up to
+    MAX_TIME_STEPS, else every snapshot (of the series with few steps: where views change) and
+    an even grid of the others (analysis/decimate.py). A step typed in, or asked by a script,
+    between them is still shown exactly: the views floor to every recorded step."""
+    if len(steps) <= MAX_TIME_STEPS:
+        return steps
+    kept = [run.series_steps(layer, quantity) for run in runs for layer in run.layers
+            for quantity in run.series_names(layer)]
+    kept = [part for part in kept if len(part) <= MAX_TIME_STEPS // 2]
+    return listed_steps(steps, np.concatenate(kept) if kept else [], MAX_TIME_STEPS)
+
+
+class RunBlocks:
+    """Fills a multiblock with one run's step: the step's scalars at the root, with `layers` a
+    block per layer, and with `tensors` each layer's tensors at the step in its block's field
+    data. Keeps the VTK arrays of the snapshots it last drew: most snapshots stay the same from
+    one step to the next."""
+
+    def __init__(self, layers=True, tensors=False):
+        self.layers, self.tensors = layers, tensors
         self._arrays = {}  # (layer, quantity, snapshot index) -> VTK arrays of the last output
 
     def clear(self):
@@ -51,9 +70,9 @@ class RunBlocks:
         if row is not None:
             for column in F.STEP_COLUMNS[1:]:
                 add_field(output, column, row[column])
-        for index, layer in enumerate(run.layers if self.tensors else []):
+        for index, layer in enumerate(run.layers if self.layers else []):
             block = vtkPolyData()
-            for quantity in run.series_names(layer):
+            for quantity in run.series_names(layer) if self.tensors else []:
                 if not len(run.series_steps(layer, quantity)):
                     continue
                 snapshot = run.snapshot_index(layer, quantity, step)
@@ -77,7 +96,8 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
                                         outputType="vtkMultiBlockDataSet")
         self._filename = None
         self._run = None
-        self._steps = np.zeros(0, dtype=np.int64)
+        self._steps = np.zeros(0, dtype=np.int64)  # every step recorded: views floor to them
+        self._listed = self._steps  # the time steps declared: at most MAX_TIME_STEPS
         self._blocks = RunBlocks()
 
     def SetFileName(self, name):
@@ -88,6 +108,13 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
 
     def GetFileName(self):
         return self._filename
+
+    def SetTensors(self, tensors):
+        """Each layer's tensors at the current step in the output (for filters of your own);
+        off, a step switch copies no snapshot (the TensorViz views read the store)."""
+        if bool(tensors) != self._blocks.tensors:
+            self._blocks = RunBlocks(tensors=bool(tensors))
+            self.Modified()
 
     def Refresh(self):
         """File > Reload Files: reopen the store (a new run may have replaced it)."""
@@ -116,7 +143,7 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
         return [(run_label(run.path), run)] if run is not None else []
 
     def GetTimestepValues(self):
-        return [float(s) for s in self._steps]
+        return [float(s) for s in self._listed]
 
     def RequestInformation(self, request, in_info, out_info):
         info = out_info.GetInformationObject(0)
@@ -136,7 +163,8 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
         except (StoreError, OSError, KeyError) as error:
             self.report_once(f"{self._filename}: cannot read the steps ({error})")
             self._steps = np.zeros(0, dtype=np.int64)
-        declare_time_steps(info, self._steps)
+        self._listed = listed_time_steps([run], self._steps) if len(self._steps) else self._steps
+        declare_time_steps(info, self._listed)
         return 1
 
     def RequestData(self, request, in_info, out_info):

@@ -18,7 +18,7 @@ from ..errors import StoreError
 from ..store.runs import RunSet
 from .base import ReportsOnce, declare_time_steps, floor_step, requested_piece, requested_time
 from .convert import add_field, string_array
-from .reader import RunBlocks
+from .reader import RunBlocks, listed_time_steps
 
 
 class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
@@ -28,7 +28,8 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
         self._paths = []
         self._chosen = ""
         self._set = None
-        self._steps = np.zeros(0, dtype=np.int64)
+        self._steps = np.zeros(0, dtype=np.int64)  # every run's recorded steps
+        self._listed = self._steps  # the time steps declared (reader.listed_time_steps)
         self._blocks = {}
         self._run_steps = {}  # label -> that run's steps, read with the time steps
 
@@ -63,7 +64,7 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
         self.Modified()
 
     def GetTimestepValues(self):
-        return [float(s) for s in self._steps]
+        return [float(s) for s in self._listed]
 
     # ---- the runs, for the views downstream
     def _close(self):
@@ -122,7 +123,9 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
         parts = list(self._run_steps.values())
         self._steps = np.unique(np.concatenate(parts)).astype(np.int64) if parts \
             else np.zeros(0, dtype=np.int64)
-        declare_time_steps(info, self._steps)
+        self._listed = listed_time_steps([run for _, run in runs.runs], self._steps) \
+            if len(self._steps) else self._steps
+        declare_time_steps(info, self._listed)
         return 1
 
     def RequestData(self, request, in_info, out_info):
@@ -142,7 +145,7 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
                 ended = not len(steps) or time > steps[-1]
                 add_field(block, "ended", np.int64(ended))
                 if not ended:
-                    self._blocks.setdefault(label, RunBlocks(tensors=False)).fill(
+                    self._blocks.setdefault(label, RunBlocks(layers=False)).fill(
                         run, floor_step(steps, time), block)
             except (StoreError, OSError, KeyError, ValueError) as error:
                 self.report_once(f"{run.path}: cannot read the step at {time:g} ({error})")

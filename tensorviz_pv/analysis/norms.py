@@ -9,7 +9,8 @@ def layer_norms(variable_norms, variables, layer):
     columns = [i for i, name in enumerate(variables) if name.rpartition("/")[0] == layer]
     if not columns:
         return np.full(len(variable_norms), np.nan)
-    return np.sqrt((np.asarray(variable_norms, dtype=np.float64)[:, columns] ** 2).sum(axis=1))
+    # the layer's columns first: converting a million-step table whole, once per layer, cost more
+    return np.sqrt((np.asarray(variable_norms)[:, columns].astype(np.float64) ** 2).sum(axis=1))
 
 
 def power_law_fit(steps, values):
@@ -20,8 +21,11 @@ def power_law_fit(steps, values):
     keep = (steps > 0) & np.isfinite(values) & (values > 0)
     if keep.sum() < 2 or np.ptp(np.log(steps[keep])) == 0:
         return float("nan"), float("nan")
-    exponent, intercept = np.polyfit(np.log(steps[keep]), np.log(values[keep]), 1)
-    return float(np.exp(intercept)), float(exponent)
+    x, y = np.log(steps[keep]), np.log(values[keep])
+    # the least-squares line in closed form (np.polyfit's SVD took 80 ms per million steps)
+    dx = x - x.mean()
+    exponent = float(dx @ (y - y.mean()) / (dx @ dx))
+    return float(np.exp(y.mean() - exponent * x.mean())), exponent
 
 
 def running_mean(values, window):

@@ -68,6 +68,7 @@ class RunReader:
         path = self.path
         stamp = self._stamp()
         self._series_steps = {}
+        self._datasets = {}  # path -> h5py dataset of this opening (looked up once)
         self._step_column = None
         self._last_value = {}
         self.notes = []  # what opening repaired, for the caller to say
@@ -135,8 +136,11 @@ class RunReader:
         self.close()
 
     def _dataset(self, path):
+        if path in self._datasets:
+            return self._datasets[path]
         try:
-            return self.file[path]
+            self._datasets[path] = self.file[path]
+            return self._datasets[path]
         except KeyError:
             raise StoreError(f"{self.path}: missing dataset '{path}'") from None
         except (OSError, ValueError) as error:

@@ -148,6 +148,43 @@ def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, s
     writer.close()
 
 
+def write_long_run(path, steps, kernel_every=10000, activations_every=100000, seed=0):
+    """A poster-shaped run of `steps` steps (a million, say) with the norms and scalars of
+    every step, a loss that falls with a spike now and then, the conv kernels every
+    `kernel_every` steps and the FC kernel at 0 and the end, activations every
+    `activations_every`; no health series. Returns the steps where the loss spikes."""
+    rng = np.random.default_rng(seed)
+    layers = POSTER_LAYERS
+    variables = [f"{l['name']}/kernel" for l in layers]
+    convs = [l for l in layers if l["kind"] == F.CONV]
+    specs = [SeriesSpec(l["name"], F.KERNEL, l["kernel_shape"]) for l in layers]
+    specs += [SeriesSpec(l["name"], F.ACTIVATION, (POSTER_PROBE, *l["activation_shape"]))
+              for l in convs]
+    probe = rng.random((POSTER_PROBE, 28, 28, 1), dtype=np.float32), np.arange(POSTER_PROBE) % 10
+    writer = RunWriter.create(path, {"layers": layers}, variables, specs, *probe)
+    loss = 2.3 / np.sqrt(1.0 + np.arange(steps + 1) / 1000.0) * (1 + 0.05 * rng.random(steps + 1))
+    spikes = np.sort(rng.choice(np.arange(1, steps + 1), size=5, replace=False))
+    loss[spikes] = 50.0
+    norms = (1.0 + np.arange(steps + 1)[:, None] / steps * np.arange(1, len(layers) + 1)[None, :])
+    norms = norms.astype(np.float32)
+    for step in range(steps + 1):
+        if step:
+            writer.add_step(step, step // 10000, loss[step], 0.9, 0.01, norms[step], norms[step] / 10)
+        for layer in layers:
+            every = kernel_every if layer["kind"] == F.CONV else steps
+            if step % every == 0:
+                writer.add_tensor(layer["name"], F.KERNEL, step,
+                                  rng.normal(0, 0.1, layer["kernel_shape"]).astype(np.float32))
+        if step % activations_every == 0:
+            for layer in convs:
+                writer.add_tensor(layer["name"], F.ACTIVATION, step, np.maximum(rng.normal(
+                    size=(POSTER_PROBE, *layer["activation_shape"])), 0).astype(np.float32))
+        if step % 50000 == 0:
+            writer.flush()
+    writer.close()
+    return spikes
+
+
 # one layer of every kind the trainer records, at the shapes Keras gives them
 KIND_LAYERS = [
     ("c1d", "conv1d", {F.KERNEL: (5, 2, 4), F.BIAS: (4,)}, (12, 4)),

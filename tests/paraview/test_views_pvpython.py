@@ -26,6 +26,10 @@ def test_reader_time_steps_are_the_recorded_steps(store):
     assert data.GetNumberOfBlocks() == 2
     assert data.GetMetaData(0).Get(data.NAME()) == "conv1"
     assert vtk_to_numpy(data.GetFieldData().GetArray("step"))[0] == 13
+    assert data.GetBlock(0).GetFieldData().GetNumberOfArrays() == 0  # Tensors off: none copied
+    reader.Tensors = 1
+    reader.UpdatePipeline(13.0)
+    data = servermanager.Fetch(reader)
     kernel = vtk_to_numpy(data.GetBlock(0).GetFieldData().GetArray(F.KERNEL))
     np.testing.assert_allclose(kernel, expected_kernel("conv1", 10).ravel())  # floor: step 10
     simple.Delete(reader)
