@@ -1,7 +1,6 @@
 """A run longer than the time slider lists: its snapshots are all listed, a step between the
 listed ones is still shown exactly, and the norm table is drawn at MaxRows with every spike."""
 
-import numpy as np
 import pytest
 
 from paraview import servermanager, simple
