@@ -3,18 +3,11 @@ reader, or one TensorViz Reader: its run against itself), two of them picked by 
 and the layers those two share."""
 
 import numpy as np
-from vtkmodules.vtkCommonCore import vtkStringArray
 
 from ..errors import SettingError, StoreError
 from ..store import format as F
 from .base import TensorVizView
-
-
-def _strings(values):
-    array = vtkStringArray()
-    for value in values:
-        array.InsertNextValue(value)
-    return array
+from .convert import string_array
 
 
 def same_probe(run_a, run_b):
@@ -60,13 +53,13 @@ class ComparisonView(TensorVizView):
         return reader.tensorviz_runs() if reader is not None else []
 
     def GetRunNames(self):
-        return _strings(label for label, _ in self.all_runs())
+        return string_array("runs", [label for label, _ in self.all_runs()])
 
     def GetRunNamesB(self):
         """The runs from the second on, then the first: ParaView's list domain makes its first
         entry the default, and run B's is the second run."""
         labels = [label for label, _ in self.all_runs()]
-        return _strings(labels[1:] + labels[:1])
+        return string_array("runs", labels[1:] + labels[:1])
 
     def pair(self):
         """((label, RunReader) of run A, the same of run B)."""

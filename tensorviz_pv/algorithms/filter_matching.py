@@ -12,6 +12,7 @@ from ..store import format as F
 from .base import floor_step
 from .comparison_view import ComparisonView, same_probe
 from .convert import add_field, add_image_array, set_image, string_array, vtk_array
+from .highlight import filter_ids
 
 DRAWN = "r (B in A's order)"
 
@@ -19,7 +20,8 @@ DRAWN = "r (B in A's order)"
 class FilterMatching(ComparisonView):
     """Port 0: a table, a row per filter of A: filter, partner (B's filter, -1: none), r,
     dead_a, dead_b. Port 1: the Ca x Cb correlation image with B's columns in A's order (the
-    matches on the diagonal), DRAWN. Field data: step_a, step_b, mean_r, random_mean_r (a
+    matches on the diagonal), DRAWN, with `filter` (the row's filter of A) and `filter_b` (the
+    column's filter of B). Field data: step_a, step_b, mean_r, random_mean_r (a
     random one-to-one assignment's, on average), identity_mean_r (filter i with filter i),
     order (B's filters in A's order: Weight Glyphs' Order), run_a, run_b.
 
@@ -74,7 +76,9 @@ class FilterMatching(ComparisonView):
         order = np.asarray(match.order(), dtype=np.int64)
         image = vtkImageData.GetData(outputs, 1)
         set_image(image, match.matrix[:, order], DRAWN)
-        add_image_array(image, "partner", np.broadcast_to(order[None, :], (len(partner), len(order))))
+        # each column's filter of B, and each row's of A: what a click on the image picks
+        add_image_array(image, "filter_b", np.broadcast_to(order[None, :], (len(partner), len(order))))
+        add_image_array(image, "filter", filter_ids((len(partner), len(order)), 0))
         for data in (table, image):
             for name, value in (("step_a", np.int64(step_a)), ("step_b", np.int64(step_b)),
                                 ("mean_r", np.float64(match.mean_r)),

@@ -4,14 +4,14 @@ runs) or stores named one by one.
 
 Output: a multiblock with a block per run, named by its run directory, whose field data holds
 what the TensorViz Reader's root holds (the run, the step, its loss, accuracy...; not the
-layers' tensors: ten runs' would be copied at every step for nothing, the views read the stores);
-a run that has ended by then has only `run` and `ended`. The views of one run (Weight Glyphs...) show the run
-chosen by the Run property; Norm Comparison, Layer Similarity and Filter Matching use them all.
+layers' tensors: ten runs' would be copied at every step for nothing, the views read the
+stores); a run that has ended by then has only `run` and `ended`. The views of one run (Weight
+Glyphs...) show the run chosen by the Run property; Norm Comparison, Layer Similarity and
+Filter Matching use them all.
 """
 
 import numpy as np
 from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
-from vtkmodules.vtkCommonCore import vtkStringArray
 from vtkmodules.vtkCommonDataModel import vtkMultiBlockDataSet
 
 from ..errors import StoreError
@@ -25,7 +25,8 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
     def __init__(self):
         VTKPythonAlgorithmBase.__init__(self, nInputPorts=0, nOutputPorts=1,
                                         outputType="vtkMultiBlockDataSet")
-        self._paths = []
+        self._paths = []  # those of the open runs
+        self._asked = []  # those the FileNames property holds (ParaView sets them one by one)
         self._chosen = ""
         self._set = None
         self._steps = np.zeros(0, dtype=np.int64)  # every run's recorded steps
@@ -34,19 +35,16 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
         self._run_steps = {}  # label -> that run's steps, read with the time steps
 
     # ---- properties
-    def SetFileNames(self, *paths):
-        """FileNames (repeatable): folders of runs, run directories or stores."""
-        paths = [p for p in paths if p]
-        if paths != self._paths:
-            self._paths = paths
-            self._close()
+    def AddFileName(self, path):
+        """FileNames (repeatable): folders of runs, run directories or stores. ParaView clears
+        the list and adds them one by one: the runs are reopened only when the list differs."""
+        if path:
+            self._asked.append(path)
             self.Modified()
 
-    def AddFileName(self, path):
-        self.SetFileNames(*(self._paths + [path]))
-
     def RemoveAllFileNames(self):
-        self.SetFileNames()
+        self._asked = []
+        self.Modified()
 
     def SetRun(self, label):
         if (label or "") != self._chosen:
@@ -54,10 +52,7 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
             self.Modified()
 
     def GetRunNames(self):
-        array = vtkStringArray()
-        for label, _ in self.tensorviz_runs():
-            array.InsertNextValue(label)
-        return array
+        return string_array("runs", [label for label, _ in self.tensorviz_runs()])
 
     def Refresh(self):
         self._close()
@@ -75,6 +70,9 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
         self._run_steps = {}
 
     def _run_set(self):
+        if self._asked != self._paths:
+            self._close()
+            self._paths = list(self._asked)
         if self._set is None and self._paths:
             try:
                 self._set = RunSet(self._paths)

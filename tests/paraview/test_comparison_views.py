@@ -67,6 +67,11 @@ def test_the_runs_reader_puts_every_run_on_one_time_axis(runs):
     assert blocks.GetBlock(2).GetFieldData().GetArray("step") is None
     with RunReader(str(root / "a" / "run.tvz")) as run:
         assert field(blocks.GetBlock(0), "loss")[0] == pytest.approx(run.step_row(90)[F.LOSS])
+    algorithm = reader.GetClientSideObject()
+    opened = algorithm.tensorviz_runs()[0][1]
+    algorithm.RemoveAllFileNames()  # what ParaView does when it pushes the same list again
+    algorithm.AddFileName(str(root))
+    assert algorithm.tensorviz_runs()[0][1] is opened  # not reopened
 
 
 def test_a_view_of_one_run_shows_the_run_that_run_names(runs):
