@@ -7,6 +7,7 @@ value, when the run names end in one). `save_state` keeps the comparison for the
 import contextlib
 import os
 import re
+import sys
 
 import numpy as np
 from paraview import simple
@@ -14,12 +15,12 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 
 from ..algorithms.filter_matching import DRAWN
 from ..algorithms.layer_similarity import CKA, DISTANCE
-from ..errors import SettingError
+from ..errors import SettingError, TensorVizError
 from ..store import format as F
 from ..store.reader import RunReader
 from ..store.runs import find_runs
 from .session import ensure_plugin, save_screenshot
-from .style import (chart_type_sizes, chart_view, colour, data_bounds, field_value, flat_camera,
+from .style import (FigureError, chart_type_sizes, chart_view, colour, data_bounds, field_value, flat_camera,
                     index_labels, render_view, show_columns, show_image, title)
 from .weights import show_glyphs
 
@@ -133,8 +134,11 @@ class Comparison:
         a, b = self.labels[:2]
         matching = simple.FilterMatching(Input=self.reader, RunA=a, RunB=b, Layer=layer,
                                          registrationName=f"{layer} matching {a} {b}")
-        matching.UpdatePipeline(step)
-        order = vtk_to_numpy(fetched(matching, 0, step).GetFieldData().GetArray("order")).tolist()
+        order = fetched(matching, 0, step).GetFieldData().GetArray("order")
+        if order is None:  # the view said why (different probe images, say)
+            raise FigureError(f"{layer}: the filters of {a} and {b} could not be matched "
+                              "(the message above says why)")
+        order = vtk_to_numpy(order).tolist()
         limits = []
         for view, label, glyph_order in ((view_a, a, ""), (view_b, b, ",".join(map(str, order)))):
             reader = simple.TensorVizRuns(FileNames=list(self.reader.FileNames), Run=label,
@@ -276,10 +280,30 @@ def render(paths, out_dir, size, layer=None, matching_layer=None, step=None,
     with drawn_and_dropped():
         comparison.similarity_figure()
     step = float(step) if step is not None else last_common_step(paths, (a, b), matching_layer)
-    with drawn_and_dropped():
-        comparison.matching_figure(matching_layer, step)
+    failed = []
+    try:
+        with drawn_and_dropped():
+            comparison.matching_figure(matching_layer, step)
+    except FigureError as error:
+        failed.append(f"compare_matching_{matching_layer}.png not drawn: {error}")
+        matching_layer = None
     comparison.written.append(save_state(comparison, layer, matching_layer, step))
-    return comparison.written
+    return comparison.written, failed
+
+
+def main(*args, **options):
+    """render() for a pvbatch script: a problem with the runs or the options is said in a
+    line, exit status 2; a figure that could not be drawn, exit status 1. (os._exit: a
+    SystemExit in pvbatch ends in an X error.)"""
+    try:
+        _, failed = render(*args, **options)
+    except TensorVizError as error:
+        print(f"tensorviz compare: {error}", file=sys.stderr, flush=True)
+        os._exit(2)
+    for problem in failed:
+        print(problem, file=sys.stderr, flush=True)
+    if failed:
+        os._exit(1)
 
 
 def save_state(comparison, layer, matching_layer, step):
@@ -303,10 +327,11 @@ def save_state(comparison, layer, matching_layer, step):
     comparison.norm_panels(norms, None, None, layer)
     comparison.similarity_panels(cka, None)
     a, b = comparison.labels[:2]
-    views = [render_view(STATE_PANEL, name, place=(layout, cell)) for cell, name in
-             ((5, f"{a} {matching_layer}"), (13, f"{b} {matching_layer} in {a}'s order"),
-              (14, f"{matching_layer} matching"))]
-    comparison.matching_panels(*views, matching_layer, step, text=13)
+    if matching_layer is not None:
+        views = [render_view(STATE_PANEL, name, place=(layout, cell)) for cell, name in
+                 ((5, f"{a} {matching_layer}"), (13, f"{b} {matching_layer} in {a}'s order"),
+                  (14, f"{matching_layer} matching"))]
+        comparison.matching_panels(*views, matching_layer, step, text=13)
     scene = simple.GetAnimationScene()
     scene.UpdateAnimationUsingDataTimeSteps()
     scene.AnimationTime = step

@@ -80,6 +80,6 @@ def comparison_script(root, paths, out_dir, size, layer=None, matching_layer=Non
     directories, stores) into out_dir, with its state file for the GUI."""
     return (_header(root, "the comparison of several runs")
             + "from tensorviz_pv.figures import comparison\n\n"
-            f"comparison.render({list(paths)!r}, {out_dir!r}, {tuple(size)!r},\n"
-            f"                  layer={layer!r}, matching_layer={matching_layer!r}, step={step!r},\n"
-            f"                  norms_name={norms_name!r})\n")
+            f"comparison.main({list(paths)!r}, {out_dir!r}, {tuple(size)!r},\n"
+            f"                layer={layer!r}, matching_layer={matching_layer!r}, step={step!r},\n"
+            f"                norms_name={norms_name!r})\n")

@@ -73,3 +73,24 @@ def test_compare_says_what_is_wrong(tiny_run, tmp_path):
     empty = tensorviz("compare", tmp_path / "empty", tiny_run, "--out", tmp_path / "b", check=False)
     assert empty.returncode == 2 and "empty: no runs here" in empty.stderr
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_runs_with_other_probe_images_get_every_figure_but_the_matching(tiny_run, tmp_path):
+    """A synthetic run of the poster's shapes saw other probe images: norms, weight distances
+    and the state file are there; the matching is said to be impossible (exit status 1); a
+    layer the runs do not share is named (exit status 2)."""
+    from tensorviz_pv.store.synthetic import write_poster_shaped_run
+    os.makedirs(tmp_path / "synthetic")
+    write_poster_shaped_run(str(tmp_path / "synthetic" / F.STORE_FILENAME), 20, conv_every=5,
+                            activations_every=5)
+    out = tmp_path / "compare"
+    result = tensorviz("compare", tiny_run, tmp_path / "synthetic", "--out", out,
+                       "--size", "300x200", check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "could not be matched" in result.stderr and "different probe images" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "compare.pvsm", "compare_norms.png", "compare_similarity.png"]
+    wrong = tensorviz("compare", tiny_run, tmp_path / "synthetic", "--out", out,
+                      "--layer", "nope", check=False)
+    assert wrong.returncode == 2 and "layer 'nope'" in wrong.stderr and "conv1" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
