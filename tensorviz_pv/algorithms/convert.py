@@ -75,7 +75,9 @@ def _cell_array(lists):
 def set_cells(polydata, points, lines=None, vertices=False):
     """Points (n, 3) with polylines (lists of point ids) and/or one vertex per point."""
     vtk_points = vtkPoints()
-    vtk_points.SetData(numpy_to_vtk(np.ascontiguousarray(points, dtype=np.float64), deep=1))
+    # reshaped: an empty list of points must still be (0, 3), or vtkPoints refuses it
+    points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
+    vtk_points.SetData(numpy_to_vtk(points, deep=1))
     polydata.SetPoints(vtk_points)
     if lines:
         polydata.SetLines(_cell_array(lines))

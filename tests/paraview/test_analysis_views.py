@@ -178,3 +178,20 @@ def test_the_highlighted_filter_is_outlined_where_its_cells_are(reader, tmp_path
     assert outline.GetNumberOfPoints() == 0 and int(field(outline, "highlight")[0]) == -1
     for proxy in (maps, groups):
         simple.Delete(proxy)
+
+
+def test_a_highlighted_filter_that_is_not_drawn_makes_an_empty_outline(reader):
+    """Weight Glyphs of filters 0-1 with filter 3 highlighted: no outline, and its points are
+    still 3-D (an empty list once became a one-component array that VTK refused, loudly)."""
+    from vtkmodules.vtkCommonCore import vtkOutputWindow, vtkStringOutputWindow
+    said, before = vtkStringOutputWindow(), vtkOutputWindow.GetInstance()
+    vtkOutputWindow.SetInstance(said)
+    try:
+        glyphs = simple.WeightGlyphs(Input=reader, Layer="conv1", Filters="0-1", Highlight=3)
+        outline = fetch(glyphs, 2, 20.0)
+    finally:
+        vtkOutputWindow.SetInstance(before)
+    assert "can't set data" not in said.GetOutput()
+    assert outline.GetNumberOfPoints() == 0
+    assert int(field(outline, "highlight")[0]) == 3
+    simple.Delete(glyphs)
