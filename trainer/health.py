@@ -1,13 +1,14 @@
 """Training health inside the training graph: for each recorded layer's weights, at every step
-(or every `every` steps: the cost grows with the layers), a histogram of the weights, of their gradient and of their update, the update-to-weight norm
-ratio, and each filter's weight and gradient norm; and, with the Filter Atlas, each filter's
-activation statistics. All of it lands in the hooks' ring buffer row (no host copy per step).
+(or every `every` steps: the cost grows with the layers), a histogram of the weights, of their
+gradient and of their update, the update-to-weight norm ratio, and each filter's weight and
+gradient norm; and, with the Filter Atlas, each filter's activation statistics. All of it lands
+in the hooks' ring buffer row (no host copy per step).
 
 Histogram bins are fixed per layer and quantity: [-r, r] in HISTOGRAM_BINS bins, r the power of
 two that first covered the values; when values leave [-r, r], r doubles until they fit (so the
-earlier bins merge into the new ones, exactly up to 32x: analysis/health.py). Large tensors are histogrammed
-through a fixed strided sample of at most SAMPLE_MOST values; their update ratio is the
-sample's.
+earlier bins merge into the new ones, exactly up to 32x: analysis/health.py). Large tensors are
+histogrammed through a fixed strided sample of at most SAMPLE_MOST values; their update ratio is
+the sample's.
 """
 
 import math

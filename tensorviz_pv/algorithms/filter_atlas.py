@@ -6,8 +6,8 @@ noise into an edge or stroke detector, and two filters that Filter Groups merges
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
-from ..analysis.atlas import (GAP, IMAGE, POSITION, RESPONSE, atlas_grid, atlas_layout, patch_shape,
-                              response_image)
+from ..analysis.atlas import (IMAGE, POSITION, RESPONSE, atlas_grid, atlas_layout, patch_shape,
+                              response_image, row_width)
 from ..analysis.selection import parse_filter_list
 from ..errors import SettingError, StoreError
 from ..store import format as F
@@ -91,8 +91,8 @@ class FilterAtlas(FilterView):
             add_image_array(picture, "rgb", np.clip(np.rint(scaled * 255), 0, 255).astype(np.uint8))
         patch = patch_shape(field, images.shape[1:])
         add_image_array(picture, "response", response_image(grid.shape[:2], corners, responses, patch))
-        row_width = k * (patch[1] + GAP) - GAP
-        blocks = {f: tuple(corner) + (patch[0], row_width) for f, corner in zip(filters, corners)}
+        blocks = {f: tuple(corner) + (patch[0], row_width(k, patch))
+                  for f, corner in zip(filters, corners)}
         add_image_array(picture, "filter", block_filter_ids(grid.shape[:2], blocks))
         picture.GetCellData().SetActiveScalars("pixel")
         self.outline_filter(outputs, run.layer_info(layer)["filters"],

@@ -30,7 +30,7 @@ def listed_time_steps(runs, steps):
     MAX_TIME_STEPS, else every snapshot (of the series with few steps: where views change) and
     an even grid of the others (analysis/decimate.py). A step typed in, or asked by a script,
     between them is still shown exactly: the views floor to every recorded step."""
-    if len(steps) <= MAX_TIME_STEPS:
+    if len(steps) <= MAX_TIME_STEPS:  # none at all included
         return steps
     kept = [run.series_steps(layer, quantity) for run in runs for layer in run.layers
             for quantity in run.series_names(layer)]
@@ -163,7 +163,7 @@ class TensorVizReader(ReportsOnce, VTKPythonAlgorithmBase):
         except (StoreError, OSError, KeyError) as error:
             self.report_once(f"{self._filename}: cannot read the steps ({error})")
             self._steps = np.zeros(0, dtype=np.int64)
-        self._listed = listed_time_steps([run], self._steps) if len(self._steps) else self._steps
+        self._listed = listed_time_steps([run], self._steps)
         declare_time_steps(info, self._listed)
         return 1
 

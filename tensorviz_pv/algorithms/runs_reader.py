@@ -121,8 +121,7 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
         parts = list(self._run_steps.values())
         self._steps = np.unique(np.concatenate(parts)).astype(np.int64) if parts \
             else np.zeros(0, dtype=np.int64)
-        self._listed = listed_time_steps([run for _, run in runs.runs], self._steps) \
-            if len(self._steps) else self._steps
+        self._listed = listed_time_steps([run for _, run in runs.runs], self._steps)
         declare_time_steps(info, self._listed)
         return 1
 

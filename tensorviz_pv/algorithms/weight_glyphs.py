@@ -122,9 +122,9 @@ class WeightGlyphs(FilterView):
             return  # one copy of the labels and the outline
         self._label_filters(outputs, boxes, filters, place)
         shape = boxes.kept.shape
-        shown = range(shape[0]) if filters is None else filters
+        chosen = range(shape[0]) if filters is None else filters
         self.outline_filter(outputs, shape[0], lambda f: [filter_outline(place[f], *shape)]
-                            if f in shown else [])
+                            if f in chosen else [])
 
     def _label_filters(self, outputs, boxes, filters, place):
         """The filter numbers, stood up in the gap left of their blocks, filter f's at block

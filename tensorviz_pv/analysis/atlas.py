@@ -73,13 +73,18 @@ def atlas_blocks(rows, k, patch):
     return int(max(1, min(rows, round(np.sqrt(tall / max(wide, 1))))))
 
 
+def row_width(k, patch):
+    """Pixels across one filter's row of k patches."""
+    return k * (patch[1] + GAP) - GAP
+
+
 def atlas_layout(rows, k, patch, blocks=None):
     """(grid (height, width) in pixels, the (top, left) pixel of each of the `rows` filter rows):
     the rows in `blocks` columns of k patches, a wider gap between blocks."""
     height, width = patch
     blocks = blocks or atlas_blocks(rows, k, patch)
     per_block = -(-rows // blocks)
-    block_width = k * (width + GAP) - GAP
+    block_width = row_width(k, patch)
     block_gap = max(2 * GAP, width) + 2  # room for the next block's filter numbers
     corners = [((i % per_block) * (height + GAP), (i // per_block) * (block_width + block_gap))
                for i in range(rows)]

@@ -8,6 +8,8 @@ a factor B/2 (each new bin is whole old bins; beyond that an old bin goes where 
 
 import numpy as np
 
+from ..store import format as F
+
 # alert thresholds: a gradient norm 10x its recent median is an explosion, 1e-3x its early one
 # a collapse; an update ratio (|update| / |weights|) is usually near 1e-3
 EXPLODE = 10.0
@@ -42,7 +44,7 @@ def distribution(counts, ranges):
     return np.log10(1.0 + rebinned(counts, ranges, widest)), widest
 
 
-def histograms_of(snapshots, bins=64):
+def histograms_of(snapshots, bins=F.HISTOGRAM_BINS):
     """(counts (snapshots, bins), ranges): histograms of whole tensors (probe activations) on
     one range, the power of two that covers every finite value of every snapshot."""
     snapshots = [np.asarray(s, dtype=np.float64).ravel() for s in snapshots]

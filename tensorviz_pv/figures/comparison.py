@@ -4,7 +4,6 @@ first run; one layer's filters matched between the first two runs, run B's glyph
 A's order. Each run has one colour in every chart (a sequential scale in the order of a swept
 value, when the run names end in one). `save_state` keeps the comparison for the GUI."""
 
-import contextlib
 import os
 import re
 import sys
@@ -19,7 +18,7 @@ from ..errors import SettingError, TensorVizError
 from ..store import format as F
 from ..store.reader import RunReader
 from ..store.runs import find_runs
-from .session import ensure_plugin, save_screenshot
+from .session import dropped_afterwards, ensure_plugin, save_figure
 from .style import (FigureError, chart_type_sizes, chart_view, colour, data_bounds, field_value, flat_camera,
                     index_labels, render_view, show_columns, show_image, title)
 from .weights import show_glyphs
@@ -84,11 +83,8 @@ class Comparison:
         os.makedirs(out_dir, exist_ok=True)
 
     def save(self, name, layout, resolution):
-        path = os.path.join(self.out_dir, name.replace("/", "_"))
-        save_screenshot(path, layout, resolution)
-        self.written.append(path)
-        print(f"wrote {path}", flush=True)
-        return path
+        self.written.append(save_figure(self.out_dir, name, layout, resolution))
+        return self.written[-1]
 
     def pair_layers(self, view_name, a, b):
         """The layers runs a and b share that a view lists."""
@@ -244,20 +240,6 @@ def last_common_step(paths, labels, layer):
     return float(min(last))
 
 
-@contextlib.contextmanager
-def drawn_and_dropped():
-    """A figure's layouts and views go once it is saved (left, they skew the next figure's
-    charts: tick labels drawn twice)."""
-    views, layouts = set(simple.GetViews()), set(simple.GetLayouts().values())
-    try:
-        yield
-    finally:
-        for view in set(simple.GetViews()) - views:
-            simple.Delete(view)
-        for layout in set(simple.GetLayouts().values()) - layouts:
-            simple.RemoveLayout(layout)
-
-
 def render(paths, out_dir, size, layer=None, matching_layer=None, step=None,
            norms_name="compare_norms.png"):
     """The comparison figure set of the runs `paths` name into out_dir, and out_dir/STATE_NAME,
@@ -275,14 +257,14 @@ def render(paths, out_dir, size, layer=None, matching_layer=None, step=None,
         if value is None or value not in among:
             raise SettingError(f"{name} {value!r}: {a} and {b} share "
                                f"{', '.join(among) or 'no such layer'}")
-    with drawn_and_dropped():
+    with dropped_afterwards():
         comparison.norm_figure(layer, norms_name)
-    with drawn_and_dropped():
+    with dropped_afterwards():
         comparison.similarity_figure()
     step = float(step) if step is not None else last_common_step(paths, (a, b), matching_layer)
     failed = []
     try:
-        with drawn_and_dropped():
+        with dropped_afterwards():
             comparison.matching_figure(matching_layer, step)
     except FigureError as error:
         failed.append(f"compare_matching_{matching_layer}.png not drawn: {error}")

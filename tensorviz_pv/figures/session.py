@@ -31,6 +31,28 @@ def save_screenshot(path, view_or_layout, resolution):
     simple.SaveScreenshot(path, view_or_layout, ImageResolution=list(resolution))
 
 
+def save_figure(out_dir, name, view_or_layout, resolution):
+    """A figure's PNG in out_dir (a nested layer's path made a file name), said; its path."""
+    path = os.path.join(out_dir, name.replace("/", "_"))
+    save_screenshot(path, view_or_layout, list(resolution))
+    print(f"wrote {path}", flush=True)
+    return path
+
+
+@contextlib.contextmanager
+def dropped_afterwards():
+    """The views and layouts made inside go afterwards (left, they skew the next figure's
+    charts: tick labels drawn twice)."""
+    views, layouts = set(simple.GetViews()), set(simple.GetLayouts().values())
+    try:
+        yield
+    finally:
+        for layout in set(simple.GetLayouts().values()) - layouts:
+            simple.RemoveLayout(layout)
+        for view in set(simple.GetViews()) - views:
+            simple.Delete(view)
+
+
 class FigureRun:
     """A run's reader and what the figures need to know of it; save() writes one PNG."""
 
@@ -81,19 +103,13 @@ class FigureRun:
     @contextlib.contextmanager
     def figure(self, name):
         """Draw one figure; a problem with it is said, and the others are drawn all the same.
-        Its views and layouts go afterwards (left, they skew the next figure's charts: tick
-        labels drawn twice)."""
-        views, layouts = set(simple.GetViews()), set(simple.GetLayouts().values())
-        try:
-            yield
-        except TensorVizError as error:
-            self.failed.append((name, str(error)))
-            print(f"{name} not drawn: {error}", file=sys.stderr, flush=True)
-        finally:
-            for layout in set(simple.GetLayouts().values()) - layouts:
-                simple.RemoveLayout(layout)
-            for view in set(simple.GetViews()) - views:
-                simple.Delete(view)
+        Its views and layouts go afterwards."""
+        with dropped_afterwards():
+            try:
+                yield
+            except TensorVizError as error:
+                self.failed.append((name, str(error)))
+                print(f"{name} not drawn: {error}", file=sys.stderr, flush=True)
 
     def finish(self):
         """The script's end: exit status 1 when a figure could not be drawn (os._exit: a
@@ -108,9 +124,6 @@ class FigureRun:
         print(f"skipped {figure}: {why}", flush=True)
 
     def save(self, name, view_or_layout, resolution=None):
-        path = os.path.join(self.out_dir, name.replace("/", "_"))  # a nested layer's path
-        resolution = list(resolution or self.size)
-        save_screenshot(path, view_or_layout, resolution)
-        self.written.append(path)
-        print(f"wrote {path}", flush=True)
-        return path
+        self.written.append(save_figure(self.out_dir, name, view_or_layout,
+                                        resolution or self.size))
+        return self.written[-1]
