@@ -10,6 +10,7 @@ import contextlib
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -92,14 +93,18 @@ def command(name, args):
 
 
 @contextlib.contextmanager
-def private_display():
+def private_display(screen=XVFB_SCREEN):
     """A virtual X display of this process's own (Xvfb picks a free number and says which:
-    -displayfd, so that renders started together never race for one); yields ':N'."""
+    -displayfd, so that renders started together never race for one); yields ':N'.
+    -noreset: by default Xvfb resets when its last client leaves and drops every client that
+    connected meanwhile; ParaView opens and closes X connections as it starts, so one of them
+    would now and then die with "bad X server connection" (tests/e2e/test_pvbatch.py shows it)."""
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         raise ParaViewNotFound("no display and no Xvfb: install xvfb (the set-up does), or set "
                                "DISPLAY")
-    server = subprocess.Popen([xvfb, "-displayfd", "1", "-nolisten", "tcp"] + XVFB_SCREEN.split(),
+    server = subprocess.Popen([xvfb, "-displayfd", "1", "-nolisten", "tcp", "-noreset"]
+                              + screen.split(),
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         number = server.stdout.readline().strip()
@@ -114,16 +119,41 @@ def private_display():
             server.kill()
 
 
+def x_client_accepted(number, timeout=5.0):
+    """Whether the X server of local display `number` completes an X11 connection set-up (no
+    authorization: a private Xvfb asks none), the way a client's XOpenDisplay does."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(timeout)
+        try:
+            client.connect(f"/tmp/.X11-unix/X{number}")
+            # little-endian, protocol 11.0, no authorization name or data
+            client.sendall(struct.pack("<BxHHHHxx", 0x6C, 11, 0, 0, 0))
+            head = _receive(client, 8)
+            if head is None or head[0] != 1:  # closed early, or "Failed"/"Authenticate"
+                return False
+            return _receive(client, struct.unpack("<H", head[6:8])[0] * 4) is not None
+        except OSError:  # refused, reset, timed out
+            return False
+
+
+def _receive(client, size):
+    """Exactly `size` bytes from the socket, or None if it closes first."""
+    data = b""
+    while len(data) < size:
+        chunk = client.recv(min(65536, size - len(data)))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
 def _accepts(number, server, seconds=5.0):
-    """Whether the X server of display `number` accepts a connection (tried for `seconds`)."""
+    """Whether the X server of display `number` accepts a client (tried for `seconds`)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and server.poll() is None:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-            try:
-                probe.connect(f"/tmp/.X11-unix/X{number}")
-                return True
-            except OSError:
-                time.sleep(0.05)
+        if x_client_accepted(number, timeout=max(0.1, deadline - time.monotonic())):
+            return True
+        time.sleep(0.05)
     return False
 
 

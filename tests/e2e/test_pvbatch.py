@@ -186,3 +186,17 @@ def test_renders_started_together_each_get_a_display_of_their_own(tiny_run, tmp_
         assert render.returncode == 0, err[-2000:]
         assert sorted(p.name for p in (tmp_path / f"out{i}").glob("*.png")) == \
             ["fig3_norms.png", "fig3_trajectory.png"]
+
+
+def test_a_private_display_keeps_every_client_while_others_come_and_go():
+    """ParaView opens and closes X connections as it starts: Xvfb's default reset when its last
+    client leaves dropped a client connecting meanwhile ("bad X server connection", a CI failure).
+    Four clients connect and leave 150 times each at once: every one completes its set-up (with
+    Xvfb's defaults about a third of them were dropped here)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from trainer.paraview_launch import x_client_accepted
+    with private_display() as display:
+        number = display.lstrip(":")
+        with ThreadPoolExecutor(4) as pool:
+            accepted = list(pool.map(lambda _: x_client_accepted(number), range(600)))
+    assert accepted.count(False) == 0, f"{accepted.count(False)} of 600 clients were dropped"
