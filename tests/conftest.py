@@ -7,11 +7,17 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def tensorviz(*args, check=True, timeout=600):
-    """Run the `tensorviz` command of this interpreter's venv; returns the CompletedProcess."""
-    command = [os.path.join(os.path.dirname(sys.executable), "tensorviz")] + [str(a) for a in args]
+def tensorviz_command(*args):
+    """The argv of the `tensorviz` command of this interpreter's venv."""
+    return [os.path.join(os.path.dirname(sys.executable), "tensorviz")] + [str(a) for a in args]
+
+
+def tensorviz(*args, check=True, timeout=600, env=None):
+    """Run the `tensorviz` command of this interpreter's venv (with `env` added to the
+    environment); returns the CompletedProcess."""
+    command = tensorviz_command(*args)
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {})))
     if check and result.returncode != 0:
         raise AssertionError(f"{command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result

@@ -8,8 +8,11 @@ activations for a fixed probe batch. Every epoch: validation/test loss and accur
 Checkpoints to resume from are another callback's work (checkpoints.RunCheckpoints).
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import keras
@@ -27,8 +30,11 @@ from .filter_ids import FilterIds
 from .layers import find_layers, is_built, variable_names
 from .atlas import ATLAS_K, ATLAS_SHARE, ATLAS_SIZE, AtlasPass, atlas_count, receptive_fields
 from .health import HEALTH_LAYERS_PER_STEP, HealthPass, HealthWatch, LayerHealth
+from .multi_worker import is_chief, mend_keras_fit, worker_count
 from .probe import ProbePass, first_input, probe_labels
 from .recording_hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks
+
+mend_keras_fit()  # Keras's fit under MultiWorkerMirroredStrategy, which the callback records
 
 DRAIN_EVERY = 32  # steps between reads of the in-graph ring buffer (it holds 64)
 ACCURACY_NAMES = ("accuracy", "acc")
@@ -150,6 +156,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         self.stop_on_nonfinite = stop_on_nonfinite
         self.keep_open = keep_open
         self.stop_training_on_failure = stop_training_on_failure
+        self.worker_dir = None  # a worker other than the chief records here, removed at the end
         # the model's side: what set_model finds
         self.layers = []  # RecordedLayers, in model order
         self.unrecorded = []  # (path, Keras class) of layers whose weights are not recorded
@@ -254,6 +261,7 @@ class TensorVizCallback(keras.callbacks.Callback):
                 self.health_pass.step_offset.assign(self.hooked_from)
             return
         try:
+            self._leave_the_run_to_the_chief()
             if self.overwrite and self.resume_from is None and os.path.exists(self.store_path):
                 os.remove(self.store_path)
             if os.path.exists(self.store_path):
@@ -271,6 +279,17 @@ class TensorVizCallback(keras.callbacks.Callback):
             raise
         except Exception as error:  # noqa: BLE001 - a failure stops recording, not training
             self._stop(error)
+
+    def _leave_the_run_to_the_chief(self):
+        """On a worker other than the chief of a multi-worker training: record into a private
+        temporary directory instead of run_dir (every worker runs the same steps and collective
+        operations; only the chief's run is kept)."""
+        if is_chief(self.model.distribute_strategy):
+            return
+        self.worker_dir = tempfile.mkdtemp(prefix="tensorviz-worker-")
+        atexit.register(shutil.rmtree, self.worker_dir, ignore_errors=True)  # fit may raise
+        self.run_dir, self.store_path = self.worker_dir, os.path.join(self.worker_dir,
+                                                                      F.STORE_FILENAME)
 
     def _continue_run(self):
         """A store in run_dir: continue after the resume step, or after its last step."""
@@ -524,7 +543,10 @@ class TensorVizCallback(keras.callbacks.Callback):
                               "metrics": self.metric_columns,
                               "probe": "given" if self.probe is not None and self.hooks.probe_inputs
                               is None else "the first training batch",
-                              "convolutions": len(convs)},
+                              "convolutions": len(convs),
+                              "strategy": type(self.model.distribute_strategy).__name__,
+                              "replicas": self.model.distribute_strategy.num_replicas_in_sync,
+                              "workers": worker_count(self.model.distribute_strategy)},
                 "probe_size": len(first_input(self.probe[0])) if activations else 0,
                 "atlas_size": len(first_input(self.atlas[0])) if self.atlas_layers else 0}
         info.update(self.extra_info)
@@ -694,6 +716,9 @@ class TensorVizCallback(keras.callbacks.Callback):
             except Exception as error:  # noqa: BLE001 - reported, the rest still closes
                 print(f"TensorViz: {self.store_path}: closing failed: {error}", file=sys.stderr)
             self.writer = None
+        if self.worker_dir is not None:  # a further fit takes a new one
+            shutil.rmtree(self.worker_dir, ignore_errors=True)
+            self.worker_dir = None
         self._detach()
 
     def _check_background(self):

@@ -118,10 +118,10 @@ class RecordingHooks:
         hooks = self
 
         def train_step(data):
-            if hooks.probe_inputs is not None:
-                hooks._guarded(hooks._capture_probe, data)
+            probe = hooks._guarded(hooks._probe_part, data) if hooks.probe_inputs is not None \
+                else None
             logs = original_step(data)
-            hooks._guarded(hooks._record_step)
+            hooks._guarded(hooks._record_step, probe)
             return logs
 
         def compute_loss(*args, **kwargs):
@@ -161,23 +161,31 @@ class RecordingHooks:
     def _guarded(self, record, *args):
         """Trace `record` into the step; if it cannot be traced, the step runs without it."""
         if self.failure is not None:
-            return
+            return None
         try:
-            record(*args)
+            return record(*args)
         except Exception as error:  # noqa: BLE001 - any failure here must not stop training
             self.failure = f"{type(error).__name__}: {error}"
 
     # ---- in the training graph
-    def _capture_probe(self, data):
-        """On the first step, keep the first PROBE_SIZE inputs and labels of the batch."""
+    def _probe_part(self, data):
+        """This replica's first PROBE_SIZE inputs and labels of the batch (the default probe
+        is kept from the first step's)."""
         x, y = (data[0], data[1] if len(data) > 1 else None) if isinstance(data, (tuple, list)) \
             else (data, None)
         inputs = tf.nest.flatten(x)[0]
         labels = tf.nest.flatten(y)[0] if y is not None else tf.zeros([tf.shape(inputs)[0]])
+        return tf.cast(inputs[:PROBE_SIZE], tf.float32), tf.cast(labels[:PROBE_SIZE], tf.float32)
 
+    def _keep_probe(self, strategy, probe):
+        """On the first step, keep the global batch's first PROBE_SIZE samples: every
+        replica's part in replica order. Cross-replica (a collective may not sit in a
+        replica's conditional)."""
         def keep():
-            self.probe_inputs.assign(tf.cast(inputs[:PROBE_SIZE], tf.float32))
-            self.probe_labels.assign(tf.cast(labels[:PROBE_SIZE], tf.float32))
+            for variable, part in zip((self.probe_inputs, self.probe_labels), probe):
+                if strategy.num_replicas_in_sync > 1:
+                    part = strategy.gather(part, axis=0)
+                variable.assign(part[:PROBE_SIZE])
             return tf.constant(0)
 
         tf.cond(tf.equal(self.counter, 0), keep, lambda: tf.constant(0))
@@ -220,20 +228,21 @@ class RecordingHooks:
         change = _replica_sum(change)
         return change[:, 0] / change[:, 1]
 
-    def _record_step(self):
+    def _record_step(self, probe):
         metrics = self._metric_values()
 
-        def write(_, row):  # once per step, whatever the number of replicas
-            strategy = tf.distribute.get_strategy()
+        def write(strategy, row, probe):  # once per step, whatever the number of replicas
             row = strategy.experimental_local_results(row)[0] if strategy.num_replicas_in_sync > 1 \
                 else row
+            if probe is not None:
+                self._keep_probe(strategy, probe)
             index = tf.math.floormod(self.counter, RING_ROWS)
             self.ring.scatter_nd_update(tf.reshape(index, [1, 1]), row[None, :])
             self.counter.assign_add(1)
 
         values = self.step_values.read_value()
         row = tf.concat([values[:1], metrics, values[1:]], axis=0)
-        tf.distribute.get_replica_context().merge_call(write, args=(row,))
+        tf.distribute.get_replica_context().merge_call(write, args=(row, probe))
 
     # ---- from Python
     def steps_recorded(self):

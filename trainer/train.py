@@ -3,6 +3,7 @@ directory, as a TrainConfig asks."""
 
 import os
 import sys
+import tempfile
 import time
 
 from tensorviz_pv.errors import StoreError
@@ -14,6 +15,7 @@ from .checkpoints import latest_checkpoint, remove_checkpoints
 from .config import TrainError
 from .datasets import load_dataset
 from .folders import unwritable_reason
+from .multi_worker import cluster_task
 
 
 def check_run_dir(run_dir, resume, overwrite):
@@ -80,45 +82,69 @@ def resume_point(run_dir):
 
 
 def train(config):
-    """Train and record as `config` (a TrainConfig) asks; returns the exit status."""
+    """Train and record as `config` (a TrainConfig) asks; returns the exit status. With
+    TF_CONFIG set, this process is one worker of a MultiWorkerMirroredStrategy training, and
+    only the chief writes RUN_DIR."""
     # every check before anything is touched or TensorFlow loads
     config.check()
-    if config.record:
+    task = cluster_task()
+    if task is not None and config.reduce:
+        raise TrainError("--reduce: filter reduction rebuilds the model between fits, which "
+                         "a multi-worker training (TF_CONFIG) cannot; train on one worker")
+    if config.record and (task is None or task.chief):
         check_run_dir(config.run_dir, config.resume, config.overwrite)
     dataset = load_dataset(config.dataset).limited(config.max_samples)
     if not config.record:
-        return _train(config, dataset)
+        return _train(config, dataset, task)
+    if task is not None and not task.chief:
+        return _train_beside_the_chief(config, dataset, task)
     os.makedirs(config.run_dir, exist_ok=True)
     # one writer per run, from the first file touched to the last written
     with WriterLock(os.path.join(config.run_dir, F.STORE_FILENAME)):
         if config.overwrite:
             remove_run(config.run_dir)
-        return _train(config, dataset)
+        return _train(config, dataset, task)
 
 
-def _train(config, dataset):
+def _train_beside_the_chief(config, dataset, task):
+    """A worker other than the chief: the same training, its checkpoints in a temporary
+    directory (the callback keeps its recording in one of its own); RUN_DIR is the chief's. A
+    resumed run reads its checkpoint from RUN_DIR, which must then be the chief's, shared."""
+    if config.resume and not os.path.exists(os.path.join(config.run_dir, F.STORE_FILENAME)):
+        raise TrainError(f"{config.run_dir}: no run to resume on {task.name}: --resume on "
+                         "every worker needs the chief's RUN_DIR (a shared folder)")
+    with tempfile.TemporaryDirectory(prefix="tensorviz-worker-") as private:
+        return _train(config, dataset, task, checkpoint_dir=private)
+
+
+def _train(config, dataset, task, checkpoint_dir=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     import keras  # TensorFlow loads only once the request is known to be valid
+    import tensorflow as tf
 
     from .callback import TensorVizCallback
     from .checkpoints import RunCheckpoints
     from .model import poster_model
     from .progress import ProgressLine
 
+    # a multi-worker strategy must exist before TensorFlow does anything else
+    strategy = tf.distribute.MultiWorkerMirroredStrategy() if task is not None \
+        else tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.seed)
     steps_per_epoch = -(-len(dataset.x_train) // config.batch_size)
     resume_from = None
-    if config.resume:
-        path, resume_from = resume_point(config.run_dir)
-        try:
-            model = keras.models.load_model(path)
-        except (OSError, ValueError) as error:
-            raise TrainError(f"{path}: cannot be loaded ({error})") from None
-    else:
-        model = poster_model(dataset.x_train.shape[1:], dataset.classes, config.conv_filters,
-                             config.fc_units, config.dropout)
-        model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    with strategy.scope():
+        if config.resume:
+            path, resume_from = resume_point(config.run_dir)
+            try:
+                model = keras.models.load_model(path)
+            except (OSError, ValueError) as error:
+                raise TrainError(f"{path}: cannot be loaded ({error})") from None
+        else:
+            model = poster_model(dataset.x_train.shape[1:], dataset.classes, config.conv_filters,
+                                 config.fc_units, config.dropout)
+            model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
+                          loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     if not config.record:
         return _train_plain(model, dataset, config)
     callback = TensorVizCallback(
@@ -131,11 +157,13 @@ def _train(config, dataset):
         run_info={"dataset": dataset.summary(), "hyperparameters": config.hyperparameters(),
                   "tensorflow_version": _tf_version()})
     initial_epoch = resume_from["epoch"] if resume_from else 0
-    print(f"TensorViz: training on {dataset.name} ({len(dataset.x_train)} images), "
-          f"recording into {callback.store_path}", flush=True)
+    where = f"recording into {callback.store_path}" if checkpoint_dir is None else \
+        f"{task.name} of {task.workers}: the chief records into {config.run_dir} (if shared)"
+    print(f"TensorViz: training on {dataset.name} ({len(dataset.x_train)} images), {where}",
+          flush=True)
     started = time.time()
     progress = ProgressLine(callback, config.epochs, steps_per_epoch)
-    checkpoints = RunCheckpoints(config.run_dir, resume_from)
+    checkpoints = RunCheckpoints(checkpoint_dir or config.run_dir, resume_from)
     fit = dict(batch_size=config.batch_size, validation_data=(dataset.x_val, dataset.y_val),
                callbacks=[callback, checkpoints, progress], verbose=0)
     try:
@@ -144,6 +172,14 @@ def _train(config, dataset):
         else:
             model.fit(dataset.x_train, dataset.y_train, epochs=config.epochs,
                       initial_epoch=initial_epoch, **fit)
+    except tf.errors.UnavailableError as error:  # a worker of a multi-worker training is gone
+        if task is None:
+            raise
+        print(f"\nTensorViz: {task.name}: another worker of the training is gone "
+              f"(TensorFlow: {type(error).__name__}); stopped at step {callback.step}"
+              + (f"; {callback.store_path} keeps the steps written before"
+                 if checkpoint_dir is None else ""), file=sys.stderr)
+        return 1
     finally:  # also when fit raises (Ctrl-C, memory): flushed rows kept, model unhooked
         callback.close()
     failure = callback.stopped or checkpoints.failed
@@ -151,7 +187,8 @@ def _train(config, dataset):
         print(f"TensorViz: stopped at step {callback.step}: {failure}", file=sys.stderr)
         return 1
     print(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "
-          f"run store: {callback.store_path}", flush=True)
+          + (f"run store: {callback.store_path}" if checkpoint_dir is None
+             else f"{task.name}: the chief wrote the run"), flush=True)
     return 0
 
 

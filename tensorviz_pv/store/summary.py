@@ -96,6 +96,12 @@ def _recording_lines(summary):
                         else "")
                      + (f"; recording began at step {recording['first_step']} (the model was "
                         "built by its first step)" if recording["first_step"] else ""))
+        if recording.get("replicas", 1) > 1:
+            workers = recording.get("workers", 1)
+            lines.append(f"trained    on {recording['replicas']} replicas"
+                         + (f" of {workers} workers (the chief recorded)" if workers > 1 else "")
+                         + f" ({recording.get('strategy', 'a tf.distribute strategy')}): every "
+                         "value is the global batch's")
     return lines
 
 

@@ -36,7 +36,9 @@ with RunReader(sys.argv[1]) as run:
                "loss": [float(run.step_table()["loss"][0]), float(loss)],
                "grad_norms": [run.norms("gradient")[0].tolist(), [float(tf.norm(g)) for g in grads]],
                "kernel_grad_error": float(np.abs(run.tensor_at("c1", "kernel_gradient", 1)[1]
-                                                 - grads[0].numpy()).max())}, sys.stdout)
+                                                 - grads[0].numpy()).max()),
+               "probe_error": float(np.abs(run.probe()[0] - x[:16]).max())
+               if len(run.probe()[0]) == 16 else len(run.probe()[0])}, sys.stdout)
 """
 
 
@@ -53,3 +55,5 @@ def test_mirrored_strategy_records_the_whole_batch(tmp_path):
     for recorded, expected in zip(*seen["grad_norms"]):
         assert abs(recorded - expected) < 1e-5 * max(1.0, expected)
     assert seen["kernel_grad_error"] < 1e-6
+    # the default probe: the first 16 of the global batch, both replicas' halves
+    assert seen["probe_error"] == 0
