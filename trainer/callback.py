@@ -76,7 +76,8 @@ class TensorVizCallback(keras.callbacks.Callback):
     snapshots are written by a thread of their own: recording adds no host synchronisation per
     step. Any Keras model: Sequential, functional, subclassed (recording starts once its first
     step has built it), nested models, custom train steps, several outputs, mixed precision,
-    tf.distribute strategies. Conv1D/2D/3D, transposed, depthwise and separable convolutions,
+    tf.distribute strategies (under MultiWorkerMirroredStrategy only the chief writes run_dir;
+    the other workers record into a temporary folder they remove). Conv1D/2D/3D, transposed, depthwise and separable convolutions,
     Dense, BatchNormalization and LayerNormalization layers are recorded, found recursively and
     named by their full path; a layer with weights of another kind is named in a warning and
     in `tensorviz info`.

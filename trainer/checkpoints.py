@@ -19,6 +19,8 @@ import keras
 
 from tensorviz_pv.store import format as F
 
+from .multi_worker import is_chief
+
 NAME = re.compile(r"epoch-\d{4}\.(keras|json)(\.partial(\.keras)?)?$")  # what RunCheckpoints writes
 
 
@@ -118,6 +120,8 @@ class RunCheckpoints(keras.callbacks.Callback):
         self._save(epoch + 1)
 
     def _save(self, epoch):
+        if not is_chief(self.model.distribute_strategy):
+            return  # the chief saves a multi-worker training's checkpoints (the same model)
         path = checkpoint_path(self.run_dir, epoch)
         meta = path[:-len(".keras")] + ".json"
         try:

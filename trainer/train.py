@@ -3,7 +3,6 @@ directory, as a TrainConfig asks."""
 
 import os
 import sys
-import tempfile
 import time
 
 from tensorviz_pv.errors import StoreError
@@ -107,17 +106,16 @@ def train(config):
 
 
 def _train_beside_the_chief(config, dataset, task):
-    """A worker other than the chief: the same training, its checkpoints in a temporary
-    directory (the callback keeps its recording in one of its own); RUN_DIR is the chief's. A
-    resumed run reads its checkpoint from RUN_DIR, which must then be the chief's, shared."""
+    """A worker other than the chief: the same training, which writes nothing into RUN_DIR (the
+    callbacks leave that to the chief). A resumed run reads its checkpoint from RUN_DIR, which
+    must then be the chief's, shared."""
     if config.resume and not os.path.exists(os.path.join(config.run_dir, F.STORE_FILENAME)):
         raise TrainError(f"{config.run_dir}: no run to resume on {task.name}: --resume on "
                          "every worker needs the chief's RUN_DIR (a shared folder)")
-    with tempfile.TemporaryDirectory(prefix="tensorviz-worker-") as private:
-        return _train(config, dataset, task, checkpoint_dir=private)
+    return _train(config, dataset, task)
 
 
-def _train(config, dataset, task, checkpoint_dir=None):
+def _train(config, dataset, task):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     import keras  # TensorFlow loads only once the request is known to be valid
     import tensorflow as tf
@@ -157,13 +155,14 @@ def _train(config, dataset, task, checkpoint_dir=None):
         run_info={"dataset": dataset.summary(), "hyperparameters": config.hyperparameters(),
                   "tensorflow_version": _tf_version()})
     initial_epoch = resume_from["epoch"] if resume_from else 0
-    where = f"recording into {callback.store_path}" if checkpoint_dir is None else \
+    chief = task is None or task.chief
+    where = f"recording into {callback.store_path}" if chief else \
         f"{task.name} of {task.workers}: the chief records into {config.run_dir} (if shared)"
     print(f"TensorViz: training on {dataset.name} ({len(dataset.x_train)} images), {where}",
           flush=True)
     started = time.time()
     progress = ProgressLine(callback, config.epochs, steps_per_epoch)
-    checkpoints = RunCheckpoints(checkpoint_dir or config.run_dir, resume_from)
+    checkpoints = RunCheckpoints(config.run_dir, resume_from)
     fit = dict(batch_size=config.batch_size, validation_data=(dataset.x_val, dataset.y_val),
                callbacks=[callback, checkpoints, progress], verbose=0)
     try:
@@ -177,8 +176,8 @@ def _train(config, dataset, task, checkpoint_dir=None):
             raise
         print(f"\nTensorViz: {task.name}: another worker of the training is gone "
               f"(TensorFlow: {type(error).__name__}); stopped at step {callback.step}"
-              + (f"; {callback.store_path} keeps the steps written before"
-                 if checkpoint_dir is None else ""), file=sys.stderr)
+              + (f"; {callback.store_path} keeps the steps written before" if chief else ""),
+              file=sys.stderr)
         return 1
     finally:  # also when fit raises (Ctrl-C, memory): flushed rows kept, model unhooked
         callback.close()
@@ -187,7 +186,7 @@ def _train(config, dataset, task, checkpoint_dir=None):
         print(f"TensorViz: stopped at step {callback.step}: {failure}", file=sys.stderr)
         return 1
     print(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "
-          + (f"run store: {callback.store_path}" if checkpoint_dir is None
+          + (f"run store: {callback.store_path}" if chief
              else f"{task.name}: the chief wrote the run"), flush=True)
     return 0
 
