@@ -117,6 +117,8 @@ def _parser():
     info = sub.add_parser("info", help="summarise a run")
     info.add_argument("run_dir", metavar="RUN_DIR")
     info.add_argument("--json", action="store_true", help="one JSON object (docs/INFO.md)")
+    info.add_argument("--layers", action="store_true",
+                      help="list every layer (a model of more than 30 is listed by blocks)")
 
     render = sub.add_parser("render", help="render the poster's figures to PNGs with pvbatch")
     render.add_argument("run_dir", metavar="RUN_DIR")
@@ -249,7 +251,7 @@ def cmd_info(args):
     summary = run_summary(_store_of(args.run_dir))
     with RunReader(_store_of(args.run_dir)) as run:
         summary["alerts"] = alerts(**run.health_inputs())
-    print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
+    print(json.dumps(summary, indent=2) if args.json else format_summary(summary, args.layers))
     return 0
 
 

@@ -1,9 +1,15 @@
 """`tensorviz info`: a summary of a run store as one JSON-ready dict (docs/INFO.md)."""
 
+from collections import Counter
+
 import numpy as np
 
+from .layer_groups import Group, group_layers
 from . import format as F
 from .reader import RunReader
+
+
+LIST_MOST = 30  # recorded layers listed one by one; more are listed by blocks
 
 
 def _float(value):
@@ -42,6 +48,8 @@ def run_summary(path):
                       "last": int(steps[-1]) if len(steps) else None},
             "time_steps": int(len(run.time_steps())),
             "layers": layers,
+            "layer_blocks": [{"name": group.label, "layers": [layers[i]["name"] for i in group.members]}
+                             for group in group_layers([layer["name"] for layer in layers])],
             "unrecorded_layers": run.info.get("unrecorded_layers", []),
             "recording": run.info.get("recording"),
             "atlas_size": int(run.info.get("atlas_size", 0)),
@@ -110,8 +118,9 @@ def _short(value):
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def format_summary(summary):
-    """The summary as lines a person reads."""
+def format_summary(summary, every_layer=False):
+    """The summary as lines a person reads; a model of more than LIST_MOST recorded layers by
+    blocks (store/layer_groups.py), unless `every_layer`."""
     lines = [f"store      {summary['store']}  ({summary['format']} v{summary['format_version']})"]
     s = summary["steps"]
     lines.append(f"steps      {s['count']} (first {s['first']}, last {s['last']}); "
@@ -123,9 +132,21 @@ def format_summary(summary):
     if summary["hyperparameters"]:
         lines.append("hyper      " + ", ".join(f"{k}={v}" for k, v in summary["hyperparameters"].items()))
     lines += _recording_lines(summary)
-    lines.append(f"layers     {len(summary['layers'])} recorded")
-    width = max([len(layer["name"]) for layer in summary["layers"]] + [8])
-    for layer in summary["layers"]:
+    layers = summary["layers"]
+    groups = group_layers([layer["name"] for layer in layers])
+    by_block = not every_layer and len(layers) > LIST_MOST
+    lines.append(f"layers     {len(layers)} recorded"
+                 + (f", in {len(groups)} blocks (--layers lists each)" if by_block else ""))
+    width = max([len(layer["name"]) for layer in layers] + [8])
+    for group in (groups if by_block else [Group(None, [i]) for i in range(len(layers))]):
+        members = [layers[i] for i in group.members]
+        if len(members) > 1:
+            kinds = Counter(layer["kind"] for layer in members)
+            lines.append(f"  {group.label:<{width}} {len(members)} layers: "
+                         + ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+                         + f"; {sum(layer['filters'] for layer in members):,} filters")
+            continue
+        layer = members[0]
         recorded = ", ".join(f"{q} x{r['snapshots']}" for q, r in layer["recorded"].items())
         now = "" if layer["filters_now"] == layer["filters"] else f" (now {layer['filters_now']})"
         lines.append(f"  {layer['name']:<{width}} {layer['kind']:<16} {tuple(layer['kernel_shape'])}"

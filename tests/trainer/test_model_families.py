@@ -12,7 +12,7 @@ from tensorviz_pv.analysis.atlas import RESPONSE
 from tensorviz_pv.errors import TensorVizError
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
-from tensorviz_pv.store.summary import run_summary
+from tensorviz_pv.store.summary import format_summary, run_summary
 from trainer.callback import RecordingError, TensorVizCallback
 from trainer.layers import find_layers
 
@@ -278,6 +278,18 @@ def test_mobilenet_v2_every_layer_recorded_within_the_budget(tmp_path):
     assert kinds == {"conv2d": counts["Conv2D"], "depthwise_conv2d": counts["DepthwiseConv2D"],
                      "batch_norm": counts["BatchNormalization"], "dense": counts["Dense"]}
     assert summary["unrecorded_layers"] == []
+    # `tensorviz info` lists its 105 layers by MobileNetV2's blocks, each layer in one block
+    blocks = summary["layer_blocks"]
+    assert [b["name"] for b in blocks][:4] == ["Conv1", "bn_Conv1", "expanded_conv", "block_1"]
+    assert [b["name"] for b in blocks][-3:] == ["block_16", "Conv_1", "predictions"]
+    assert sum((b["layers"] for b in blocks), []) == [layer["name"] for layer in summary["layers"]]
+    assert all(name.startswith("block_13_") for name in blocks[15]["layers"])
+    text = format_summary(summary).splitlines()
+    assert f"layers     {len(summary['layers'])} recorded, in 21 blocks (--layers lists each)" in text
+    filters = sum(layer["filters"] for layer in summary["layers"] if layer["name"].startswith("block_13_"))
+    assert ["block_13", "6", "layers:", "2", "conv2d,", "3", "batch_norm,", "1", "depthwise_conv2d;",
+            f"{filters:,}", "filters"] in [line.split() for line in text], text
+    assert len(format_summary(summary, every_layer=True).splitlines()) > len(text) + 80
     with RunReader(str(tmp_path / "run")) as run:  # the last norms are those of the weights now
         np.testing.assert_allclose(run.norms(F.WEIGHT_NORM)[-1],
                                    [np.linalg.norm(v.numpy()) for v in model.trainable_variables],
