@@ -27,7 +27,7 @@ def activation_panel(run, view, layer, step, probe_image):
     simple.HideScalarBarIfNotNeeded(gray, view)
     label = int(field_value(maps, "label"))
     merged = int(field_value(maps, "merged_filters"))
-    title(view, f"{layer} activations, probe image {probe_image} (label {label})"
+    title(view, f"{layer} activations\nprobe image {probe_image} (label {label})"
                 + (f"\n(blank: {merged} filters merged away)" if merged else ""), 16)
     # the input image sits left of the tiles: frame both
     flat_camera(view, data_bounds((maps, 0), (maps, 1)))
