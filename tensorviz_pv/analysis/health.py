@@ -7,6 +7,7 @@ a factor B/2 (each new bin is whole old bins; beyond that an old bin goes where 
 """
 
 import numpy as np
+from scipy.ndimage import minimum_filter1d
 
 from ..store import format as F
 
@@ -85,12 +86,34 @@ def dead_since(steps, zero_fraction, gradient_steps=None, gradient_norms=None):
 
 def _first_run(flags, length):
     """Index of the first of `length` consecutive True flags, or None."""
-    run = 0
-    for i, flag in enumerate(flags):
-        run = run + 1 if flag else 0
-        if run >= length:
-            return i - length + 1
-    return None
+    flags = np.asarray(flags, dtype=bool)
+    if len(flags) < length:
+        return None
+    counts = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+    full = np.nonzero(counts[length:] - counts[:-length] == length)[0]
+    return int(full[0]) if len(full) else None
+
+
+def _first_jump(norms):
+    """Index i >= WINDOW of the first norm above EXPLODE x the median of the WINDOW norms
+    before it (finite, the median > 0), and that median; (None, None) if there is none. A
+    jump must exceed EXPLODE x the window's smallest norm, so only those steps (few in any
+    run) get their median taken: linear in the run's length, not WINDOW x it."""
+    later = norms[WINDOW:]
+    finite = np.where(np.isfinite(norms), norms, np.inf)  # a window with NaN has no median
+    # the smallest of norms[j:j + WINDOW], the window before later[j]
+    smallest = minimum_filter1d(finite[:-1], WINDOW, origin=-(WINDOW // 2))[:len(later)]
+    with np.errstate(invalid="ignore"):
+        candidates = np.nonzero(np.isfinite(later) & (later > EXPLODE * smallest))[0]
+    for start in range(0, len(candidates), 4096):  # in order, a block of medians at a time
+        chunk = candidates[start:start + 4096]
+        windows = norms[chunk[:, None] + np.arange(WINDOW)]
+        medians = np.median(windows, axis=1)
+        with np.errstate(invalid="ignore"):
+            hits = np.nonzero((medians > 0) & (later[chunk] > EXPLODE * medians))[0]
+        if len(hits):
+            return WINDOW + int(chunk[hits[0]]), float(medians[hits[0]])
+    return None, None
 
 
 def gradient_alerts(layer, steps, norms):
@@ -100,16 +123,11 @@ def gradient_alerts(layer, steps, norms):
     alerts = []
     if len(norms) <= WINDOW:
         return alerts
-    # the median of the WINDOW steps before each step, all at once (runs are long)
-    recent = np.median(np.lib.stride_tricks.sliding_window_view(norms[:-1], WINDOW), axis=1)
-    later = norms[WINDOW:]
-    with np.errstate(invalid="ignore"):
-        jumps = np.nonzero(np.isfinite(later) & (recent > 0) & (later > EXPLODE * recent))[0]
-    if len(jumps):
-        i = WINDOW + jumps[0]
+    i, recent = _first_jump(norms)
+    if i is not None:
         alerts.append(alert("exploding gradients", steps[i], layer,
                             f"gradient norm {norms[i]:.3g} at step {int(steps[i])}, "
-                            f"{norms[i] / recent[jumps[0]]:.0f}x the {WINDOW} steps before"))
+                            f"{norms[i] / recent:.0f}x the {WINDOW} steps before"))
     early = np.median(norms[:WINDOW])
     if early > 0:
         start = _first_run(norms < VANISH * early, WINDOW)
@@ -158,10 +176,10 @@ def loss_alerts(steps, loss):
 
 def nonfinite_alerts(steps, loss, weight_norms, gradient_norms):
     """The first step whose loss or any norm is NaN or Inf."""
-    bad = ~np.isfinite(np.asarray(loss, dtype=np.float64))
+    bad = ~np.isfinite(np.asarray(loss))  # as stored: no float64 copy of a long run
     for norms in (weight_norms, gradient_norms):
         if norms is not None and len(norms):
-            bad |= ~np.isfinite(np.asarray(norms, dtype=np.float64)).all(axis=1)
+            bad |= ~np.isfinite(np.asarray(norms)).all(axis=1)
     where = np.nonzero(bad)[0]
     if not len(where):
         return []

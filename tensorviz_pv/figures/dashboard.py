@@ -12,6 +12,7 @@ window (repeat(); nothing to do in pvbatch).
 """
 
 import os
+import time
 
 from paraview import simple
 
@@ -139,13 +140,21 @@ def show_alerts(alerts, store):
 class Follower:
     """Keeps the views on the newest step of a run that is still being written: tick() reloads
     the reader when the store file changed, moves the animation time to the last step and
-    updates the alerts (a Text source and its display, when given)."""
+    updates the alerts (a Text source and its display, when given). A slow tick (a long run)
+    rests the follower until following has taken at most SHARE of the time."""
 
-    def __init__(self, reader, alerts=None):
-        self.reader, self.alerts = reader, alerts
+    SHARE = 0.2  # at most this share of the GUI's time goes to following
+    QUICK = 0.1  # seconds: a tick this quick is never held back
+
+    def __init__(self, reader, alerts=None, clock=time.monotonic):
+        self.reader, self.alerts, self.clock = reader, alerts, clock
         self.stamp = None
+        self.resting_until = 0.0  # after a slow tick (a long run), the next waits this long
 
     def tick(self, *_):
+        started = self.clock()
+        if started < self.resting_until:
+            return False
         try:
             stat = os.stat(self.reader.FileName)
         except OSError:
@@ -154,6 +163,13 @@ class Follower:
         if stamp == self.stamp:
             return False
         self.stamp = stamp
+        self._update()
+        took = self.clock() - started
+        if took > self.QUICK:  # a million-step run: ~0.5 s a tick; the GUI stays responsive
+            self.resting_until = started + took / self.SHARE
+        return True
+
+    def _update(self):
         simple.ReloadFiles(self.reader)
         scene = simple.GetAnimationScene()
         scene.UpdateAnimationUsingDataTimeSteps()
@@ -164,7 +180,6 @@ class Follower:
             show_alerts(self.alerts, self.reader.FileName)
         if simple.GetActiveView() is not None:
             simple.Render()
-        return True
 
 
 def repeat(callback, seconds):

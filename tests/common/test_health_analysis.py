@@ -51,6 +51,41 @@ def test_gradient_alerts_find_an_explosion_and_a_collapse():
     assert [(a["kind"], a["step"]) for a in found] == [("vanishing gradients", 41)]
 
 
+def test_gradient_alerts_equal_their_definition_step_by_step():
+    """The linear-time search (a rolling minimum, medians only where a jump is possible) finds
+    what the definition finds: the first step whose norm is above EXPLODE x the median of the
+    WINDOW steps before, and the first of WINDOW steps in a row below VANISH x the start's
+    median; noisy series with spikes, NaN, zeros and collapses."""
+    from tensorviz_pv.analysis.health import EXPLODE, VANISH, WINDOW
+
+    def by_definition(norms):
+        jump = next((i for i in range(WINDOW, len(norms))
+                     if np.isfinite(norms[i]) and np.median(norms[i - WINDOW:i]) > 0
+                     and norms[i] > EXPLODE * np.median(norms[i - WINDOW:i])), None)
+        early = np.median(norms[:WINDOW])
+        low = norms < VANISH * early
+        collapse = next((i for i in range(len(norms) - WINDOW + 1) if low[i:i + WINDOW].all()),
+                        None) if early > 0 else None
+        return jump, collapse
+
+    rng = np.random.default_rng(5)
+    checked = {"jump": 0, "collapse": 0}
+    for trial in range(300):
+        n = int(rng.integers(WINDOW + 1, 400))
+        norms = np.exp(rng.normal(0, rng.choice([0.1, 1.0, 2.0]), n))
+        for _ in range(rng.integers(0, 4)):
+            at = rng.integers(0, n)
+            norms[at:at + rng.integers(1, 30)] *= rng.choice([30.0, 1e-5, 0.0, np.nan])
+        steps = np.arange(1, n + 1)
+        jump, collapse = by_definition(norms)
+        found = {a["kind"]: a["step"] for a in gradient_alerts("l", steps, norms)}
+        assert found.get("exploding gradients") == (None if jump is None else steps[jump]), trial
+        assert found.get("vanishing gradients") == (None if collapse is None else steps[collapse]), trial
+        checked["jump"] += jump is not None
+        checked["collapse"] += collapse is not None
+    assert checked["jump"] > 30 and checked["collapse"] > 30  # both kinds were exercised
+
+
 def test_a_loss_that_stalls_high_is_found_and_one_that_falls_is_not():
     steps = np.arange(1, 201)
     falling = 2.3 * np.exp(-steps / 60) + 0.05

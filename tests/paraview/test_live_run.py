@@ -57,6 +57,32 @@ def test_the_follower_moves_the_time_to_the_newest_step(tmp_path):
     simple.Delete(reader)
 
 
+def test_the_follower_rests_after_a_slow_tick(tmp_path):
+    """A tick that takes long (a million-step run: ~0.5 s) holds the next back, so that
+    following takes at most a fifth of the GUI's time; a quick one never does."""
+    path = str(tmp_path / "slow.tvz")
+    _, writer = write_synthetic_run(path, steps=10, every=5, close=False)
+    reader = simple.TensorVizReader(FileName=path)
+    now = [100.0]
+    follower = Follower(reader, clock=lambda: now[0])
+    update = follower._update
+
+    def slow_update():  # each update takes a second of the follower's clock
+        update()
+        now[0] += 1.0
+
+    follower._update = slow_update
+    scene = simple.GetAnimationScene()
+    assert follower.tick() and scene.AnimationTime == 10.0  # 100 s -> 101 s: rests until 105 s
+    append_steps(writer, 11, 17)
+    now[0] = 103.0
+    assert not follower.tick() and scene.AnimationTime == 10.0
+    now[0] = 105.5
+    assert follower.tick() and scene.AnimationTime == 17.0
+    writer.close()
+    simple.Delete(reader)
+
+
 def test_the_follower_shows_an_alert_once_the_run_has_one(tmp_path):
     path = str(tmp_path / "alerts.tvz")
     _, writer = write_synthetic_run(path, steps=10, every=5, close=False)
