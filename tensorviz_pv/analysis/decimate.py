@@ -40,3 +40,58 @@ def listed_steps(steps, kept, most):
     room = max(most - len(kept), 2)
     grid = steps[np.unique(np.linspace(0, len(steps) - 1, room).astype(np.int64))]
     return np.union1d(grid, kept)
+
+
+MAX_COLUMNS = 2_000  # columns of a step axis drawn as an image (a block of steps each beyond)
+CHUNK_ROWS = 65_536  # records read and reduced at a time: a long run's series never whole
+
+
+def column_starts(count, most=MAX_COLUMNS):
+    """The first record of each column of a time image of `count` records: each record its
+    own column up to `most` of them, else `most` runs of consecutive records, even in length."""
+    if count <= most:
+        return np.arange(count, dtype=np.int64)
+    return np.unique(np.arange(most, dtype=np.int64) * count // most)
+
+
+def _runs(keys):
+    """First index of each run of rows whose keys (1-D arrays, one per key) all stay equal."""
+    change = np.zeros(len(keys[0]), dtype=bool)
+    change[0] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    return np.nonzero(change)[0]
+
+
+def column_sums(read, count, starts, segment_key=None, convert=None):
+    """{column: sum of its records} of a series read in chunks: read(a, b) gives records a..b-1
+    (b - a, ...). Records are summed within runs that share a column (and a `segment_key`
+    value, when given: histograms on different ranges), `convert(sums, keys)` turns a run's sum
+    into what the column adds up (a rebinned histogram), and the runs add into their column.
+    Returns (columns, ...) float64."""
+    total = None
+    for a in range(0, count, CHUNK_ROWS):
+        b = min(count, a + CHUNK_ROWS)
+        values = np.asarray(read(a, b), dtype=np.float64)
+        columns = np.searchsorted(starts, np.arange(a, b), side="right") - 1
+        keys = [columns] + ([np.asarray(segment_key[a:b])] if segment_key is not None else [])
+        firsts = _runs(keys)
+        sums = np.add.reduceat(values, firsts, axis=0)
+        if convert is not None:
+            sums = convert(sums, keys[1][firsts] if segment_key is not None else None)
+        if total is None:
+            total = np.zeros((len(starts),) + sums.shape[1:])
+        np.add.at(total, columns[firsts], sums)  # a few runs per chunk
+    return total if total is not None else np.zeros((len(starts),))
+
+
+def column_means(read, count, starts):
+    """(columns, ...) means of each column's finite records (NaN where it has none), a series
+    read in chunks as in column_sums."""
+    def finite(a, b):
+        values = np.asarray(read(a, b), dtype=np.float64)
+        return np.stack([np.where(np.isfinite(values), values, 0.0),
+                         np.isfinite(values).astype(np.float64)], axis=1)
+    sums = column_sums(finite, count, starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(sums[:, 1] > 0, sums[:, 0] / sums[:, 1], np.nan)

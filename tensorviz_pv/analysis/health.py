@@ -10,6 +10,7 @@ import numpy as np
 from scipy.ndimage import minimum_filter1d
 
 from ..store import format as F
+from .decimate import column_sums
 
 # alert thresholds: a gradient norm 10x its recent median is an explosion, 1e-3x its early one
 # a collapse; an update ratio (|update| / |weights|) is usually near 1e-3
@@ -37,12 +38,19 @@ def rebinned(counts, ranges, to_range):
     return out.reshape(steps, bins)
 
 
-def distribution(counts, ranges):
-    """(image (steps, B) of log10(1 + count) on the widest range, that range r): a layer's
-    histograms over time on one set of bins, [-r, r]."""
+def distribution(counts, ranges, starts=None):
+    """(image (columns, B) of log10(1 + count) on the widest range, that range r): a layer's
+    histograms over time on one set of bins, [-r, r]. `counts` (records, B) or read(a, b)
+    giving records a..b-1 (a long run is read in chunks); `starts` the first record of each
+    column (decimate.column_starts; default each record its own): a column's histogram is the
+    sum of its records', so a count in an outer bin at any one step stays in the picture."""
     ranges = np.asarray(ranges, dtype=np.float64)
     widest = float(np.nanmax(ranges)) if len(ranges) and np.nanmax(ranges) > 0 else 1.0
-    return np.log10(1.0 + rebinned(counts, ranges, widest)), widest
+    read = counts if callable(counts) else (lambda a, b: counts[a:b])
+    starts = np.arange(len(ranges)) if starts is None else starts
+    total = column_sums(read, len(ranges), starts, segment_key=ranges,
+                        convert=lambda sums, on: rebinned(sums, on, widest))
+    return np.log10(1.0 + total.reshape(len(starts), -1)), widest
 
 
 def histograms_of(snapshots, bins=F.HISTOGRAM_BINS):

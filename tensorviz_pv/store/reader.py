@@ -253,9 +253,12 @@ class RunReader:
         """(steps, values) of every record of a series in one read (the per-step health
         series: small records, many steps)."""
         steps = self.series_steps(layer, quantity)
-        values = self._read(F.series_path(layer, quantity, F.SERIES_VALUE), slice(0, len(steps)),
-                            f"{layer} {quantity}")
-        return steps, values
+        return steps, self.series_rows(layer, quantity, 0, len(steps))
+
+    def series_rows(self, layer, quantity, start, stop):
+        """Records start..stop-1 of a series (a long run's is read a chunk at a time)."""
+        return self._read(F.series_path(layer, quantity, F.SERIES_VALUE), slice(start, stop),
+                          f"{layer} {quantity}")
 
     def health_inputs(self):
         """The arrays analysis.health.alerts reads, as keyword arguments (what was recorded:
