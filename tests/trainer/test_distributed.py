@@ -15,16 +15,9 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 from trainer.callback import TensorVizCallback
 from tensorviz_pv.store.reader import RunReader
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-rng = np.random.default_rng(0)
-x, y = rng.random((32, 8, 8, 1), dtype=np.float32), rng.integers(0, 4, 32)
-keras.utils.set_random_seed(1)
-with strategy.scope():
-    inputs = keras.Input((8, 8, 1))
-    h = keras.layers.Conv2D(3, 3, activation="relu", name="c1")(inputs)
-    out = keras.layers.Dense(4, activation="softmax", name="d1")(keras.layers.Flatten()(h))
-    model = keras.Model(inputs, out)
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+sys.path.insert(0, "tests/trainer")
+from distributed_model import compiled_model
+model, x, y = compiled_model(strategy, 32)
 with tf.GradientTape() as tape:
     loss = keras.losses.SparseCategoricalCrossentropy()(y[:16], model(x[:16], training=True))
 grads = tape.gradient(loss, model.trainable_variables)

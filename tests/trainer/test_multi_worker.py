@@ -17,22 +17,15 @@ from conftest import ROOT, tensorviz, tensorviz_command
 from tensorviz_pv.store.reader import RunReader
 
 SCRIPT = """
-import sys
-import numpy as np, tensorflow as tf, keras
+import os, sys
+import tensorflow as tf
 from trainer.callback import TensorVizCallback
 run_dir, epochs = sys.argv[1], int(sys.argv[2])
-strategy = tf.distribute.MultiWorkerMirroredStrategy() if "TF_CONFIG" in __import__("os").environ \\
+strategy = tf.distribute.MultiWorkerMirroredStrategy() if "TF_CONFIG" in os.environ \\
     else tf.distribute.get_strategy()
-rng = np.random.default_rng(0)
-x, y = rng.random((64, 8, 8, 1), dtype=np.float32), rng.integers(0, 4, 64)
-keras.utils.set_random_seed(1)
-with strategy.scope():
-    inputs = keras.Input((8, 8, 1))
-    h = keras.layers.Conv2D(3, 3, activation="relu", name="c1")(inputs)
-    out = keras.layers.Dense(4, activation="softmax", name="d1")(keras.layers.Flatten()(h))
-    model = keras.Model(inputs, out)
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+sys.path.insert(0, "tests/trainer")
+from distributed_model import compiled_model
+model, x, y = compiled_model(strategy, 64)
 model.fit(x, y, batch_size=16, epochs=epochs, shuffle=False, verbose=0,
           callbacks=[TensorVizCallback(run_dir, conv_every=1, test_data=(x[:32], y[:32]))])
 print("trained", strategy.num_replicas_in_sync, flush=True)
