@@ -77,10 +77,10 @@ class TensorVizCallback(keras.callbacks.Callback):
     step. Any Keras model: Sequential, functional, subclassed (recording starts once its first
     step has built it), nested models, custom train steps, several outputs, mixed precision,
     tf.distribute strategies (under MultiWorkerMirroredStrategy only the chief writes run_dir;
-    the other workers record into a temporary folder they remove). Conv1D/2D/3D, transposed, depthwise and separable convolutions,
-    Dense, BatchNormalization and LayerNormalization layers are recorded, found recursively and
-    named by their full path; a layer with weights of another kind is named in a warning and
-    in `tensorviz info`.
+    the other workers record into a temporary folder they remove). Conv1D/2D/3D, transposed,
+    depthwise and separable convolutions, Dense, BatchNormalization and LayerNormalization
+    layers are recorded, found recursively and named by their full path; a layer with weights
+    of another kind is named in a warning and in `tensorviz info`.
 
     Args:
         run_dir: the run directory; the store `run.tvz` is created in it. A store already
