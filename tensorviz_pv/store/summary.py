@@ -151,7 +151,13 @@ def format_summary(summary, every_layer=False):
         now = "" if layer["filters_now"] == layer["filters"] else f" (now {layer['filters_now']})"
         lines.append(f"  {layer['name']:<{width}} {layer['kind']:<16} {tuple(layer['kernel_shape'])}"
                      f" filters {layer['filters']}{now}{_cadence_text(layer['cadence'])}: {recorded}")
-    for layer in summary["unrecorded_layers"]:
+    unrecorded = summary["unrecorded_layers"]
+    if not every_layer and len(unrecorded) > LIST_MOST:
+        classes = Counter(layer["class"] for layer in unrecorded)
+        lines.append(f"  {len(unrecorded)} layers not recorded (kinds TensorViz does not record): "
+                     + ", ".join(f"{count} {name}" for name, count in classes.most_common()))
+        unrecorded = []
+    for layer in unrecorded:
         lines.append(f"  {layer['name']:<{width}} {layer['class']:<16} not recorded (a kind "
                      "TensorViz does not record)")
     if summary["last"]:

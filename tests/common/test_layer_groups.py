@@ -41,3 +41,19 @@ def test_nested_models_group_by_their_path_and_small_models_stay_as_they_are():
 def test_a_layer_that_recurs_after_others_starts_a_group_of_its_own():
     groups = group_layers(["a_1", "a_2", "b_1", "a_3"], most=3)
     assert [(g.label, g.members) for g in groups] == [("a", [0, 1]), ("b", [2]), ("a", [3])]
+
+
+def test_info_lists_many_unrecorded_layers_by_kind(tmp_path):
+    from tensorviz_pv.store.summary import format_summary, run_summary
+    from tensorviz_pv.store.synthetic import write_kinds_run
+    path = str(tmp_path / "run.tvz")
+    write_kinds_run(path)
+    summary = run_summary(path)
+    summary["unrecorded_layers"] = [{"name": f"encoder/attention_{i}", "class": "MultiHeadAttention"}
+                                    for i in range(40)] + [{"name": "embed", "class": "Embedding"}]
+    lines = format_summary(summary).splitlines()
+    assert "  41 layers not recorded (kinds TensorViz does not record): 40 MultiHeadAttention, " \
+           "1 Embedding" in lines
+    assert not any("encoder/attention_" in line for line in lines)
+    every = format_summary(summary, every_layer=True).splitlines()
+    assert sum("not recorded (a kind TensorViz does not record)" in line for line in every) == 41
