@@ -11,6 +11,7 @@ from ..errors import TensorVizError
 
 from ..store import format as F
 from ..store.reader import RunReader
+from .style import fit_polygon_labels
 
 # the checkout's plugin (an installed package finds it on PV_PLUGIN_PATH instead)
 PLUGIN_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -28,6 +29,7 @@ def save_screenshot(path, view_or_layout, resolution):
     charts would be drawn in tiles, each tick label again in faint copies)."""
     if view_or_layout.GetXMLName() == "ViewLayout":
         view_or_layout.SetSize(*resolution)
+    fit_polygon_labels()  # a parallel render's labels, to the cameras as they are now
     simple.SaveScreenshot(path, view_or_layout, ImageResolution=list(resolution))
 
 

@@ -120,8 +120,22 @@ def label_format(limits):
     return "%-#.1e"
 
 
+# labels drawn as polygons (parallel renders): (view, transform, pixels, anchor, justification,
+# vertical, bounds of the text at scale 1); fit_polygon_labels sizes them once cameras are set
+POLYGON_LABELS = []
+CAP_HEIGHT = 0.72  # a font's capital letters: this share of its size in pixels
+
+
+def parallel_render():
+    """Whether the views render on several MPI ranks (pvbatch or pvserver under mpiexec)."""
+    return servermanager.ActiveConnection.GetNumberOfDataPartitions() > 1
+
+
 def label_at(view, text, position, size=14, justification="Center", vertical="Center"):
-    """Text anchored at a point of the data (a billboard: it always faces the camera)."""
+    """Text anchored at a point of the data (a billboard: it always faces the camera). In a
+    parallel render, where ParaView 5.11 draws no billboard text, polygon text instead."""
+    if parallel_render():
+        return _polygon_label(view, text, position, size, justification, vertical)
     source = simple.Text(Text=text, registrationName=f"label: {text}")
     display = simple.Show(source, view)
     display.TextPropMode = "Billboard 3D Text"
@@ -131,6 +145,37 @@ def label_at(view, text, position, size=14, justification="Center", vertical="Ce
     display.VerticalJustification = vertical
     display.Color = TEXT
     return source
+
+
+def _polygon_label(view, text, position, size, justification, vertical):
+    """A label as polygons (vector text) in the view's text colour, flat; its size in world
+    units follows the camera, so fit_polygon_labels places it when the figure is saved."""
+    source = simple.a3DText(Text=text, registrationName=f"label: {text}")
+    source.UpdatePipeline()
+    bounds = source.GetDataInformation().GetBounds()[:4]
+    moved = simple.Transform(Input=source, registrationName=f"label: {text} (placed)")
+    moved.Transform = "Transform"
+    display = simple.Show(moved, view)
+    display.AmbientColor = display.DiffuseColor = TEXT
+    display.Ambient, display.Diffuse = 1.0, 0.0
+    POLYGON_LABELS.append((view, moved, size, position, justification, vertical, bounds))
+    return source
+
+
+def fit_polygon_labels():
+    """Size and anchor the polygon labels of the views there are to their cameras now: a
+    capital letter CAP_HEIGHT x the font size in pixels, justified at its anchor."""
+    views = set(simple.GetViews())
+    POLYGON_LABELS[:] = [label for label in POLYGON_LABELS if label[0] in views]
+    for view, moved, size, position, justification, vertical, (x0, x1, y0, y1) in POLYGON_LABELS:
+        per_pixel = 2.0 * view.GetActiveCamera().GetParallelScale() / max(view.ViewSize[1], 1)
+        scale = CAP_HEIGHT * size * per_pixel  # vector text's capitals are about 1 unit high
+        width, height = (x1 - x0) * scale, (y1 - y0) * scale
+        shift_x = {"Left": 0.0, "Center": width / 2, "Right": width}[justification]
+        shift_y = {"Bottom": 0.0, "Center": height / 2, "Top": height}[vertical]
+        moved.Transform.Scale = [scale, scale, scale]
+        moved.Transform.Translate = [position[0] - shift_x - x0 * scale,
+                                     position[1] - shift_y - y0 * scale, position[2]]
 
 
 def index_labels(view, count, rows, height=None, texts=None, size=13, row_height=1.0):

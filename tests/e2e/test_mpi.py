@@ -151,13 +151,27 @@ def test_mpi_pvserver_serves_a_client_the_serial_views(runs, tmp_path):
     assert served == serial
 
 
+def row_label_pixels(path):
+    """Dark pixels in the 40 pixels left of the heatmap of a Fig. 4 (its row numbers)."""
+    from PIL import Image
+    image = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    panel = image[:, image.shape[1] // 2: image.shape[1] * 4 // 5]  # the heatmap, not its bar
+    rows, columns = np.nonzero(panel.max(axis=-1) - panel.min(axis=-1) > 40)  # coloured cells
+    strip = panel[rows.min():rows.max(), max(0, columns.min() - 40):columns.min()]
+    return int((strip.max(axis=-1) < 110).sum())
+
+
 def test_render_with_mpi_draws_the_serial_figures(tiny_run, tmp_path):
     for ranks, out in ((1, "serial"), (2, "mpi")):
-        tensorviz("render", tiny_run, "--out", tmp_path / out, "--figures", "fig2,fig3",
+        tensorviz("render", tiny_run, "--out", tmp_path / out, "--figures", "fig2,fig3,fig4",
                   "--size", "400x300", "--mpi", ranks)
     names = sorted(p.name for p in (tmp_path / "serial").glob("*.png"))
-    assert names == sorted(p.name for p in (tmp_path / "mpi").glob("*.png")) and len(names) >= 4
+    assert names == sorted(p.name for p in (tmp_path / "mpi").glob("*.png")) and len(names) >= 6
     for name in names:
+        if name.startswith("fig4"):  # row numbers as polygons in parallel: another font
+            serial, mpi = (row_label_pixels(tmp_path / out / name) for out in ("serial", "mpi"))
+            assert serial > 0 and mpi > serial / 2, (name, serial, mpi)
+            continue
         assert images_alike(tmp_path / "serial" / name, tmp_path / "mpi" / name) < 0.002, name
     bad = tensorviz("render", tiny_run, "--out", tmp_path / "x", "--mpi", 0, check=False)
     assert bad.returncode == 2 and "--mpi 0" in bad.stderr
