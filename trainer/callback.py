@@ -228,7 +228,8 @@ class TensorVizCallback(keras.callbacks.Callback):
                  and layer.variables[layer.kind.weights].trainable]
         every = self.overrides["health_every"] or max(1, len(parts) // HEALTH_LAYERS_PER_STEP)
         self.overrides["health_base"] = every
-        self.health_pass = HealthPass(parts, previous=self.health_pass, every=every) \
+        xla = getattr(self.model, "jit_compile", False) is True  # Keras's resolved choice
+        self.health_pass = HealthPass(parts, previous=self.health_pass, every=every, xla=xla) \
             if parts else None
         return self.health_pass
 

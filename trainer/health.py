@@ -74,10 +74,12 @@ class HealthPass:
     """The health of every layer in one step: for each layer the samples of its weights,
     gradient and update, their ranges, histograms and norms (TensorFlow's histogram kernel per
     sample: segment sums over one vector of all of them measured twice as slow on CPU).
-    `ranges` (3 per layer) carry over from `previous`, a pass of the model's earlier fit."""
+    `ranges` (3 per layer) carry over from `previous`, a pass of the model's earlier fit;
+    `xla`: the train step is compiled by XLA (histograms by segment sums)."""
 
-    def __init__(self, parts, previous=None, every=1):
+    def __init__(self, parts, previous=None, every=1, xla=False):
         self.parts = list(parts)
+        self.xla = xla  # traced into a step that XLA compiles
         self.every = max(1, int(every))  # steps between the steps it computes
         # the global step of the hooks' step count 0 (the callback sets it)
         self.step_offset = tf.Variable(0, dtype=tf.int64, trainable=False,
@@ -139,7 +141,7 @@ class HealthPass:
         ranges = tf.where(largest > 0, tf.maximum(self.ranges, needed), self.ranges)
         self.ranges.assign(ranges)
         edges = tf.unstack(tf.maximum(ranges, 1e-30))
-        counts = [tf.histogram_fixed_width(piece, [-edge, edge], BINS)
+        counts = [self._histogram(piece, edge)
                   - tf.one_hot(BINS // 2, BINS, dtype=tf.int32)  # the NaN/Inf counted as 0...
                   * tf.reduce_sum(tf.cast(~tf.math.is_finite(raw), tf.int32))  # ...taken out
                   for piece, raw, edge in zip(cleaned, pieces, edges)]
@@ -147,6 +149,17 @@ class HealthPass:
         ratios = norms[:, 2] / tf.maximum(norms[:, 0], 1e-30)
         return tf.concat([tf.cast(tf.concat(counts, 0), tf.float32), ranges, ratios] + squares,
                          axis=0)
+
+    def _histogram(self, values, edge):
+        """Counts of `values` in BINS equal bins over [-edge, edge], the outer bins taking what
+        lies beyond. TensorFlow's histogram kernel where it runs (the faster on CPU); in a step
+        compiled by XLA (jit_compile, Keras's default on a GPU), which has no such kernel, the
+        same bins by a segment sum."""
+        if not self.xla:
+            return tf.histogram_fixed_width(values, [-edge, edge], BINS)
+        bins = tf.cast(tf.floor((values + edge) / (2.0 * edge) * BINS), tf.int32)
+        bins = tf.clip_by_value(bins, 0, BINS - 1)
+        return tf.math.unsorted_segment_sum(tf.ones_like(bins), bins, BINS)
 
     def split(self, row):
         """{path: {quantity: value}} of the store's health series from the ring-row part."""
