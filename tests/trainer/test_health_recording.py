@@ -168,8 +168,7 @@ def test_health_every_n_steps_records_the_mean_update_over_them(tmp_path):
     rng = np.random.default_rng(1)
     x, y = rng.random((64, 12, 12, 1), dtype=np.float32), rng.integers(0, 3, 64)
     callback = TensorVizCallback(tmp_path, conv_every=1, max_bytes_per_step=None, health_every=2)
-    model(jit_compile=request.param).fit(x, y, batch_size=16, epochs=2, callbacks=[callback],
-                                         verbose=0)
+    model().fit(x, y, batch_size=16, epochs=2, callbacks=[callback], verbose=0)
     with RunReader(str(tmp_path / F.STORE_FILENAME)) as run:
         steps, ratios = run.series_all("conv1", F.UPDATE_RATIO)
         assert list(steps) == [2, 4, 6, 8]
