@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from pv_timing import median_seconds, paraview_simple  # noqa: E402
+from pv_timing import median_seconds, paraview_simple, raw_step_table  # noqa: E402
 from tensorviz_pv.store import format as F  # noqa: E402
 from tensorviz_pv.store.synthetic import write_long_run  # noqa: E402
 
@@ -61,11 +61,7 @@ def main():
                 f[F.steps_path(F.STEP)][:]
 
         def raw_table(_):
-            with h5py.File(path, "r", locking=False) as f:
-                for column in F.STEP_COLUMNS:
-                    f[F.steps_path(column)][:]
-                f[F.norms_path(F.WEIGHT_NORM)][:]
-                f[F.norms_path(F.GRADIENT_NORM)][:]
+            raw_step_table(path)
 
         def open_run(_):
             reader = simple.TensorVizReader(FileName=path)

@@ -15,7 +15,7 @@ import time
 import h5py
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from pv_timing import median_seconds, paraview_simple  # noqa: E402
+from pv_timing import median_seconds, paraview_simple, raw_step_table  # noqa: E402
 from tensorviz_pv.store import format as F  # noqa: E402
 from tensorviz_pv.store.synthetic import POSTER_LAYERS, write_poster_shaped_run  # noqa: E402
 
@@ -52,11 +52,7 @@ def main():
         reader = simple.TensorVizReader(FileName=path)
 
         def raw_norms(_):
-            with h5py.File(path, "r", locking=False) as f:
-                for column in F.STEP_COLUMNS:
-                    f[F.steps_path(column)][:]
-                f[F.norms_path(F.WEIGHT_NORM)][:]
-                f[F.norms_path(F.GRADIENT_NORM)][:]
+            raw_step_table(path)
 
         # the table is built once per run change: time the algorithm itself, fresh each time
         from tensorviz_pv.algorithms.norm_time_series import NormTimeSeries
