@@ -14,8 +14,8 @@ def envelope(steps, columns, most):
     steps = np.asarray(steps)
     if not most or len(steps) <= most:
         return steps, dict(columns)
-    starts = np.linspace(0, len(steps), max(most // 2, 1) + 1).astype(np.int64)
-    first, last = starts[:-1], starts[1:] - 1
+    first = column_starts(len(steps), max(most // 2, 1))
+    last = np.append(first[1:], len(steps)) - 1
     drawn_steps = np.empty(2 * len(first), dtype=steps.dtype)
     drawn_steps[0::2], drawn_steps[1::2] = steps[first], steps[last]
     drawn = {}
