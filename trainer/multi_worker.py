@@ -46,32 +46,36 @@ def cluster_task(environ=None):
     if kind not in hosts or not 0 <= index < len(hosts[kind]):
         raise ClusterError(f"TF_CONFIG: task {kind} {index} is not in its cluster "
                            f"({', '.join(f'{len(h)} {n}' for n, h in hosts.items())})")
-    return Task(kind, index, len(hosts.get("chief", [])) + len(hosts.get("worker", [])),
-                _chief(kind, index, hosts))
+    return _task(kind, index, hosts)
 
 
-def _chief(kind, index, cluster):
-    """tf.distribute's rule: the chief task, or worker 0 of a cluster with no chief."""
-    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cluster)
+def _task(kind, index, cluster):
+    """The Task of `kind` `index` in `cluster` ({task type: addresses}); the chief by
+    tf.distribute's rule: the chief task, or worker 0 of a cluster with no chief."""
+    workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+    chief = kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cluster)
+    return Task(kind, index, workers, chief)
 
 
-def is_chief(strategy):
-    """Whether this process writes the run: the chief task, or worker 0 of a cluster with no
-    chief, or the only process there is."""
+def strategy_task(strategy):
+    """This process's Task in a strategy's cluster, or None when it trains alone."""
     resolver = getattr(strategy, "cluster_resolver", None)
     kind = getattr(resolver, "task_type", None)
     if not kind:
-        return True
-    return _chief(kind, resolver.task_id, resolver.cluster_spec().as_dict())
+        return None
+    return _task(kind, resolver.task_id, resolver.cluster_spec().as_dict())
+
+
+def is_chief(strategy):
+    """Whether this process writes the run: the chief, or the only process there is."""
+    task = strategy_task(strategy)
+    return task is None or task.chief
 
 
 def worker_count(strategy):
     """How many processes train together (1 without a cluster)."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if not getattr(resolver, "task_type", None):
-        return 1
-    cluster = resolver.cluster_spec().as_dict()
-    return len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+    task = strategy_task(strategy)
+    return 1 if task is None else task.workers
 
 
 def mend_keras_fit():
