@@ -17,8 +17,8 @@ class DistributionOverTime(TensorVizView):
     """Port 0: an image, x = bin over [-r, r] (r: the widest range the run needed), y = recorded
     step (the first at the top; beyond MAX_COLUMNS records, a row per block of steps, their
     histograms summed), cell array `log_count` = log10(1 + count); field data `steps` (each
-    row's first step), `range`, `current_row` (the row of the current step). Port 1: the current step's histogram
-    on its own bins: bin_centre, count."""
+    row's first step), `range`, `current_row` (the row of the current step). Port 1: the
+    current step's histogram on its own bins: bin_centre, count."""
 
     def __init__(self):
         TensorVizView.__init__(self, "vtkImageData", "vtkTable")

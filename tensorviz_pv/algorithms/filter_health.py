@@ -22,8 +22,9 @@ STATISTICS = [("gradient norm", F.FILTER_NORMS, 1, True), ("weight norm", F.FILT
 class FilterHealth(FilterView):
     """Port 0: an image, x = recorded step (of the statistic's series; beyond MAX_COLUMNS
     records, a column per block of steps, each filter's mean over them), y = filter (filter 0
-    at the top), cell array ARRAYS[Statistic] (log10 of a norm: a zero norm is NaN, drawn as "no value";
-    NaN for merged-away filters) and `filter`; field data `steps` (each column's first step), `current_column`, `log10`.
+    at the top), cell array ARRAYS[Statistic] (log10 of a norm: a zero norm is NaN, drawn as
+    "no value"; NaN for merged-away filters) and `filter`; field data `steps` (each column's
+    first step), `current_column`, `log10`.
     Port 1: filter, value at the current step. Port 2: the highlighted filter's row outlined."""
 
     def __init__(self):

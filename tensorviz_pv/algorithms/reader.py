@@ -13,10 +13,10 @@ import numpy as np
 from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
 from vtkmodules.vtkCommonDataModel import vtkMultiBlockDataSet, vtkPolyData
 
+from ..analysis.decimate import listed_steps
 from ..errors import StoreError
 from ..store import format as F
 from ..store.reader import RunReader
-from ..analysis.decimate import listed_steps
 from ..store.runs import run_label
 from .base import ReportsOnce, declare_time_steps, floor_step, requested_piece, requested_time
 from .convert import add_field, string_array, vtk_array

@@ -19,8 +19,8 @@ from ..store import format as F
 from ..store.reader import RunReader
 from ..store.runs import find_runs
 from .session import dropped_afterwards, ensure_plugin, save_figure
-from .style import (FigureError, chart_type_sizes, chart_view, colour, data_bounds, field_value, flat_camera,
-                    index_labels, render_view, show_columns, show_image, title)
+from .style import (FigureError, chart_type_sizes, chart_view, colour, data_bounds, field_value,
+                    flat_camera, index_labels, render_view, show_columns, show_image, title)
 from .weights import show_glyphs
 
 # Viridis from its dark end to its green (its light yellow end would not read on white)
