@@ -49,6 +49,7 @@ class LayerHealth:
         self.stride = max(1, -(-size // SAMPLE_MOST))
         # a gather of every stride-th value: far cheaper in TensorFlow than a strided slice
         self.picks = tf.range(0, size, self.stride) if self.stride > 1 else None
+        self.sample_size = -(-size // self.stride)
         self.filters = F.filters_of(layout, variable.shape) \
             if layout != "vector" and size <= PER_FILTER_MOST else 0
 
@@ -72,10 +73,13 @@ class LayerHealth:
 
 class HealthPass:
     """The health of every layer in one step: for each layer the samples of its weights,
-    gradient and update, their ranges, histograms and norms (TensorFlow's histogram kernel per
-    sample: segment sums over one vector of all of them measured twice as slow on CPU).
-    `ranges` (3 per layer) carry over from `previous`, a pass of the model's earlier fit;
-    `xla`: the train step is compiled by XLA (histograms by segment sums)."""
+    gradient and update, their ranges, histograms and norms. The samples of all layers are
+    measured as one vector (one op per statistic, not one per layer: ResNet50's 107 layers made
+    11,500 ops, seconds to trace and optimize, and a cost at every step even where the pass
+    does not compute); the histograms by TensorFlow's kernel per sample (a segment sum over the
+    one vector measured 1.7x slower on CPU), or by that segment sum in a step compiled by XLA,
+    which has no histogram kernel. `ranges` (3 per layer) carry over from `previous`, a pass
+    of the model's earlier fit; `xla`: the train step is compiled by XLA."""
 
     def __init__(self, parts, previous=None, every=1, xla=False):
         self.parts = list(parts)
@@ -93,11 +97,21 @@ class HealthPass:
                     start[3 * i:3 * i + 3] = before[part.path]
         self.ranges = tf.Variable(start, trainable=False,
                                   aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-        # each layer's sample after the last step: the update is the change since (reading the
+        # every layer's sample after the last step: the update is the change since (reading the
         # weights before the optimizer's in-place update would make TensorFlow copy them)
-        self.previous = [tf.Variable(part.sample(part.variable.value), trainable=False,
-                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-                         for part in self.parts]
+        self.last_samples = tf.Variable(
+            tf.concat([part.sample(part.variable.value) for part in self.parts], 0),
+            trainable=False, aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        # the measured vector is [weights' samples, gradients', updates'], each in layer
+        # order: segment quantity * layers + layer of it is sorted (the faster segment
+        # kernels), and `order` puts the segments in the ranges' order, 3 * layer + quantity;
+        # XLA has the unsorted kernels only: there each value's segment is in that order
+        sizes = [part.sample_size for part in self.parts]
+        self.sizes = sizes * 3
+        self.order = np.arange(count).reshape(3, -1).T.reshape(-1)
+        segments = np.repeat(np.arange(count), self.sizes)
+        self.segments = tf.constant(np.argsort(self.order)[segments] if xla else segments,
+                                    tf.int32)
         self.width = count * BINS + count + len(self.parts) + \
             sum(2 * part.filters for part in self.parts)
 
@@ -119,47 +133,63 @@ class HealthPass:
         return tf.cond(due, lambda: self._row(gradients), lambda: tf.zeros(self.width))
 
     def _row(self, gradients):
-        pieces, squares = [], []
-        for part, previous in zip(self.parts, self.previous):
-            weights = part.variable.value
-            after = part.sample(weights)
-            gradient = gradients.get(part.variable.path)
-            grad = part.sample(gradient) if gradient is not None else tf.zeros_like(after)
-            # every N steps: the mean update per step over the last N
-            pieces += [after, grad, (after - previous) / self.every]
-            previous.assign(after)
-            if part.filters:
-                squares.append(tf.reduce_sum(tf.square(filter_matrix(
-                    tf.cast(weights, tf.float32), part.layout)), axis=0))
-                squares.append(tf.reduce_sum(tf.square(filter_matrix(
-                    tf.cast(gradient, tf.float32), part.layout)), axis=0)
-                    if gradient is not None else tf.zeros(part.filters))
+        after = tf.concat([part.sample(part.variable.value) for part in self.parts], 0)
+        grads = [gradients.get(part.variable.path) for part in self.parts]
+        grad = tf.concat([part.sample(g) if g is not None else tf.zeros(part.sample_size)
+                          for part, g in zip(self.parts, grads)], 0)
+        # every N steps: the mean update per step over the last N
+        update = (after - self.last_samples) / self.every
+        self.last_samples.assign(after)
+        values = tf.concat([after, grad, update], 0)
         # NaN/Inf (a diverged step) are left out of the histograms: the norms report them
-        cleaned = [tf.where(tf.math.is_finite(piece), piece, 0.0) for piece in pieces]
-        largest = tf.stack([tf.reduce_max(tf.abs(piece)) for piece in cleaned])
+        finite = tf.math.is_finite(values)
+        cleaned = tf.where(finite, values, 0.0)
+        largest = self._per_range("max", tf.abs(cleaned))
         needed = tf.pow(2.0, tf.math.ceil(tf.math.log(tf.maximum(largest, 1e-30)) / math.log(2.0)))
         ranges = tf.where(largest > 0, tf.maximum(self.ranges, needed), self.ranges)
         self.ranges.assign(ranges)
-        edges = tf.unstack(tf.maximum(ranges, 1e-30))
-        counts = [self._histogram(piece, edge)
-                  - tf.one_hot(BINS // 2, BINS, dtype=tf.int32)  # the NaN/Inf counted as 0...
-                  * tf.reduce_sum(tf.cast(~tf.math.is_finite(raw), tf.int32))  # ...taken out
-                  for piece, raw, edge in zip(cleaned, pieces, edges)]
-        norms = tf.reshape(tf.stack([tf.norm(piece) for piece in cleaned]), (-1, 3))
+        edges = tf.maximum(ranges, 1e-30)
+        # the NaN/Inf were counted as 0, in the middle bin: taken out again
+        dropped = self._per_range("sum", tf.cast(~finite, tf.int32))
+        counts = self._histograms(cleaned, edges) \
+            - tf.one_hot(BINS // 2, BINS, dtype=tf.int32)[None, :] * dropped[:, None]
+        norms = tf.reshape(tf.sqrt(self._per_range("sum", tf.square(cleaned))), (-1, 3))
         ratios = norms[:, 2] / tf.maximum(norms[:, 0], 1e-30)
-        return tf.concat([tf.cast(tf.concat(counts, 0), tf.float32), ranges, ratios] + squares,
+        squares = []
+        for part, gradient in zip(self.parts, grads):
+            if part.filters:
+                squares.append(tf.reduce_sum(tf.square(filter_matrix(
+                    tf.cast(part.variable.value, tf.float32), part.layout)), axis=0))
+                squares.append(tf.reduce_sum(tf.square(filter_matrix(
+                    tf.cast(gradient, tf.float32), part.layout)), axis=0)
+                    if gradient is not None else tf.zeros(part.filters))
+        return tf.concat([tf.cast(tf.reshape(counts, [-1]), tf.float32), ranges, ratios] + squares,
                          axis=0)
 
-    def _histogram(self, values, edge):
-        """Counts of `values` in BINS equal bins over [-edge, edge], the outer bins taking what
-        lies beyond. TensorFlow's histogram kernel where it runs (the faster on CPU); in a step
-        compiled by XLA (jit_compile, Keras's default on a GPU), which has no such kernel, the
-        same bins by a segment sum."""
-        if not self.xla:
-            return tf.histogram_fixed_width(values, [-edge, edge], BINS)
-        bins = tf.cast(tf.floor((values + edge) / (2.0 * edge) * BINS), tf.int32)
-        bins = tf.clip_by_value(bins, 0, BINS - 1)
-        return tf.math.unsorted_segment_sum(tf.ones_like(bins), bins, BINS)
+    def _per_range(self, reduction, values):
+        """The max or sum of each segment of the measured vector, in the ranges' order."""
+        if self.xla:
+            reduce = tf.math.unsorted_segment_max if reduction == "max" \
+                else tf.math.unsorted_segment_sum
+            return reduce(values, self.segments, len(self.order))
+        reduce = tf.math.segment_max if reduction == "max" else tf.math.segment_sum
+        return tf.gather(reduce(values, self.segments), self.order)
+
+    def _histograms(self, values, edges):
+        """(segments, BINS) counts of each segment's values in BINS equal bins over [-edge,
+        edge], the outer bins taking what lies beyond."""
+        count = 3 * len(self.parts)
+        if self.xla:
+            edge = tf.gather(edges, self.segments)
+            bins = tf.cast(tf.floor((values + edge) / (2.0 * edge) * BINS), tf.int32)
+            bins = tf.clip_by_value(bins, 0, BINS - 1) + self.segments * BINS
+            counts = tf.math.unsorted_segment_sum(tf.ones_like(bins), bins, count * BINS)
+            return tf.reshape(counts, (count, BINS))
+        pieces = tf.split(values, self.sizes)  # quantity-major: piece q * layers + layer
+        bounds = tf.unstack(tf.stack([-edges, edges], axis=1))
+        layers = len(self.parts)
+        return tf.stack([tf.histogram_fixed_width(pieces[q * layers + i], bounds[3 * i + q], BINS)
+                         for i in range(layers) for q in range(3)])
 
     def split(self, row):
         """{path: {quantity: value}} of the store's health series from the ring-row part."""

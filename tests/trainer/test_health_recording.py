@@ -178,3 +178,52 @@ def test_health_every_n_steps_records_the_mean_update_over_them(tmp_path):
             mean_update = (kernel[step] - kernel[step - 2]) / 2
             np.testing.assert_allclose(ratio, np.linalg.norm(mean_update)
                                        / np.linalg.norm(kernel[step]), rtol=1e-3)
+
+
+@pytest.mark.parametrize("xla", [False, True], ids=["graph", "xla"])
+def test_health_pass_leaves_nan_and_inf_out_of_each_layers_histogram(xla):
+    """The pass measures every layer in one vector: each layer's histograms, ranges and norms
+    must still be its own, and a NaN or Inf of one layer's gradient must leave its histogram
+    (the norms report it) and touch no other layer's."""
+    import tensorflow as tf
+    from trainer.health import HealthPass, LayerHealth
+
+    rng = np.random.default_rng(5)
+    shapes = {"conv": ((3, 3, 2, 5), "conv"), "wide": ((90, 70), "dense"),  # 6,300: sampled
+              "norm": ((7,), "vector")}
+    variables = {name: keras.Variable(rng.normal(size=shape).astype(np.float32) * (i + 1), name=name)
+                 for i, (name, (shape, _)) in enumerate(shapes.items())}
+    parts = [LayerHealth(name, variables[name], layout) for name, (_, layout) in shapes.items()]
+    health = HealthPass(parts, xla=xla)
+    before = {name: v.numpy() for name, v in variables.items()}
+    grads = {name: rng.normal(size=v.shape).astype(np.float32) * 0.01 * (i + 1)
+             for i, (name, v) in enumerate(variables.items())}
+    grads["conv"].flat[[3, 40]] = [np.nan, np.inf]
+    for name, v in variables.items():
+        v.assign(before[name] - grads[name] if name != "conv" else before[name] * 1.5)
+    row = tf.function(lambda g: health.row(g, tf.constant(0, tf.int64)), jit_compile=xla)(
+        {v.path: tf.constant(grads[name]) for name, v in variables.items()}).numpy()
+    found = health.split(row)
+
+    def sample(part, value):
+        return value.reshape(-1)[::part.stride].astype(np.float64)
+
+    for part in parts:
+        name = part.path
+        values = [sample(part, variables[name].numpy()), sample(part, grads[name]),
+                  sample(part, variables[name].numpy() - before[name])]
+        r = found[name][F.HISTOGRAM_RANGE]
+        for q, value in enumerate(values):
+            finite = value[np.isfinite(value)]
+            assert r[q] == 2.0 ** np.ceil(np.log2(np.abs(finite).max()))  # the power of two
+            close_histograms(found[name][F.HISTOGRAM][q], finite, r[q])
+        assert found[name][F.HISTOGRAM][1].sum() == len(values[1]) - (2 if name == "conv" else 0)
+        assert found[name][F.UPDATE_RATIO] == pytest.approx(
+            np.linalg.norm(values[2]) / np.linalg.norm(values[0]), rel=1e-5)
+        if part.filters:
+            weights, gradient = found[name][F.FILTER_NORMS]
+            layout = variables[name].numpy().reshape(-1, part.filters)
+            np.testing.assert_allclose(weights, np.linalg.norm(layout, axis=0), rtol=1e-5)
+            if name != "conv":
+                np.testing.assert_allclose(gradient, np.linalg.norm(
+                    grads[name].reshape(-1, part.filters), axis=0), rtol=1e-5)
