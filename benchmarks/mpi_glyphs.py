@@ -1,9 +1,10 @@
 """Weight Glyphs of the largest layer (the poster network's 1.6 M-weight FC layer: 9.6 M box
 faces) in one pvbatch process and under `mpiexec -n 2 pvbatch`, each rank drawing half of the
 filters: the time to build them (median of a few steps) and the peak memory of each rank, side
-by side in one run.
+by side in one run. `--fc-units 5120`: an FC layer of 8 M weights (48 M box faces; about 9 GB
+in one process), the size of a large model's largest layer.
 
-    .venv/bin/python benchmarks/mpi_glyphs.py [--ranks 2] [--repeats 3]
+    .venv/bin/python benchmarks/mpi_glyphs.py [--ranks 2] [--repeats 3] [--fc-units 1024]
 """
 
 import argparse
@@ -45,11 +46,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ranks", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--fc-units", type=int, default=1024)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         store = os.path.join(folder, "run.tvz")
         steps = args.repeats * 100
-        write_poster_shaped_run(store, steps, conv_every=100)  # the FC kernel at 0 and the end...
+        # the FC kernel is written at step 0 and the last: the script alternates the two
+        write_poster_shaped_run(store, steps, conv_every=100, fc_units=args.fc_units)
         script = os.path.join(folder, "glyphs.py")
         with open(script, "w") as f:
             f.write(SCRIPT.format(plugin=os.path.join(ROOT, "plugin", "TensorViz.xml"),

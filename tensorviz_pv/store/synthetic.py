@@ -14,13 +14,18 @@ LAYERS = [F.layer_entry("conv1", F.CONV, {F.KERNEL: [3, 3, 1, 4], F.BIAS: [4]},
                         activation_shape=[5, 5, 4]),
           F.layer_entry("fc1", F.DENSE, {F.KERNEL: [10, 3], F.BIAS: [3]})]
 
-# the poster's network (without its 10-unit output layer) at 28 x 28, 16 probe images
-POSTER_LAYERS = [
-    F.layer_entry("conv1", F.CONV, {F.KERNEL: [3, 3, 1, 16], F.BIAS: [16]},
-                  activation_shape=[28, 28, 16]),
-    F.layer_entry("conv2", F.CONV, {F.KERNEL: [3, 3, 16, 32], F.BIAS: [32]},
-                  activation_shape=[14, 14, 32]),
-    F.layer_entry("fc1", F.DENSE, {F.KERNEL: [1568, 1024], F.BIAS: [1024]})]
+
+def poster_layers(fc_units=1024):
+    """The poster's network (without its 10-unit output layer) at 28 x 28; a wider FC layer
+    stands for a larger model's largest layer (5,120 units: 8 M weights)."""
+    return [F.layer_entry("conv1", F.CONV, {F.KERNEL: [3, 3, 1, 16], F.BIAS: [16]},
+                          activation_shape=[28, 28, 16]),
+            F.layer_entry("conv2", F.CONV, {F.KERNEL: [3, 3, 16, 32], F.BIAS: [32]},
+                          activation_shape=[14, 14, 32]),
+            F.layer_entry("fc1", F.DENSE, {F.KERNEL: [1568, fc_units], F.BIAS: [fc_units]})]
+
+
+POSTER_LAYERS = poster_layers()  # with 16 probe images
 POSTER_PROBE = 16
 
 
@@ -104,12 +109,12 @@ def write_synthetic_run(path, steps=30, every=10, seed=0, close=True, activation
 
 
 def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, seed=0,
-                            checksums=True):
+                            checksums=True, fc_units=1024):
     """Steps 1..steps of poster-shaped records: every norm and every layer's histograms each
     step (the conv layers' filter norms too), conv kernels every `conv_every` steps, the FC
-    kernel at 0 and the end, activations every `activations_every`."""
+    kernel (of `fc_units` units) at 0 and the end, activations every `activations_every`."""
     rng = np.random.default_rng(seed)
-    layers = POSTER_LAYERS
+    layers = poster_layers(fc_units)
     variables = [f"{l['name']}/kernel" for l in layers] + [f"{l['name']}/bias" for l in layers]
     convs = [l for l in layers if l["kind"] == F.CONV]
     activation_shapes = {l["name"]: (POSTER_PROBE, *l["activation_shape"]) for l in convs}

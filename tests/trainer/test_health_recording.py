@@ -191,7 +191,8 @@ def test_health_pass_leaves_nan_and_inf_out_of_each_layers_histogram(xla):
     rng = np.random.default_rng(5)
     shapes = {"conv": ((3, 3, 2, 5), "conv"), "wide": ((90, 70), "dense"),  # 6,300: sampled
               "norm": ((7,), "vector")}
-    variables = {name: keras.Variable(rng.normal(size=shape).astype(np.float32) * (i + 1), name=name)
+    variables = {name: keras.Variable(rng.normal(size=shape).astype(np.float32) * (i + 1),
+                                      name=name)
                  for i, (name, (shape, _)) in enumerate(shapes.items())}
     parts = [LayerHealth(name, variables[name], layout) for name, (_, layout) in shapes.items()]
     health = HealthPass(parts, xla=xla)
