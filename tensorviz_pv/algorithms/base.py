@@ -11,6 +11,9 @@ from vtkmodules.vtkCommonDataModel import vtkDataObject
 from vtkmodules.vtkCommonExecutionModel import vtkExecutive, vtkStreamingDemandDrivenPipeline
 
 from ..errors import SettingError, StoreError, TensorVizError
+from ..store.layer_groups import LIST_MOST, group_layers
+
+WHOLE_LIST = "(all layers)"  # the Layer Group that lists every layer
 
 
 def report_error(message):
@@ -90,6 +93,7 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
         self._output_types = output_types
         self._updating_port = 0
         self._layer = None
+        self._layer_group = ""  # "": all layers
         self.piece = (0, 1)
 
     def RequestInformation(self, request, in_info, out_info):
@@ -148,28 +152,64 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
         return True
 
     def layer_names(self):
+        """Every layer this view can show, in model order."""
         run = self.run()
         if run is None:
             return []
         return [layer["name"] for layer in run.info.get("layers", []) if self.shows_layer(layer)]
 
     def GetLayerNames(self):
+        """What the Layer list offers: the chosen Layer Group's layers, else every layer."""
+        names = self.layer_names()
+        members = self._group_members(names)
         array = vtkStringArray()
-        for name in self.layer_names():
+        for name in names if members is None else members:
             array.InsertNextValue(name)
         return array
 
     def current_layer(self, run):
         names = self.layer_names()
+        members = self._group_members(names)
+        if self._layer_group and members is None:
+            groups = [group.label for group in self.layer_groups(names)]
+            raise SettingError(f"{run.path}: no layer group named {self._layer_group!r} for this "
+                               "view (" + (f"groups: {', '.join(groups)})" if groups else
+                                           f"its {len(names)} layers are listed whole)"))
         layer = self._layer or (names[0] if names else None)
         if layer is None:
             raise StoreError(f"{run.path}: the run has no layer this view can show")
         if layer not in names:
             raise SettingError(f"{run.path}: no layer named {layer!r} for this view "
                              f"(layers: {', '.join(names) or 'none'})")
+        if members is not None and layer not in members:
+            # a group was just chosen: its first layer, as the Layer list then resets to
+            layer = members[0]
         return layer
 
-    # ---- errors: one message per distinct problem, and an empty output
+    # ---- Layer Group property: a long Layer list narrowed to one block of the model
+    def SetLayerGroup(self, label):
+        self.set_value("_layer_group", "" if label in (None, WHOLE_LIST) else label)
+
+    def layer_groups(self, names):
+        """The blocks a list of more than LIST_MOST layers is offered by (none for fewer)."""
+        return group_layers(names) if len(names) > LIST_MOST else []
+
+    def GetLayerGroupNames(self):
+        array = vtkStringArray()
+        array.InsertNextValue(WHOLE_LIST)
+        for group in self.layer_groups(self.layer_names()):
+            array.InsertNextValue(group.label)
+        return array
+
+    def _group_members(self, names):
+        """The layers of the chosen Layer Group (None: no group chosen, or none of that name)."""
+        if not self._layer_group:
+            return None
+        for group in self.layer_groups(names):
+            if group.label == self._layer_group:
+                return [names[i] for i in group.members]
+        return None
+
     def fail(self, message):
         self.report_once(message)
         return 1

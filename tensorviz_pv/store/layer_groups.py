@@ -12,6 +12,7 @@ import re
 from collections import namedtuple
 
 Group = namedtuple("Group", "label members")  # members: indices into the names, in order
+LIST_MOST = 30  # layers a list shows one by one; a longer list is shown by its blocks
 
 _WORD = re.compile(r"[^/_]+")
 

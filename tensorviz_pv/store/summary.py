@@ -4,12 +4,9 @@ from collections import Counter
 
 import numpy as np
 
-from .layer_groups import Group, group_layers
+from .layer_groups import LIST_MOST, Group, group_layers
 from . import format as F
 from .reader import RunReader
-
-
-LIST_MOST = 30  # recorded layers listed one by one; more are listed by blocks
 
 
 def _float(value):
