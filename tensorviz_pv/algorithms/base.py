@@ -12,8 +12,10 @@ from vtkmodules.vtkCommonExecutionModel import vtkExecutive, vtkStreamingDemandD
 
 from ..errors import SettingError, StoreError, TensorVizError
 from ..store.layer_groups import LIST_MOST, group_layers
+from .convert import string_array
 
 WHOLE_LIST = "(all layers)"  # the Layer Group that lists every layer
+LAYER_FIELD = "layer"  # the field array of every output: the layer drawn
 
 
 def report_error(message):
@@ -94,6 +96,7 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
         self._updating_port = 0
         self._layer = None
         self._layer_group = ""  # "": all layers
+        self.shown_layer = None  # the layer the outputs show, once produced
         self.piece = (0, 1)
 
     def RequestInformation(self, request, in_info, out_info):
@@ -184,6 +187,7 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
         if members is not None and layer not in members:
             # a group was just chosen: its first layer, as the Layer list then resets to
             layer = members[0]
+        self.shown_layer = layer
         return layer
 
     # ---- Layer Group property: a long Layer list narrowed to one block of the model
@@ -228,12 +232,18 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
         self.piece = requested_piece(out_info.GetInformationObject(self._updating_port))
         if self.piece[0] > 0 and not self.SPLITS:
             return 1  # piece 0 holds it all
+        self.shown_layer = None
         try:
             self.produce(run, out_info)
         except TensorVizError as error:
             return self.fail(str(error))
         except (OSError, KeyError, ValueError) as error:
             return self.fail(f"{run.path}: cannot read the store ({error})")
+        if self.shown_layer is not None:  # titles follow it (figures/style.py: title)
+            for port in range(out_info.GetNumberOfInformationObjects()):
+                output = vtkDataObject.GetData(out_info, port)
+                if output is not None:
+                    output.GetFieldData().AddArray(string_array(LAYER_FIELD, [self.shown_layer]))
         self.clear_report()
         return 1
 

@@ -28,7 +28,8 @@ def activation_panel(run, view, layer, step, probe_image):
     label = int(field_value(maps, "label"))
     merged = int(field_value(maps, "merged_filters"))
     title(view, f"{layer} activations\nprobe image {probe_image} (label {label})"
-                + (f"\n(blank: {merged} filters merged away)" if merged else ""), 16)
+                + (f"\n(blank: {merged} filters merged away)" if merged else ""), 16,
+          follow=maps, layer=layer)
     # the input image sits left of the tiles: frame both
     flat_camera(view, data_bounds((maps, 0), (maps, 1)))
     return maps
@@ -49,7 +50,8 @@ def correlation_panel(run, view, layer, step):
     merged = field_value(correlation, "merged_filters", port=1) > 0
     why = " or ".join(["merged away"] * merged + ["dead"] * dead)
     title(view, f"{layer} filter correlation" + (f"\n(grey: no value, the filter is {why})"
-                                                  if why else ""), 16)
+                                                  if why else ""), 16,
+          follow=(correlation, 1), layer=layer)
     filters = run.entries[layer]["filters"]
     index_labels(view, filters, rows=True)
     index_labels(view, filters, rows=False)

@@ -60,7 +60,7 @@ def build(store, area=LAYOUT_AREA):
 
     glyph_view = render_view(cell, f"{layer} weights", (layout, 7))
     proxy, _, limit = glyphs(run, layer)
-    title(glyph_view, f"{layer} weights", 16)
+    title(glyph_view, f"{layer} weights", 16, follow=proxy, layer=layer)
     show_glyphs(glyph_view, proxy, limit)
     step = simple.AnnotateTime(registrationName="the step", Format="step {time:.0f}")
     shown = simple.Show(step, glyph_view)  # the step, in the view that moves most
@@ -89,9 +89,9 @@ def build(store, area=LAYOUT_AREA):
                              maps_view))
         filter_views.append((correlation_panel(run, heat_view, layer, run.steps[-1]), 1, heat_view))
         if run.has_atlas(layer):
-            filter_views.append((atlas_panel(run, atlas_view, layer, run.steps[-1], caption=False),
-                                 0, atlas_view))
-            title(atlas_view, f"{layer} filter atlas", 16)
+            atlas = atlas_panel(run, atlas_view, layer, run.steps[-1], caption=False)
+            filter_views.append((atlas, 0, atlas_view))
+            title(atlas_view, f"{layer} filter atlas", 16, follow=atlas, layer=layer)
     link_highlights([source for source, _, _ in filter_views])
     for source, port, view in filter_views:
         show_highlight(source, view, port)

@@ -3,6 +3,7 @@ run or layer, colour bars on the right, 2D views framed from straight above."""
 
 from paraview import servermanager, simple
 
+from ..algorithms.base import LAYER_FIELD
 from ..errors import TensorVizError
 
 TEXT = [0.1, 0.1, 0.1]
@@ -100,15 +101,32 @@ def show_columns(source, chart, columns):
     return display
 
 
-def title(view, text, size=22, location="Upper Center"):
-    """A line of text in the view; returns its Text source (set .Text to change it), named by
-    its text in the pipeline browser."""
-    source = simple.Text(Text=text, registrationName="title: " + text.split("\n")[0][:48])
+def title(view, text, size=22, location="Upper Center", follow=None, layer=None):
+    """A line of text in the view; returns its source, named by its text in the pipeline
+    browser. With `follow`, a TensorViz view's source (or (source, port)) showing `layer`: the
+    text names the layer that source draws, also after its Layer is changed by hand (a Python
+    Annotation of the 'layer' field array every TensorViz view puts out); else a Text source
+    (set .Text to change it)."""
+    name = "title: " + text.split("\n")[0][:48]
+    if follow is None:
+        source = simple.Text(Text=text, registrationName=name)
+    else:
+        source = simple.PythonAnnotation(Input=simple.OutputPort(*follow) if isinstance(
+            follow, tuple) else follow, ArrayAssociation="Field Data",
+            Expression=_naming_the_layer(text, layer), registrationName=name)
     display = simple.Show(source, view)
     display.WindowLocation = location
     display.FontSize = size
     display.Color = TEXT
     return source
+
+
+def _naming_the_layer(text, layer):
+    """A Python Annotation expression: `text` with `layer` replaced by the one in its input's
+    'layer' field array (`layer` itself where there is none: an MPI rank that drew nothing)."""
+    mark = "\x00"
+    return (f"{text.replace(layer, mark)!r}.replace({mark!r}, input.FieldData[{LAYER_FIELD!r}]"
+            f".GetValue(0) if {LAYER_FIELD!r} in input.FieldData.keys() else {layer!r})")
 
 
 def label_format(limits):

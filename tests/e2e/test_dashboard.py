@@ -46,6 +46,47 @@ def test_the_dashboard_state_opens_for_a_second_run(tiny_run, reduced_run, tmp_p
         assert seen["steps"] == len(run.time_steps())
 
 
+TITLE_SCRIPT = """
+import json, sys
+from paraview import simple, servermanager
+from tensorviz_pv.figures import dashboard
+store, out = sys.argv[1:3]
+dashboard.build(store)
+time = simple.GetAnimationScene().AnimationTime
+
+def titles():
+    found = {}
+    for (name, _), proxy in simple.GetSources().items():
+        if proxy.GetXMLName() == "PythonAnnotation":
+            proxy.UpdatePipeline(time)
+            found[name] = servermanager.Fetch(proxy).GetColumn(0).GetValue(0)
+    return found
+
+seen = {"before": titles()}
+for proxy in simple.GetSources().values():  # Layer changed by hand, as in the GUI
+    if proxy.GetXMLName() in ("WeightGlyphs", "ActivationMaps", "FilterCorrelation", "FilterAtlas"):
+        proxy.Layer = "conv2"
+seen["after"] = titles()
+json.dump(seen, open(out, "w"))
+"""
+
+
+def test_the_dashboard_titles_name_the_layer_each_view_draws(tiny_run, tmp_path):
+    """A Layer changed by hand in a view of the dashboard: its title names the new layer (it
+    named the layer the dashboard was built with)."""
+    script, out = tmp_path / "titles.py", tmp_path / "titles.json"
+    script.write_text(TITLE_SCRIPT)
+    result = run_paraview("pvbatch", [str(script), os.path.join(tiny_run, F.STORE_FILENAME),
+                                      str(out)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    seen = json.loads(out.read_text())
+    before, after = seen["before"], seen["after"]
+    assert len(before) == 4  # weights, activations, correlation, atlas
+    assert sorted(text.split()[0] for text in before.values()) == ["conv1"] * 4
+    assert {name: text.replace("conv1", "conv2") for name, text in before.items()} == after
+    assert "Failed to evaluate" not in result.stderr
+
+
 @pytest.mark.parametrize("first_start", [False, True], ids=["welcome seen", "first start"])
 def test_the_gui_opens_the_dashboard(tiny_run, tmp_path, first_start):
     """`tensorviz paraview` comes up with every view drawn: for a user who closed ParaView's
