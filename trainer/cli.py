@@ -1,6 +1,7 @@
 """The `tensorviz` command: train, sweep, compare, info, render, paraview."""
 
 import argparse
+import difflib
 import json
 import os
 import shlex
@@ -160,6 +161,9 @@ def _parser():
                           help="just open the run, without the dashboard layout")
     paraview.add_argument("--state", default=None, metavar="FILE",
                           help="open a state file (a comparison's compare.pvsm, a dashboard.pvsm)")
+    paraview.add_argument("--layer", default=None, metavar="NAME",
+                          help="the layer the dashboard shows (default: the first convolution; "
+                               "`tensorviz info RUN --layers` lists them)")
     return parser
 
 
@@ -170,14 +174,21 @@ def train_config(args):
     return TrainConfig(record=not args.no_record, **options)
 
 
-def _store_of(run_dir):
-    """The run's store, checked to open (a damaged one is said here, before ParaView starts)."""
+def _store_of(run_dir, layer=None):
+    """The run's store, checked to open (a damaged one is said here, before ParaView starts),
+    and to hold `layer` when one is named."""
     path = resolve_store_path(run_dir)
     if not os.path.exists(path):
         raise StoreError(f"{run_dir}: no TensorViz run there ({path} is missing)")
     with RunReader(path) as run:
         for note in run.notes:
             print(f"tensorviz: {note}", file=sys.stderr)
+        if layer is not None and layer not in run.layers:
+            close = difflib.get_close_matches(layer, run.layers, n=3, cutoff=0.6)
+            raise SettingError(f"--layer {layer}: no such layer in {run_dir}"
+                               + (f"; did you mean {' or '.join(close)}?" if close else "")
+                               + f" (`tensorviz info {run_dir} --layers` lists its "
+                               f"{len(run.layers)})")
     return path
 
 
@@ -268,6 +279,11 @@ def cmd_render(args):
 
 def cmd_paraview(args):
     from .paraview_launch import ROOT, command, paraview_env, welcome_dialog_shows
+    if args.layer and (args.state or args.plain or not args.run_dir):
+        raise SettingError("--layer: the layer of the dashboard of RUN_DIR (not with --state or "
+                           "--plain)")
+    store = os.path.abspath(_store_of(args.run_dir, args.layer)) \
+        if args.run_dir and not args.state else None
     argv, env = [], paraview_env()
     if welcome_dialog_shows():  # a first start: its modal dialog would cover the dashboard
         print("tensorviz paraview: ParaView would open with its welcome dialog; starting it with "
@@ -277,14 +293,15 @@ def cmd_paraview(args):
         if not os.path.isfile(args.state):
             raise SettingError(f"--state {args.state}: no such file")
         argv.append("--state=" + os.path.abspath(args.state))
-    elif args.run_dir:
-        store = os.path.abspath(_store_of(args.run_dir))
+    elif store:
         if args.plain:
             argv.append("--data=" + store)
         else:
             argv.append("--script=" + os.path.join(ROOT, "tensorviz_pv", "figures",
                                                    "gui_dashboard.py"))
             env["TENSORVIZ_RUN"] = store
+            if args.layer:
+                env["TENSORVIZ_LAYER"] = args.layer
             if args.follow:
                 env["TENSORVIZ_FOLLOW"] = "1"
     argv = command("paraview", argv)

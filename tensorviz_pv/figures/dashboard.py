@@ -24,7 +24,7 @@ from .health import NO_ALERTS, alerts_text, health_panel
 from .norms import norm_chart
 from .picking import FilterPicker, link_highlights, show_highlight
 from .session import FigureRun
-from .style import TEXT, fit_polygon_labels, render_view, title
+from .style import TEXT, FigureError, fit_polygon_labels, render_view, title
 from .weights import glyphs, show_glyphs
 
 STATE_NAME = "dashboard.pvsm"
@@ -38,14 +38,16 @@ HEALTH_SHARE = 0.35  # of that column's height, for the filter health and the al
 TEXT_ROOM = 1.5
 
 
-def build(store, area=LAYOUT_AREA):
-    """Build the dashboard for a run store; returns the reader and the views. Each 2D view is
-    framed for its share of `area` (what the GUI gives the layout; a view drawn before the
-    window is laid out knows no better)."""
+def build(store, area=LAYOUT_AREA, layer=None):
+    """Build the dashboard for a run store, of `layer` (default: its first convolution);
+    returns the reader and the views. Each 2D view is framed for its share of `area` (what the
+    GUI gives the layout; a view drawn before the window is laid out knows no better)."""
     area = (area[0] * TEXT_ROOM, area[1] * TEXT_ROOM)
     cell = (int(area[0] * (1 - ATLAS_SHARE) / 2), int(area[1] / 2))
     run = FigureRun(store, size=cell)
-    layer = run.first_conv_layer
+    if layer is not None and layer not in run.layers:
+        raise FigureError(f"{store}: no layer {layer!r} to show (layers: {', '.join(run.layers)})")
+    layer = layer or run.first_conv_layer
     # the GUI starts with one layout and an empty render view: the dashboard takes their place
     for view in simple.GetViews():
         simple.Delete(view)

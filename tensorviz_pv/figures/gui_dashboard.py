@@ -1,6 +1,6 @@
 """Run by the ParaView GUI (`paraview --script=...`; `tensorviz paraview RUN_DIR` starts it):
-builds the dashboard for the run named by TENSORVIZ_RUN, saves it as a state file in the run
-directory, outlines a filter clicked in one view in all, and follows a training run when
+builds the dashboard for the run named by TENSORVIZ_RUN (of the layer TENSORVIZ_LAYER names,
+else its first convolution), saves it as a state file in the run directory, outlines a filter clicked in one view in all, and follows a training run when
 TENSORVIZ_FOLLOW is set."""
 
 import os
@@ -13,7 +13,7 @@ from tensorviz_pv.figures import dashboard, gui_defaults
 def main():
     store = os.environ["TENSORVIZ_RUN"]
     gui_defaults.install()  # filters applied by hand come up with readable colours
-    views = dashboard.build(store)
+    views = dashboard.build(store, layer=os.environ.get("TENSORVIZ_LAYER") or None)
     saved = dashboard.save_state(os.path.dirname(store))
     print(f"TensorViz: dashboard state saved as {saved}" if saved else
           f"TensorViz: the dashboard state could not be saved in {os.path.dirname(store)} "

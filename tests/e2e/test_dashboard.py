@@ -67,6 +67,12 @@ for proxy in simple.GetSources().values():  # Layer changed by hand, as in the G
     if proxy.GetXMLName() in ("WeightGlyphs", "ActivationMaps", "FilterCorrelation", "FilterAtlas"):
         proxy.Layer = "conv2"
 seen["after"] = titles()
+for view in simple.GetViews():
+    simple.Delete(view)
+for proxy in list(simple.GetSources().values()):
+    simple.Delete(proxy)
+dashboard.build(store, layer="conv2")  # `tensorviz paraview RUN --layer conv2`
+seen["built"] = titles()
 json.dump(seen, open(out, "w"))
 """
 
@@ -84,6 +90,7 @@ def test_the_dashboard_titles_name_the_layer_each_view_draws(tiny_run, tmp_path)
     assert len(before) == 4  # weights, activations, correlation, atlas
     assert sorted(text.split()[0] for text in before.values()) == ["conv1"] * 4
     assert {name: text.replace("conv1", "conv2") for name, text in before.items()} == after
+    assert sorted(seen["built"].values()) == sorted(after.values())
     assert "Failed to evaluate" not in result.stderr
 
 

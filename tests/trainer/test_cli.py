@@ -90,3 +90,13 @@ def test_bad_reduction_options_are_refused_before_anything_happens(tiny_run):
         result = tensorviz("train", tiny_run, "--overwrite", "--reduce", *options, check=False)
         assert result.returncode == 2 and message in result.stderr
     assert os.stat(store).st_mtime_ns == before
+
+
+def test_paraview_layer_typo_is_said_before_paraview_starts(tiny_run):
+    result = tensorviz("paraview", tiny_run, "--layer", "conv3", check=False)
+    assert result.returncode == 2
+    assert f"--layer conv3: no such layer in {tiny_run}; did you mean conv2 or conv1?" \
+        in result.stderr
+    assert "welcome dialog" not in result.stderr  # said before anything of ParaView's
+    result = tensorviz("paraview", tiny_run, "--plain", "--layer", "conv2", check=False)
+    assert result.returncode == 2 and "not with --state or --plain" in result.stderr
