@@ -214,6 +214,7 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
                 return [names[i] for i in group.members]
         return None
 
+    # ---- errors: one message per distinct problem, and an empty output
     def fail(self, message):
         self.report_once(message)
         return 1

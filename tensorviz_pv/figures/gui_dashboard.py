@@ -1,7 +1,7 @@
 """Run by the ParaView GUI (`paraview --script=...`; `tensorviz paraview RUN_DIR` starts it):
 builds the dashboard for the run named by TENSORVIZ_RUN (of the layer TENSORVIZ_LAYER names,
-else its first convolution), saves it as a state file in the run directory, outlines a filter clicked in one view in all, and follows a training run when
-TENSORVIZ_FOLLOW is set."""
+else its first convolution), saves it as a state file in the run directory, outlines a filter
+clicked in one view in all, and follows a training run when TENSORVIZ_FOLLOW is set."""
 
 import os
 
