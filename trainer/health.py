@@ -99,9 +99,8 @@ class HealthPass:
                                   aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         # every layer's sample after the last step: the update is the change since (reading the
         # weights before the optimizer's in-place update would make TensorFlow copy them)
-        self.last_samples = tf.Variable(
-            tf.concat([part.sample(part.variable.value) for part in self.parts], 0),
-            trainable=False, aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self.last_samples = tf.Variable(self._weight_samples(), trainable=False,
+                                        aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         # the measured vector is [weights' samples, gradients', updates'], each in layer
         # order: segment quantity * layers + layer of it is sorted (the faster segment
         # kernels), and `order` puts the segments in the ranges' order, 3 * layer + quantity;
@@ -132,8 +131,12 @@ class HealthPass:
         due = tf.equal(tf.math.floormod(self.step_offset + counter + 1, self.every), 0)
         return tf.cond(due, lambda: self._row(gradients), lambda: tf.zeros(self.width))
 
+    def _weight_samples(self):
+        """Every layer's sample of its weights now, in layer order, as one vector."""
+        return tf.concat([part.sample(part.variable.value) for part in self.parts], 0)
+
     def _row(self, gradients):
-        after = tf.concat([part.sample(part.variable.value) for part in self.parts], 0)
+        after = self._weight_samples()
         grads = [gradients.get(part.variable.path) for part in self.parts]
         grad = tf.concat([part.sample(g) if g is not None else tf.zeros(part.sample_size)
                           for part, g in zip(self.parts, grads)], 0)
@@ -178,7 +181,7 @@ class HealthPass:
     def _histograms(self, values, edges):
         """(segments, BINS) counts of each segment's values in BINS equal bins over [-edge,
         edge], the outer bins taking what lies beyond."""
-        count = 3 * len(self.parts)
+        count = len(self.order)
         if self.xla:
             edge = tf.gather(edges, self.segments)
             bins = tf.cast(tf.floor((values + edge) / (2.0 * edge) * BINS), tf.int32)
