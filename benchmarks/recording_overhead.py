@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 
 from tensorviz_pv.store.reader import RunReader  # noqa: E402
 
-from trainer.callback import TensorVizCallback  # noqa: E402
+from trainer.recording.callback import TensorVizCallback  # noqa: E402
 from trainer.checkpoints import RunCheckpoints  # noqa: E402
 from trainer.datasets import load_dataset  # noqa: E402
 from trainer.model import poster_model  # noqa: E402

@@ -30,12 +30,12 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from recording_overhead import StepClock  # noqa: E402
-from trainer.callback import TensorVizCallback  # noqa: E402
+from trainer.recording.callback import TensorVizCallback  # noqa: E402
 from trainer.datasets import load_dataset  # noqa: E402
-from trainer.health import HealthPass, LayerHealth  # noqa: E402
-from trainer.layers import find_layers, variable_names  # noqa: E402
+from trainer.recording.health_pass import HealthPass, LayerHealth  # noqa: E402
+from trainer.recording.layers import find_layers, variable_names  # noqa: E402
 from trainer.model import poster_model  # noqa: E402
-from trainer.recording_hooks import RecordingHooks  # noqa: E402
+from trainer.recording.hooks import RecordingHooks  # noqa: E402
 from tensorviz_pv.store import format as F  # noqa: E402
 
 ARMS = ["plain", "norms", "+ copies", "+ health", "callback"]

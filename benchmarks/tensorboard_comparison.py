@@ -22,7 +22,7 @@ import keras  # noqa: E402
 
 from tensorviz_pv.store import format as F  # noqa: E402
 from tensorviz_pv.store.reader import RunReader  # noqa: E402
-from trainer.callback import TensorVizCallback  # noqa: E402
+from trainer.recording.callback import TensorVizCallback  # noqa: E402
 from trainer.datasets import load_dataset  # noqa: E402
 from trainer.model import poster_model  # noqa: E402
 

@@ -5,7 +5,7 @@
 def __getattr__(name):
     # lazy, so that `tensorviz info/render` start without loading TensorFlow
     if name == "TensorVizCallback":
-        from .callback import TensorVizCallback
+        from .recording.callback import TensorVizCallback
         return TensorVizCallback
     if name == "RunCheckpoints":
         from .checkpoints import RunCheckpoints

@@ -14,8 +14,7 @@ from tensorviz_pv.figures.script import (FIGURES, chosen_figures, comparison_scr
                                          figures_script, parse_size, parse_steps)
 from tensorviz_pv.store.reader import RunReader, resolve_store_path
 
-from .cadence import parse_budget
-from .config import LR_SCHEDULES, OPTIMIZERS, TrainConfig
+from .config import LR_SCHEDULES, OPTIMIZERS, TrainConfig, parse_budget
 
 DEFAULTS = TrainConfig(run_dir="")
 

@@ -2,6 +2,7 @@
 one per run, the command line makes one from its options."""
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -9,10 +10,28 @@ from tensorviz_pv.errors import TensorVizError
 
 LR_SCHEDULES = ("constant", "exponential", "cosine")
 OPTIMIZERS = ("sgd", "momentum", "adam")
+DEFAULT_BUDGET = 100_000  # disk budget, bytes per step
 
 
 class TrainError(TensorVizError):
     """A problem with the request, found before anything was touched."""
+
+
+class BudgetError(TensorVizError):
+    """A disk budget that cannot be kept, or cannot be read."""
+
+
+def parse_budget(text):
+    """'100k', '2.5M', '1G' or a number of bytes per step -> int; 'none' -> None (no limit)."""
+    if text is None or str(text).strip().lower() in ("none", "off", "unlimited"):
+        return None
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([kmg]?)b?\s*", str(text).lower())
+    if not match:
+        raise BudgetError(f"budget {text!r}: give bytes per step, e.g. 100k, 2M or none")
+    value = float(match.group(1)) * {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[match.group(2)]
+    if value <= 0:
+        raise BudgetError(f"budget {text!r}: give a positive number of bytes per step, or none")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -52,7 +71,7 @@ class TrainConfig:
     conv_every: Optional[int] = None
     dense_every: Optional[int] = None
     activations_every: Optional[int] = None
-    budget: Optional[int] = 100_000
+    budget: Optional[int] = DEFAULT_BUDGET
     reduce: bool = False
     reduce_threshold: float = 0.85
     reduce_layers: Tuple[str, ...] = ("conv1",)

@@ -120,7 +120,7 @@ def _train(config, dataset, task):
     import keras  # TensorFlow loads only once the request is known to be valid
     import tensorflow as tf
 
-    from .callback import TensorVizCallback
+    from .recording.callback import TensorVizCallback
     from .checkpoints import RunCheckpoints
     from .model import poster_model
     from .progress import ProgressLine

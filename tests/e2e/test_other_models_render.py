@@ -7,7 +7,7 @@ import keras
 import numpy as np
 
 from conftest import tensorviz
-from trainer.callback import TensorVizCallback
+from trainer.recording.callback import TensorVizCallback
 
 
 def test_render_and_info_for_a_nested_model_of_every_convolution_kind(tmp_path):

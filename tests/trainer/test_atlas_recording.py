@@ -9,7 +9,7 @@ import pytest
 from tensorviz_pv.analysis.atlas import IMAGE, POSITION, RESPONSE
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
-from trainer.callback import TensorVizCallback
+from trainer.recording.callback import TensorVizCallback
 
 
 def images(n, shape=(28, 28, 1), seed=0):

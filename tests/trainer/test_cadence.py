@@ -5,9 +5,10 @@ import keras
 import pytest
 
 from tensorviz_pv.store import format as F
-from trainer.cadence import BudgetError, Cadence, layer_groups, parse_budget, plan
-from trainer.health import LayerHealth
-from trainer.layers import find_layers
+from trainer.config import BudgetError, parse_budget
+from trainer.recording.cadence import Cadence, layer_groups, plan
+from trainer.recording.health_pass import LayerHealth
+from trainer.recording.layers import find_layers
 from trainer.model import poster_model
 
 PER_STEP = 4 * (5 + 16 + 2 * 8)  # the poster network's step columns, metrics and norms

@@ -12,7 +12,7 @@ import json, sys
 import numpy as np, tensorflow as tf, keras
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from trainer.callback import TensorVizCallback
+from trainer.recording.callback import TensorVizCallback
 from tensorviz_pv.store.reader import RunReader
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 sys.path.insert(0, "tests/trainer")

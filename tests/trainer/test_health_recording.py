@@ -12,8 +12,8 @@ import pytest
 from tensorviz_pv.analysis.health import alerts
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
-from trainer.callback import TensorVizCallback
-from trainer.health import SAMPLE_MOST
+from trainer.recording.callback import TensorVizCallback
+from trainer.recording.health_pass import SAMPLE_MOST
 
 from conftest import tensorviz
 
@@ -186,7 +186,7 @@ def test_health_pass_leaves_nan_and_inf_out_of_each_layers_histogram(xla):
     must still be its own, and a NaN or Inf of one layer's gradient must leave its histogram
     (the norms report it) and touch no other layer's."""
     import tensorflow as tf
-    from trainer.health import HealthPass, LayerHealth
+    from trainer.recording.health_pass import HealthPass, LayerHealth
 
     rng = np.random.default_rng(5)
     shapes = {"conv": ((3, 3, 2, 5), "conv"), "wide": ((90, 70), "dense"),  # 6,300: sampled

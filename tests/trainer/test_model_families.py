@@ -13,8 +13,8 @@ from tensorviz_pv.errors import TensorVizError
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.summary import format_summary, run_summary
-from trainer.callback import RecordingError, TensorVizCallback
-from trainer.layers import find_layers
+from trainer.recording.callback import RecordingError, TensorVizCallback
+from trainer.recording.layers import find_layers
 
 
 def data(shape, classes, n=32, seed=0):

@@ -19,7 +19,7 @@ from tensorviz_pv.store.reader import RunReader
 SCRIPT = """
 import os, sys
 import tensorflow as tf
-from trainer.callback import TensorVizCallback
+from trainer.recording.callback import TensorVizCallback
 run_dir, epochs = sys.argv[1], int(sys.argv[2])
 strategy = tf.distribute.MultiWorkerMirroredStrategy() if "TF_CONFIG" in os.environ \\
     else tf.distribute.get_strategy()

@@ -13,7 +13,7 @@ import tensorflow as tf
 from conftest import tensorviz
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
-from trainer.callback import TensorVizCallback
+from trainer.recording.callback import TensorVizCallback
 from trainer.checkpoints import RunCheckpoints
 
 

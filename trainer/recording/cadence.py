@@ -9,34 +9,15 @@ last step (not health: it is taken from the steps' ring rows).
 """
 
 import math
-import re
 from dataclasses import dataclass, field
 
-from tensorviz_pv.errors import TensorVizError
+from ..config import BudgetError
 
-DEFAULT_BUDGET = 100_000  # bytes per step
 # the poster's cadence: conv weights every 10 steps, dense ones at epoch ends, activations
 # every 100 steps; all of them at every epoch end. Training health (histograms, filter norms):
 # every step, relaxed like the others when the budget needs it
 DEFAULT_EVERY = {"spatial": 10, "dense": 0, "norm": 10, "activations": 100, "health": 1}
 ASSUMED_STEPS = 10_000  # a run's length when fit does not say it
-
-
-class BudgetError(TensorVizError):
-    """A disk budget that cannot be kept, or cannot be read."""
-
-
-def parse_budget(text):
-    """'100k', '2.5M', '1G' or a number of bytes per step -> int; 'none' -> None (no limit)."""
-    if text is None or str(text).strip().lower() in ("none", "off", "unlimited"):
-        return None
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([kmg]?)b?\s*", str(text).lower())
-    if not match:
-        raise BudgetError(f"budget {text!r}: give bytes per step, e.g. 100k, 2M or none")
-    value = float(match.group(1)) * {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[match.group(2)]
-    if value <= 0:
-        raise BudgetError(f"budget {text!r}: give a positive number of bytes per step, or none")
-    return int(value)
 
 
 @dataclass

@@ -25,14 +25,15 @@ from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.writer import RunWriter, SeriesSpec
 
 from .background import BackgroundWriter
-from .cadence import DEFAULT_BUDGET, layer_groups, parse_budget, plan
+from ..config import DEFAULT_BUDGET, parse_budget
+from .cadence import layer_groups, plan
 from .filter_ids import FilterIds
 from .layers import find_layers, is_built, variable_names
 from .atlas import ATLAS_K, ATLAS_SHARE, ATLAS_SIZE, AtlasPass, atlas_count, receptive_fields
-from .health import HEALTH_LAYERS_PER_STEP, HealthPass, HealthWatch, LayerHealth
-from .multi_worker import is_chief, mend_keras_fit, worker_count
+from .health_pass import HEALTH_LAYERS_PER_STEP, HealthPass, HealthWatch, LayerHealth
+from ..multi_worker import is_chief, mend_keras_fit, worker_count
 from .probe import ProbePass, first_input, probe_labels
-from .recording_hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks
+from .hooks import METRIC_SLOTS, PROBE_SIZE, RecordingHooks
 
 mend_keras_fit()  # Keras's fit under MultiWorkerMirroredStrategy, which the callback records
 

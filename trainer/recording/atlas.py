@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from tensorviz_pv.analysis.atlas import top_responses
 
-from .health import activation_statistics, combine_statistics
+from .health_pass import activation_statistics, combine_statistics
 from .probe import ProbePass, first_input, keeping_outputs
 
 ATLAS_SIZE = 256  # images, at most
