@@ -17,7 +17,7 @@ import zipfile
 
 import keras
 
-from tensorviz_pv.store import format as F
+from tensorviz_pv.store.run_dir import RunDir
 
 from .multi_worker import is_chief
 
@@ -25,13 +25,13 @@ NAME = re.compile(r"epoch-\d{4}\.(keras|json)(\.partial(\.keras)?)?$")  # what R
 
 
 def checkpoint_path(run_dir, epoch):
-    return os.path.join(run_dir, F.CHECKPOINT_DIR, f"epoch-{epoch:04d}.keras")
+    return os.path.join(RunDir(run_dir).checkpoints, f"epoch-{epoch:04d}.keras")
 
 
 def checkpoints(run_dir):
     """[(path, {"epoch", "step"})] of the complete, intact checkpoints, newest first; a
     damaged one is named on stderr and passed over."""
-    directory = os.path.join(run_dir, F.CHECKPOINT_DIR)
+    directory = RunDir(run_dir).checkpoints
     if not os.path.isdir(directory):
         return []
     found = []
@@ -75,7 +75,7 @@ def latest_checkpoint(run_dir, at_most_step=None):
 
 def remove_checkpoints(run_dir):
     """Remove what RunCheckpoints wrote (nothing else in the folder); the folder if empty."""
-    directory = os.path.join(run_dir, F.CHECKPOINT_DIR)
+    directory = RunDir(run_dir).checkpoints
     if not os.path.isdir(directory):
         return
     for name in os.listdir(directory):

@@ -4,7 +4,7 @@ side by side (the poster's hyper-parameter study)."""
 import dataclasses
 import os
 
-from tensorviz_pv.store import format as F
+from tensorviz_pv.store.run_dir import RunDir
 
 from .config import TrainError
 from .train import train
@@ -30,7 +30,7 @@ def run_sweep(configs):
     """Train each configuration whose run does not exist yet; returns [(label, store path)]."""
     runs = []
     for label, config in configs:
-        store = os.path.abspath(os.path.join(config.run_dir, F.STORE_FILENAME))
+        store = os.path.abspath(RunDir(config.run_dir).store)
         if not os.path.exists(store):
             print(f"tensorviz sweep: {label} -> {config.run_dir}", flush=True)
             train(config)

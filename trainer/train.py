@@ -9,6 +9,7 @@ from tensorviz_pv.errors import StoreError
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.lock import WriterLock
 from tensorviz_pv.store.reader import RunReader
+from tensorviz_pv.store.run_dir import RunDir
 
 from .checkpoints import latest_checkpoint, remove_checkpoints
 from .config import TrainError
@@ -19,7 +20,7 @@ from .multi_worker import cluster_task
 
 def check_run_dir(run_dir, resume, overwrite):
     """Refuse an unusable RUN_DIR before loading TensorFlow or touching any file."""
-    store = os.path.join(run_dir, F.STORE_FILENAME)
+    store = RunDir(run_dir).store
     if os.path.exists(run_dir) and not os.path.isdir(run_dir):
         raise TrainError(f"{run_dir}: exists and is not a directory")
     if resume:
@@ -51,7 +52,7 @@ def make_optimizer(keras, config, steps_per_epoch):
 def remove_run(run_dir):
     """--overwrite: what TensorViz wrote goes (the store, its checkpoints, the dashboard state),
     nothing else; a run.tvz that is not a TensorViz store is refused, untouched."""
-    store = os.path.join(run_dir, F.STORE_FILENAME)
+    store = RunDir(run_dir).store
     if os.path.exists(store):
         try:
             RunReader(store).close()
@@ -59,7 +60,7 @@ def remove_run(run_dir):
             raise TrainError(f"{error}; --overwrite removes TensorViz stores only: move it away "
                              "first") from None
         os.remove(store)
-    dashboard = os.path.join(run_dir, "dashboard.pvsm")
+    dashboard = RunDir(run_dir).dashboard_state
     if os.path.exists(dashboard):
         os.remove(dashboard)
     remove_checkpoints(run_dir)
@@ -68,7 +69,7 @@ def remove_run(run_dir):
 def resume_point(run_dir):
     """(checkpoint path, {"epoch", "step"}): the newest intact checkpoint at or before the last
     step the store holds, so that the resumed run is contiguous."""
-    with RunReader(os.path.join(run_dir, F.STORE_FILENAME)) as run:
+    with RunReader(RunDir(run_dir).store) as run:
         last = run.last_step()
     found, newest = latest_checkpoint(run_dir, at_most_step=last), latest_checkpoint(run_dir)
     if found is None:
@@ -99,7 +100,7 @@ def train(config):
         return _train_beside_the_chief(config, dataset, task)
     os.makedirs(config.run_dir, exist_ok=True)
     # one writer per run, from the first file touched to the last written
-    with WriterLock(os.path.join(config.run_dir, F.STORE_FILENAME)):
+    with WriterLock(RunDir(config.run_dir).store):
         if config.overwrite:
             remove_run(config.run_dir)
         return _train(config, dataset, task)
@@ -109,7 +110,7 @@ def _train_beside_the_chief(config, dataset, task):
     """A worker other than the chief: the same training, which writes nothing into RUN_DIR (the
     callbacks leave that to the chief). A resumed run reads its checkpoint from RUN_DIR, which
     must then be the chief's, shared."""
-    if config.resume and not os.path.exists(os.path.join(config.run_dir, F.STORE_FILENAME)):
+    if config.resume and not os.path.exists(RunDir(config.run_dir).store):
         raise TrainError(f"{config.run_dir}: no run to resume on {task.name}: --resume on "
                          "every worker needs the chief's RUN_DIR (a shared folder)")
     return _train(config, dataset, task)

@@ -17,6 +17,7 @@ import time
 from paraview import simple
 
 from ..errors import TensorVizError
+from ..store.run_dir import RunDir
 
 from .activations import activation_panel, correlation_panel
 from .atlas import atlas_panel
@@ -27,7 +28,6 @@ from .session import FigureRun
 from .style import TEXT, FigureError, fit_polygon_labels, render_view, title
 from .weights import glyphs, show_glyphs
 
-STATE_NAME = "dashboard.pvsm"
 
 
 LAYOUT_AREA = (850, 540)  # pixels of the layout in a ParaView window of its first-start size
@@ -113,7 +113,7 @@ def save_state(run_dir):
     """The dashboard as a state file in the run directory; it opens for any run (load it with
     'Search files under specified directory' and that run's directory). Returns its path, or
     None when it could not be written (a read-only run directory)."""
-    path = os.path.join(run_dir, STATE_NAME)
+    path = RunDir(run_dir).dashboard_state
     before = os.stat(path).st_mtime_ns if os.path.exists(path) else None
     try:
         simple.SaveState(path)

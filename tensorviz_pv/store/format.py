@@ -12,7 +12,9 @@ FORMAT_NAME = "tensorviz-run"
 FORMAT_VERSION = 2  # 2: any layer kind (KINDS), full layer paths, per-step metrics
 FILE_EXTENSION = ".tvz"
 STORE_FILENAME = "run" + FILE_EXTENSION
-CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_DIR = "checkpoints"  # Keras checkpoints to resume from (trainer/checkpoints.py)
+LOCK_SUFFIX = ".lock"  # the writer lock beside the store: run.tvz.lock (lock.py)
+DASHBOARD_STATE = "dashboard.pvsm"  # the GUI dashboard's state, saved in the run directory
 
 # root attributes
 ATTR_FORMAT = "format"

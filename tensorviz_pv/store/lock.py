@@ -10,8 +10,7 @@ import sys
 import time
 
 from ..errors import StoreError
-
-SUFFIX = ".lock"
+from .run_dir import lock_path
 
 
 def _start_ticks(pid):
@@ -47,7 +46,7 @@ def _read(lock_path):
 
 def live_writer(store_path):
     """The lock's content when a live process writes the store, else None."""
-    owner = _read(store_path + SUFFIX)
+    owner = _read(lock_path(store_path))
     return owner if owner is not None and _alive(owner) else None
 
 
@@ -62,7 +61,7 @@ class WriterLock:
     _held = {}  # lock path -> how many holders in this process
 
     def __init__(self, store_path):
-        self.path = store_path + SUFFIX
+        self.store, self.path = store_path, lock_path(store_path)
         self.taken_over = None  # the stale lock's owner, when one was replaced
 
     def acquire(self):
@@ -77,7 +76,7 @@ class WriterLock:
             except FileExistsError:
                 owner = _read(self.path)
                 if owner is not None and _alive(owner):
-                    raise StoreError(f"{self.path[:-len(SUFFIX)]}: another writer is writing this "
+                    raise StoreError(f"{self.store}: another writer is writing this "
                                      f"run: {describe(owner)}; wait for it to end, or stop it "
                                      "first") from None
                 self.taken_over = owner or {}

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import StoreError
 from . import format as F
 from .lock import live_writer
+from .run_dir import resolve_store_path
 from .superblock import clear_write_flags, write_flags
 
 
@@ -25,13 +26,6 @@ def check_store_file(path):
                          f"(a run directory holds {F.STORE_FILENAME})")
     if not h5py.is_hdf5(path):
         raise StoreError(f"{path}: not a TensorViz run store (not an HDF5 file)")
-
-
-def resolve_store_path(path):
-    """A run directory or a store file -> the store file."""
-    if os.path.isdir(path):
-        return os.path.join(path, F.STORE_FILENAME)
-    return path
 
 
 def _first_line(error):
