@@ -12,15 +12,16 @@ before it.
 import json
 import os
 import re
-import sys
 import zipfile
 
 import keras
 
+from tensorviz_pv.messages import logger
 from tensorviz_pv.store.run_dir import RunDir
 
 from .multi_worker import is_chief
 
+LOG = logger("train")
 NAME = re.compile(r"epoch-\d{4}\.(keras|json)(\.partial(\.keras)?)?$")  # what RunCheckpoints writes
 
 
@@ -44,12 +45,10 @@ def checkpoints(run_dir):
         except FileNotFoundError:
             continue  # an interrupted save
         except (OSError, ValueError, KeyError, TypeError) as error:
-            print(f"TensorViz: {path}: its metadata is damaged ({error}); passed over",
-                  file=sys.stderr)
+            LOG.warning(f"TensorViz: {path}: its metadata is damaged ({error}); passed over")
             continue
         if not intact(path):
-            print(f"TensorViz: {path}: damaged (not a complete Keras file); passed over",
-                  file=sys.stderr)
+            LOG.warning(f"TensorViz: {path}: damaged (not a complete Keras file); passed over")
             continue
         found.append((path, meta))
     return found
@@ -136,6 +135,6 @@ class RunCheckpoints(keras.callbacks.Callback):
                 if os.path.exists(partial):  # no metadata: none of them is a checkpoint
                     os.remove(partial)
             self.failed = f"{path}: the checkpoint could not be saved ({error.strerror or error})"
-            print(f"\nTensorViz: {self.failed}; training stops (the earlier checkpoints and the "
-                  "store are kept)", file=sys.stderr)
+            LOG.warning(f"\nTensorViz: {self.failed}; training stops (the earlier checkpoints "
+                        "and the store are kept)")
             self.model.stop_training = True

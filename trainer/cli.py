@@ -10,9 +10,11 @@ import sys
 import tempfile
 
 from tensorviz_pv.errors import SettingError, StoreError, TensorVizError
+from tensorviz_pv.messages import show_messages
 from tensorviz_pv.figures.script import (FIGURES, chosen_figures, comparison_script,
                                          figures_script, parse_size, parse_steps)
-from tensorviz_pv.store.reader import RunReader, resolve_store_path
+from tensorviz_pv.store.reader import RunReader
+from tensorviz_pv.store.run_dir import resolve_store_path
 
 from .config import LR_SCHEDULES, OPTIMIZERS, TrainConfig, parse_budget
 
@@ -261,7 +263,8 @@ def cmd_info(args):
     summary = run_summary(_store_of(args.run_dir))
     with RunReader(_store_of(args.run_dir)) as run:
         summary["alerts"] = alerts(**run.health_inputs())
-    print(json.dumps(summary, indent=2) if args.json else format_summary(summary, args.layers))
+    print(json.dumps(summary, indent=2, default=lambda alert: alert.as_dict()) if args.json
+          else format_summary(summary, args.layers))
     return 0
 
 
@@ -317,6 +320,7 @@ def _terminate(signum, frame):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    show_messages()
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return {"train": cmd_train, "info": cmd_info, "render": cmd_render,

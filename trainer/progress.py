@@ -18,7 +18,7 @@ class ProgressLine(keras.callbacks.Callback):
 
     def __init__(self, recorder, epochs, steps_per_epoch, stream=None, interval=10.0):
         super().__init__()
-        self.recorder = recorder  # the TensorVizCallback: its step count and last batch values
+        self.recorder = recorder  # the TensorVizCallback: its step and its latest values read
         self.epochs, self.steps_per_epoch = epochs, steps_per_epoch
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty()
@@ -36,7 +36,7 @@ class ProgressLine(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.recorder.drained_step == self.first_step:
+        if self.recorder.latest()[0] == self.first_step:
             return  # nothing read back from the training graph yet
         if time.monotonic() - self.last_shown >= self.interval:
             self.show()
@@ -50,7 +50,7 @@ class ProgressLine(keras.callbacks.Callback):
         done = step - self.first_step
         rate = done / max(time.monotonic() - self.started, 1e-9)
         left = (self.total - step) / rate if rate > 0 else float("nan")
-        loss, accuracy = self.recorder.last_loss_accuracy
+        _, loss, accuracy = self.recorder.latest()
         line = (f"epoch {self.epoch + 1}/{self.epochs}  step {step}/{self.total}  "
                 f"loss {loss:.4f}  acc {accuracy:.3f}  {rate:.1f} steps/s  "
                 f"{_duration(left) if left == left else '?'} left  -> {self.recorder.store_path}")

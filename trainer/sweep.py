@@ -4,10 +4,13 @@ side by side (the poster's hyper-parameter study)."""
 import dataclasses
 import os
 
+from tensorviz_pv.messages import logger
 from tensorviz_pv.store.run_dir import RunDir
 
 from .config import TrainError
 from .train import train
+
+LOG = logger("train")
 
 
 def sweep_configs(base, out_dir, learning_rates=None, widths=None):
@@ -32,7 +35,7 @@ def run_sweep(configs):
     for label, config in configs:
         store = os.path.abspath(RunDir(config.run_dir).store)
         if not os.path.exists(store):
-            print(f"tensorviz sweep: {label} -> {config.run_dir}", flush=True)
+            LOG.info(f"tensorviz sweep: {label} -> {config.run_dir}")
             train(config)
         runs.append((label, store))
     return runs

@@ -2,10 +2,10 @@
 directory, as a TrainConfig asks."""
 
 import os
-import sys
 import time
 
 from tensorviz_pv.errors import StoreError
+from tensorviz_pv.messages import logger
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.lock import WriterLock
 from tensorviz_pv.store.reader import RunReader
@@ -16,6 +16,8 @@ from .config import TrainError
 from .datasets import load_dataset
 from .folders import unwritable_reason
 from .multi_worker import cluster_task
+
+LOG = logger("train")
 
 
 def check_run_dir(run_dir, resume, overwrite):
@@ -76,8 +78,8 @@ def resume_point(run_dir):
         raise TrainError(f"{run_dir}: no intact checkpoint at or before step {last}, the last "
                          "step the store holds; --overwrite starts the run afresh")
     if newest is not None and newest[0] != found[0]:
-        print(f"TensorViz: {newest[0]} (step {newest[1]['step']}) is past the store's last step "
-              f"({last}); resuming from {found[0]} (step {found[1]['step']})", file=sys.stderr)
+        LOG.warning(f"TensorViz: {newest[0]} (step {newest[1]['step']}) is past the store's last "
+                    f"step ({last}); resuming from {found[0]} (step {found[1]['step']})")
     return found
 
 
@@ -122,6 +124,7 @@ def _train(config, dataset, task):
     import tensorflow as tf
 
     from .recording.callback import TensorVizCallback
+    from .recording.reducing import ReducingCallback
     from .checkpoints import RunCheckpoints
     from .model import poster_model
     from .progress import ProgressLine
@@ -146,12 +149,12 @@ def _train(config, dataset, task):
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     if not config.record:
         return _train_plain(model, dataset, config)
-    callback = TensorVizCallback(
+    callback = (ReducingCallback if config.reduce else TensorVizCallback)(
         config.run_dir, probe=(dataset.x_test, dataset.y_test),
         test_data=(dataset.x_test, dataset.y_test), resume_from=resume_from,
         conv_every=config.conv_every, dense_every=config.dense_every,
         activations_every=config.activations_every, max_bytes_per_step=config.budget,
-        stop_on_nonfinite=not config.continue_on_nan, keep_open=config.reduce,
+        stop_on_nonfinite=not config.continue_on_nan,
         stop_training_on_failure=True,
         run_info={"dataset": dataset.summary(), "hyperparameters": config.hyperparameters(),
                   "tensorflow_version": _tf_version()})
@@ -159,8 +162,7 @@ def _train(config, dataset, task):
     chief = task is None or task.chief
     where = f"recording into {callback.store_path}" if chief else \
         f"{task.name} of {task.workers}: the chief records into {config.run_dir} (if shared)"
-    print(f"TensorViz: training on {dataset.name} ({len(dataset.x_train)} images), {where}",
-          flush=True)
+    LOG.info(f"TensorViz: training on {dataset.name} ({len(dataset.x_train)} images), {where}")
     started = time.time()
     progress = ProgressLine(callback, config.epochs, steps_per_epoch)
     checkpoints = RunCheckpoints(config.run_dir, resume_from)
@@ -175,20 +177,19 @@ def _train(config, dataset, task):
     except tf.errors.UnavailableError as error:  # a worker of a multi-worker training is gone
         if task is None:
             raise
-        print(f"\nTensorViz: {task.name}: another worker of the training is gone "
-              f"(TensorFlow: {type(error).__name__}); stopped at step {callback.step}"
-              + (f"; {callback.store_path} keeps the steps written before" if chief else ""),
-              file=sys.stderr)
+        LOG.warning(f"\nTensorViz: {task.name}: another worker of the training is gone "
+                    f"(TensorFlow: {type(error).__name__}); stopped at step {callback.step}"
+                    + (f"; {callback.store_path} keeps the steps written before" if chief else ""))
         return 1
     finally:  # also when fit raises (Ctrl-C, memory): flushed rows kept, model unhooked
         callback.close()
     failure = callback.stopped or checkpoints.failed
     if failure:
-        print(f"TensorViz: stopped at step {callback.step}: {failure}", file=sys.stderr)
+        LOG.warning(f"TensorViz: stopped at step {callback.step}: {failure}")
         return 1
-    print(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "
-          + (f"run store: {callback.store_path}" if chief
-             else f"{task.name}: the chief wrote the run"), flush=True)
+    LOG.info(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "
+             + (f"run store: {callback.store_path}" if chief
+                else f"{task.name}: the chief wrote the run"))
     return 0
 
 
@@ -211,16 +212,16 @@ def train_with_reduction(model, dataset, config, callback, initial_epoch, fit):
             return model
         model, kept = reduced_model(model, plans, rebuild)
         callback.record_reduction(plans, kept)
-        counts = ", ".join(f"{n} {len(callback.filter_ids.ids[n])}" for n in config.reduce_layers)
-        print(f"TensorViz: step {callback.step}: merged "
-              f"{sum(len(m) for m in plans.values())} filters; now {counts}", flush=True)
+        counts = callback.filter_counts()
+        counts = ", ".join(f"{n} {counts[n]}" for n in config.reduce_layers)
+        LOG.info(f"TensorViz: step {callback.step}: merged "
+                 f"{sum(len(m) for m in plans.values())} filters; now {counts}")
         return model
 
     every, epoch = config.reduce_every, initial_epoch
     if 0 < epoch < config.epochs and epoch % every == 0:
         # a resumed run: its checkpoint was saved just before the reduction due here
-        callback.set_model(model)
-        callback.on_train_begin()
+        callback.begin(model)
         model = reduce(model)
     while epoch < config.epochs:
         last = min((epoch // every + 1) * every, config.epochs)  # reductions stay on multiples
@@ -238,8 +239,8 @@ def _train_plain(model, dataset, config):
     model.fit(dataset.x_train, dataset.y_train, batch_size=config.batch_size,
               epochs=config.epochs, validation_data=(dataset.x_val, dataset.y_val), verbose=2)
     test = model.evaluate(dataset.x_test, dataset.y_test, verbose=0, return_dict=True)
-    print(f"TensorViz (not recording): test accuracy {test['accuracy']:.4f}, test loss "
-          f"{test['loss']:.4f}, {time.time() - started:.1f} s", flush=True)
+    LOG.info(f"TensorViz (not recording): test accuracy {test['accuracy']:.4f}, test loss "
+             f"{test['loss']:.4f}, {time.time() - started:.1f} s")
     return 0
 
 

@@ -6,6 +6,9 @@ health.py); a step's counts move onto a wider range exactly while the ranges dif
 a factor B/2 (each new bin is whole old bins; beyond that an old bin goes where its centre falls).
 """
 
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
 import numpy as np
 from scipy.ndimage import minimum_filter1d
 
@@ -195,8 +198,35 @@ def nonfinite_alerts(steps, loss, weight_norms, gradient_norms):
                   f"loss or norms not finite from step {int(steps[where[0]])}")]
 
 
+@dataclass(frozen=True)
+class Alert:
+    """One alert of a run: its kind, the step it starts at, its layer (None: the whole run) and
+    what it found, in words; `filters`: the filter ids it concerns (dead filters)."""
+
+    kind: str
+    step: int
+    layer: Optional[str]
+    text: str
+    filters: Optional[Tuple[int, ...]] = None
+
+    def __str__(self):
+        """The whole alert in a line: 'step 61: exploding gradients, conv1: gradient norm ...'."""
+        return f"step {self.step}: {self.kind}" + (f", {self.layer}" if self.layer else "") \
+            + f": {self.text}"
+
+    @property
+    def headline(self):
+        """Its first words, for a small panel: 'step 61: exploding gradients (conv1)'."""
+        return f"step {self.step}: {self.kind}" + (f" ({self.layer})" if self.layer else "")
+
+    def as_dict(self):
+        """As `tensorviz info --json` lists it (docs/INFO.md)."""
+        return {"kind": self.kind, "step": self.step, "layer": self.layer,
+                "filters": None if self.filters is None else list(self.filters), "text": self.text}
+
+
 def alert(kind, step, layer, text, filters=None):
-    return {"kind": kind, "step": int(step), "layer": layer, "filters": filters, "text": text}
+    return Alert(kind, int(step), layer, text, None if filters is None else tuple(filters))
 
 
 def alerts(steps, loss, weight_norms=None, gradient_norms=None, layer_gradients=None,
@@ -223,7 +253,7 @@ def alerts(steps, loss, weight_norms=None, gradient_norms=None, layer_gradients=
                                f"{len(since)} of {total} filters dead {when} (filters "
                                f"{compact(sorted(since))}: no output on the atlas images, no "
                                "gradient)", filters=sorted(since)))
-    return sorted(found, key=lambda a: (a["step"], a["kind"]))
+    return sorted(found, key=lambda a: (a.step, a.kind))
 
 
 def compact(numbers):

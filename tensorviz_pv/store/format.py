@@ -1,6 +1,6 @@
 """Every name in the run store, in one place; the writer, the reader and the trainer use it.
 
-A run store is one HDF5 file (docs/FORMAT.md). Rows of the step tables are optimizer updates:
+A run store is one HDF5 file (docs/FORMAT.md); layout.py gives every series' shape, type and bytes. Rows of the step tables are optimizer updates:
 row s holds the loss and gradients of the batch that produced update s, and the weights after it.
 Tensor series hold snapshots at a cadence, each with the step it was taken at; step 0 is the
 initial state before any update.

@@ -161,9 +161,8 @@ def format_summary(summary, every_layer=False):
         last = summary["last"]
         lines.append(f"last step  {last['step']} (epoch {last['epoch']}): loss {_short(last['loss'])}, "
                      f"accuracy {_short(last['accuracy'])}, learning rate {_short(last['learning_rate'])}")
-    for found in summary.get("alerts", []):
-        lines.append(f"alert      step {found['step']}: {found['kind']}"
-                     + (f", {found['layer']}" if found["layer"] else "") + f": {found['text']}")
+    for found in summary.get("alerts", []):  # Alert values (analysis/health.py) say themselves
+        lines.append(f"alert      {found}")
     if "alerts" in summary and not summary["alerts"]:
         lines.append("alerts     none (dead filters, exploding or vanishing gradients, update "
                      "ratios, a stalled loss, NaN/Inf)")

@@ -8,7 +8,8 @@ for the viewer's speed (benchmarks/view_latency.py).
 import numpy as np
 
 from . import format as F
-from .writer import RunWriter, SeriesSpec
+from .layout import SeriesSpec, health_series
+from .writer import RunWriter
 
 LAYERS = [F.layer_entry("conv1", F.CONV, {F.KERNEL: [3, 3, 1, 4], F.BIAS: [4]},
                         activation_shape=[5, 5, 4]),
@@ -120,9 +121,8 @@ def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, s
     activation_shapes = {l["name"]: (POSTER_PROBE, *l["activation_shape"]) for l in convs}
     specs = [SeriesSpec(l["name"], F.KERNEL, l["kernel_shape"]) for l in layers]
     specs += [SeriesSpec(name, F.ACTIVATION, shape) for name, shape in activation_shapes.items()]
-    specs += [SeriesSpec(l["name"], F.HISTOGRAM, (3, F.HISTOGRAM_BINS), "uint16") for l in layers]
-    specs += [SeriesSpec(l["name"], F.HISTOGRAM_RANGE, (3,)) for l in layers]
-    specs += [SeriesSpec(l["name"], F.FILTER_NORMS, (2, l["filters"])) for l in convs]
+    specs += [spec for l in layers  # as the trainer records them: filter norms of the convs
+              for spec in health_series(l["name"], l["filters"] if l in convs else 0)]
     probe = rng.random((POSTER_PROBE, 28, 28, 1), dtype=np.float32), np.arange(POSTER_PROBE) % 10
     writer = RunWriter.create(path, {"layers": layers}, variables, specs, *probe,
                               checksums=checksums)
@@ -136,6 +136,7 @@ def write_poster_shaped_run(path, steps, conv_every=10, activations_every=100, s
                 writer.add_tensor(layer["name"], F.HISTOGRAM, step, counts)
                 writer.add_tensor(layer["name"], F.HISTOGRAM_RANGE, step,
                                   np.full(3, 2.0 ** (step * 4 // steps - 2), np.float32))
+                writer.add_tensor(layer["name"], F.UPDATE_RATIO, step, np.float32(1e-3))
             for layer in convs:
                 writer.add_tensor(layer["name"], F.FILTER_NORMS, step,
                                   rng.random((2, layer["filters"])).astype(np.float32))

@@ -19,7 +19,8 @@ import numpy as np
 from ..errors import StoreError
 from . import format as F
 from .lock import WriterLock
-from .reader import RunReader, check_store_file
+from .reader import RunReader
+from .store_file import check_store_file
 from .superblock import clear_write_flags, write_flags
 
 SPACE_MARGIN = 1 << 20  # bytes kept free besides a flush's rows, for HDF5's metadata
@@ -68,14 +69,6 @@ def _create_growing(group, name, row_shape, dtype, checksums=True):
         name, shape=(0,) + row_shape, maxshape=(None,) + row_shape, dtype=dtype,
         chunks=(_chunk_rows(row_shape, dtype),) + row_shape, fletcher32=checksums)
     return _Growing(dataset)
-
-
-class SeriesSpec:
-    """What one tensor series holds: a quantity of a layer, its shape and type."""
-
-    def __init__(self, layer, quantity, shape, dtype="float32"):
-        self.layer, self.quantity = layer, quantity
-        self.shape, self.dtype = tuple(shape), dtype
 
 
 class RunWriter:

@@ -44,11 +44,11 @@ def test_gradient_alerts_find_an_explosion_and_a_collapse():
     exploding = healthy.copy()
     exploding[60:] *= 50
     found = gradient_alerts("conv1", steps, exploding)
-    assert [(a["kind"], a["step"]) for a in found] == [("exploding gradients", 61)]
+    assert [(a.kind, a.step) for a in found] == [("exploding gradients", 61)]
     vanishing = healthy.copy()
     vanishing[40:] = 1e-6
     found = gradient_alerts("conv1", steps, vanishing)
-    assert [(a["kind"], a["step"]) for a in found] == [("vanishing gradients", 41)]
+    assert [(a.kind, a.step) for a in found] == [("vanishing gradients", 41)]
 
 
 def test_gradient_alerts_equal_their_definition_step_by_step():
@@ -78,7 +78,7 @@ def test_gradient_alerts_equal_their_definition_step_by_step():
             norms[at:at + rng.integers(1, 30)] *= rng.choice([30.0, 1e-5, 0.0, np.nan])
         steps = np.arange(1, n + 1)
         jump, collapse = by_definition(norms)
-        found = {a["kind"]: a["step"] for a in gradient_alerts("l", steps, norms)}
+        found = {a.kind: a.step for a in gradient_alerts("l", steps, norms)}
         assert found.get("exploding gradients") == (None if jump is None else steps[jump]), trial
         assert found.get("vanishing gradients") == (None if collapse is None else steps[collapse]), trial
         checked["jump"] += jump is not None
@@ -91,7 +91,7 @@ def test_a_loss_that_stalls_high_is_found_and_one_that_falls_is_not():
     falling = 2.3 * np.exp(-steps / 60) + 0.05
     assert loss_alerts(steps, falling) == []
     stalled = np.full(200, 2.3)
-    assert [a["kind"] for a in loss_alerts(steps, stalled)] == ["loss not falling"]
+    assert [a.kind for a in loss_alerts(steps, stalled)] == ["loss not falling"]
     converged = np.concatenate([2.3 * np.exp(-steps[:100] / 10), np.full(100, 0.01)])
     assert loss_alerts(steps, converged) == []  # flat, but low: done, not stalled
 
@@ -102,7 +102,7 @@ def test_every_alert_comes_with_its_step_and_nan_first():
     loss[70] = np.nan
     ratios = np.full(100, 1e-7)
     found = alerts(steps, loss, layer_ratios={"fc1": (steps, ratios)})
-    assert [(a["kind"], a["layer"], a["step"]) for a in found] == [
+    assert [(a.kind, a.layer, a.step) for a in found] == [
         ("NaN/Inf", None, 71), ("update ratio", "fc1", 76)]  # the last quarter's median
     assert compact([0, 1, 2, 5, 7, 8]) == "0-2, 5, 7-8"
 

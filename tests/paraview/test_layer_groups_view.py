@@ -9,7 +9,8 @@ from paraview import servermanager, simple
 from tensorviz_pv.analysis.glyphs import FACES_PER_BOX
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.synthetic import write_synthetic_run
-from tensorviz_pv.store.writer import RunWriter, SeriesSpec
+from tensorviz_pv.store.layout import SeriesSpec
+from tensorviz_pv.store.writer import RunWriter
 
 # ResNet's names: conv1_conv, conv2_block1_1_conv ... conv4_block6_3_conv (40 layers)
 NAMES = ["conv1_conv"] + [f"conv{stage}_block{block}_{i}_conv"

@@ -9,9 +9,10 @@ from trainer.config import BudgetError, parse_budget
 from trainer.recording.cadence import Cadence, layer_groups, plan
 from trainer.recording.health_pass import LayerHealth
 from trainer.recording.layers import find_layers
+from trainer.recording.store_plan import per_step_bytes, planned_series
 from trainer.model import poster_model
 
-PER_STEP = 4 * (5 + 16 + 2 * 8)  # the poster network's step columns, metrics and norms
+PER_STEP = per_step_bytes(8)  # the poster network's step columns, metrics and norms
 
 
 def groups_of(model, probe=16, overrides=None):
@@ -19,10 +20,10 @@ def groups_of(model, probe=16, overrides=None):
     activations = {layer.path: (probe,) + tuple(layer.layer.output.shape[1:])
                    for layer in layers if layer.spatial}
     health = {layer.path: LayerHealth(layer.path, layer.variables[layer.kind.weights],
-                                      F.quantity_layout(layer.kind, layer.kind.weights)).bytes()
+                                      F.quantity_layout(layer.kind, layer.kind.weights))
               for layer in layers if layer.kind.weights in layer.variables}
-    return layer_groups([layer.shapes() for layer in layers], activations, overrides or {},
-                        health_bytes=health)
+    series = planned_series(layers, activations, 0, set(), health, {})
+    return layer_groups(series, {layer.path: layer.kind for layer in layers}, overrides or {})
 
 
 def run_bytes(groups, per_step, steps_per_epoch, epochs):
@@ -58,7 +59,7 @@ def test_a_large_model_stays_within_the_budget_over_ten_thousand_steps(applicati
     model = getattr(keras.applications, application)(input_shape=(32, 32, 3), weights=None,
                                                     classes=10)
     groups = groups_of(model)
-    per_step = 4 * (5 + 16 + 2 * len(model.trainable_variables))
+    per_step = per_step_bytes(len(model.trainable_variables))
     expected = plan(list(groups.values()), per_step, 100_000, steps_per_epoch=1000,
                     total_steps=10_000)
     written = run_bytes(groups, per_step, 1000, 10)

@@ -128,14 +128,14 @@ def test_a_run_made_to_fail_raises_its_alert(tmp_path, lr, expected):
     assert "alert" in result.stderr
     with RunReader(str(run_dir)) as run:
         found = alerts(**run.health_inputs())
-    assert expected <= {a["kind"] for a in found}, found
+    assert expected <= {a.kind for a in found}, found
     if lr == 2.0:
-        dead = [a for a in found if a["kind"] == "dead filters" and a["layer"] == "conv1"][0]
-        assert dead["step"] <= 25  # "the ReLUs die within 25 steps"
+        dead = [a for a in found if a.kind == "dead filters" and a.layer == "conv1"][0]
+        assert dead.step <= 25  # "the ReLUs die within 25 steps"
         info = tensorviz("info", run_dir).stdout
         assert "dead filters, conv1" in info
         summary = json.loads(tensorviz("info", run_dir, "--json").stdout)
-        assert summary["alerts"] == json.loads(json.dumps(found))  # the same list, as JSON
+        assert summary["alerts"] == [a.as_dict() for a in found]  # the same list, as JSON
 
 
 def test_a_healthy_run_raises_none(tmp_path):
@@ -158,9 +158,9 @@ def test_a_diverging_run_raises_exploding_gradients_and_nan(tmp_path):
     callback = TensorVizCallback(tmp_path, max_bytes_per_step=None)
     regression.fit(x, y, batch_size=8, epochs=3, callbacks=[callback], verbose=0)
     with RunReader(str(tmp_path / F.STORE_FILENAME)) as run:
-        found = {a["kind"]: a for a in alerts(**run.health_inputs())}
+        found = {a.kind: a for a in alerts(**run.health_inputs())}
     assert {"exploding gradients", "NaN/Inf"} <= set(found), found
-    assert found["exploding gradients"]["step"] < found["NaN/Inf"]["step"]
+    assert found["exploding gradients"].step < found["NaN/Inf"].step
 
 
 def test_health_every_n_steps_records_the_mean_update_over_them(tmp_path):

@@ -13,7 +13,7 @@ from tensorviz_pv.errors import TensorVizError
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.summary import format_summary, run_summary
-from trainer.recording.callback import RecordingError, TensorVizCallback
+from trainer.recording import RecordingError, TensorVizCallback
 from trainer.recording.layers import find_layers
 
 
@@ -296,7 +296,7 @@ def test_mobilenet_v2_every_layer_recorded_within_the_budget(tmp_path):
                                    rtol=1e-5)
 
 
-def test_a_second_fit_continues_the_run_and_overwrite_starts_afresh(tmp_path, capfd):
+def test_a_second_fit_continues_the_run_and_overwrite_starts_afresh(tmp_path, caplog):
     keras.utils.set_random_seed(8)
     model = compiled(keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(2, 3, name="c"),
                                        keras.layers.Flatten(), keras.layers.Dense(2, name="d")]))
@@ -305,7 +305,7 @@ def test_a_second_fit_continues_the_run_and_overwrite_starts_afresh(tmp_path, ca
     callback = TensorVizCallback(run_dir)
     model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[callback])
     model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[callback])
-    assert "continuing after its step 2" in capfd.readouterr().err
+    assert "continuing after its step 2" in caplog.text  # logged: tensorviz.recording
     model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[TensorVizCallback(run_dir)])
     with RunReader(run_dir) as run:
         np.testing.assert_array_equal(run.step_table()[F.STEP], np.arange(1, 9))
@@ -341,7 +341,7 @@ def test_bad_input_is_refused_before_training_starts(tmp_path):
     assert not os.path.exists(tmp_path / "b" / F.STORE_FILENAME)
 
 
-def test_a_recording_failure_stops_recording_never_the_training(tmp_path, capfd, monkeypatch):
+def test_a_recording_failure_stops_recording_never_the_training(tmp_path, caplog, monkeypatch):
     from tensorviz_pv.store.writer import RunWriter
 
     def disk_full(*args, **kwargs):
@@ -354,7 +354,7 @@ def test_a_recording_failure_stops_recording_never_the_training(tmp_path, capfd,
     history = model.fit(x, y, batch_size=16, epochs=3, verbose=0,
                         callbacks=[TensorVizCallback(str(tmp_path / "run"), conv_every=1)])
     assert len(history.history["loss"]) == 3  # all epochs trained
-    assert "recording stopped" in capfd.readouterr().err
+    assert "recording stopped" in caplog.text
     assert "train_step" not in model.__dict__ and "apply" not in model.optimizer.__dict__
     monkeypatch.undo()
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)  # a plain fit afterwards works

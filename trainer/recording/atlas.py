@@ -4,6 +4,7 @@ the traced graph to each image's peak per filter: a large atlas's activations ar
 and, once, each layer's receptive field, measured with gradients."""
 
 import math
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -53,6 +54,28 @@ class AtlasPass:
     def __call__(self):
         return {path: (top_responses(peak, where, self.k), combine_statistics(statistics))
                 for path, (peak, where, statistics) in self.probe.reduced().items()}
+
+
+class AtlasSchedule:
+    """When an activation snapshot ranks the atlas too: always at the first and at a fit's
+    last; otherwise when the last ranking took at most `share` of the time since (a large
+    model's ranking takes seconds: it is then taken less often). None: at every one."""
+
+    def __init__(self, share=ATLAS_SHARE):
+        self.share = share
+        self.last_step = None  # the step of the last ranking
+        self._clock = None  # (when the last ranking ended, how long it took)
+
+    def due(self, ending):
+        if self.share is None or self._clock is None or ending:
+            return True
+        ended, took = self._clock
+        return took <= self.share * (time.monotonic() - ended)
+
+    def ranked(self, started, step):
+        """A ranking that began at `started` (time.monotonic()) ended now, at `step`."""
+        self._clock = (time.monotonic(), time.monotonic() - started)
+        self.last_step = step
 
 
 def receptive_fields(model, layers, inputs):

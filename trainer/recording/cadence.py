@@ -41,7 +41,7 @@ class Cadence:
 @dataclass
 class Group:
     layer: str
-    what: str  # "weights" or "activations"
+    what: str  # WEIGHTS, ACTIVATIONS or HEALTH
     bytes: int  # per snapshot
     cadence: Cadence
     fixed: bool = False  # chosen by the user: the budget leaves it alone
@@ -90,43 +90,31 @@ def plan(groups, per_step_bytes, budget, steps_per_epoch=None, total_steps=None)
     return int(math.ceil(per_step_bytes + one_offs + sum(periodic(group) for group in groups)))
 
 
-def default_cadence(what, kind, overrides):
-    """(Cadence, fixed) of a group: the user's cadence for it, or the default to relax."""
-    if what == "health":  # every step (or every `health_base`), no epoch-end extra
+WEIGHTS, ACTIVATIONS, HEALTH = "weights", "activations", "health"  # what a group writes
+
+
+def default_cadence(what, kind, overrides, health_every=DEFAULT_EVERY[HEALTH]):
+    """(Cadence, fixed) of a group: the user's cadence for it, or the default to relax (the
+    health's: every `health_every` steps)."""
+    if what == HEALTH:  # no epoch-end extra
         every = overrides.get("health_every")
-        base = overrides.get("health_base") or DEFAULT_EVERY["health"]
-        return Cadence(int(every if every is not None else base), 0), every is not None
-    key = "activations" if what == "activations" else \
+        return Cadence(int(every if every is not None else health_every), 0), every is not None
+    key = ACTIVATIONS if what == ACTIVATIONS else \
         ("spatial" if kind.spatial else "norm" if kind.layout == "vector" else "dense")
-    option = {"activations": "activations_every", "spatial": "conv_every", "norm": "conv_every",
+    option = {ACTIVATIONS: "activations_every", "spatial": "conv_every", "norm": "conv_every",
               "dense": "dense_every"}[key]
     if overrides.get(option) is not None:
         return Cadence(int(overrides[option])), True
     return Cadence(DEFAULT_EVERY[key]), False
 
 
-def layer_groups(layers, activation_shapes, overrides, atlas_shapes=None, health_bytes=None):
-    """{(layer, "weights" | "activations" | "health"): Group} of the recorded layers, given as
-    (path, LayerKind, shapes of its variables, shapes of the gradients recorded with them), with
-    the probe activations' shapes {path: shape}, the Filter Atlas's recorded with them (and its
-    activation statistics, 4 per filter), and the bytes of each layer's health record; cadences
-    from `overrides` or the defaults."""
+def layer_groups(series, kinds, overrides, health_every=DEFAULT_EVERY[HEALTH]):
+    """{(layer, what): Group} of the recorded layers: `series` {(layer, WEIGHTS | ACTIVATIONS |
+    HEALTH): the SeriesSpecs a snapshot of that group writes}, `kinds` {layer: LayerKind};
+    cadences from `overrides` or the defaults. The groups keep the order of `series`."""
     groups = {}
-    atlas_shapes = atlas_shapes or {}
-    for path, size in (health_bytes or {}).items():
-        cadence, fixed = default_cadence("health", None, overrides)
-        groups[(path, "health")] = Group(path, "health", size, cadence, fixed, one_offs=0)
-    for path, kind, variables, gradients in layers:
-        sizes = {"weights": sum(4 * _count(shape) for shape in list(variables) + list(gradients))}
-        if path in activation_shapes:
-            sizes["activations"] = 4 * _count(activation_shapes[path])
-            if path in atlas_shapes:
-                sizes["activations"] += 4 * _count(atlas_shapes[path]) + 4 * 4 * atlas_shapes[path][-1]
-        for what, size in sizes.items():
-            cadence, fixed = default_cadence(what, kind, overrides)
-            groups[(path, what)] = Group(path, what, size, cadence, fixed)
+    for (path, what), specs in series.items():
+        cadence, fixed = default_cadence(what, kinds[path], overrides, health_every)
+        groups[(path, what)] = Group(path, what, sum(spec.bytes for spec in specs), cadence, fixed,
+                                     one_offs=0 if what == HEALTH else 2)
     return groups
-
-
-def _count(shape):
-    return int(math.prod(int(n) for n in shape))

@@ -16,8 +16,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tensorviz_pv.analysis.health import alerts
 from tensorviz_pv.store import format as F
+from tensorviz_pv.store.layout import health_row_layout, health_series
 
 BINS = F.HISTOGRAM_BINS
 SAMPLE_MOST = 4_096  # values histogrammed per tensor: 64 bins read well, and it costs little
@@ -57,18 +57,11 @@ class LayerHealth:
         flat = tf.reshape(value, [-1])
         return tf.cast(flat if self.picks is None else tf.gather(flat, self.picks), tf.float32)
 
-    def series_shapes(self):
-        """[(quantity, shape, dtype)] of the layer's health series in the store."""
-        shapes = [(F.HISTOGRAM, (3, BINS), "uint16"), (F.HISTOGRAM_RANGE, (3,), "float32"),
-                  (F.UPDATE_RATIO, (), "float32")]
-        if self.filters:
-            shapes.append((F.FILTER_NORMS, (2, self.filters), "float32"))
-        return shapes
-
-    def bytes(self, original_filters=None):
-        """Store bytes of one health record (filter norms in the original filter count)."""
-        filters = original_filters if original_filters and self.filters else self.filters
-        return 3 * BINS * 2 + 3 * 4 + 4 + 2 * 4 * filters
+    def series(self, original_filters=None):
+        """The layer's health series in the store (filter norms in the original filter count,
+        when filter reduction took some away)."""
+        return health_series(self.path, original_filters if original_filters and self.filters
+                             else self.filters)
 
 
 class HealthPass:
@@ -111,8 +104,8 @@ class HealthPass:
         segments = np.repeat(np.arange(count), self.sizes)
         self.segments = tf.constant(np.argsort(self.order)[segments] if xla else segments,
                                     tf.int32)
-        self.width = count * BINS + count + len(self.parts) + \
-            sum(2 * part.filters for part in self.parts)
+        self.layout = health_row_layout([part.filters for part in self.parts])
+        self.width = self.layout.width
 
     def ranges_by_path(self):
         values = self.ranges.numpy()
@@ -196,20 +189,20 @@ class HealthPass:
 
     def split(self, row):
         """{path: {quantity: value}} of the store's health series from the ring-row part."""
-        count = 3 * len(self.parts)
-        counts = row[:count * BINS].reshape(len(self.parts), 3, BINS)
-        ranges = row[count * BINS:count * BINS + count].reshape(len(self.parts), 3)
-        ratios = row[count * BINS + count:count * BINS + count + len(self.parts)]
-        offset = count * BINS + count + len(self.parts)
+        fields = self.layout.split(row)
+        counts = fields[F.HISTOGRAM].reshape(len(self.parts), 3, BINS)
+        ranges = fields[F.HISTOGRAM_RANGE].reshape(len(self.parts), 3)
+        ratios = fields[F.UPDATE_RATIO]
+        squares, offset = fields[F.FILTER_NORMS], 0
         found = {}
         for i, part in enumerate(self.parts):
             values = {F.HISTOGRAM: np.rint(counts[i]).astype(np.uint16),
                       F.HISTOGRAM_RANGE: ranges[i].astype(np.float32),
                       F.UPDATE_RATIO: np.float32(ratios[i])}
             if part.filters:
-                squares = row[offset:offset + 2 * part.filters].reshape(2, part.filters)
+                own = squares[offset:offset + 2 * part.filters].reshape(2, part.filters)
                 offset += 2 * part.filters
-                values[F.FILTER_NORMS] = np.sqrt(np.maximum(squares, 0)).astype(np.float32)
+                values[F.FILTER_NORMS] = np.sqrt(np.maximum(own, 0)).astype(np.float32)
             found[part.path] = values
         return found
 
@@ -246,53 +239,17 @@ def combine_statistics(per_image):
                      per_image[:, 3].mean(axis=0)]).astype(np.float32)
 
 
-class HealthWatch:
-    """The alerts of a run while it trains (analysis/health.py over the last HISTORY steps
-    kept in memory): `check()` returns the alerts not reported before, once each (kind and
-    layer)."""
-
-    HISTORY = 10_000
-
-    def __init__(self):
-        self.steps, self.loss = [], []
-        self.gradients, self.ratios, self.filter_gradients = {}, {}, {}
-        self.stats = {}  # layer -> ([snapshot steps], [zero fractions])
-        self.reported = set()
-
-    def add_step(self, step, loss, gradients, ratios, filter_gradients):
-        """gradients {layer: norm of its weights' gradient}, ratios {layer: update ratio},
-        filter_gradients {layer: each filter's gradient norm} of one step."""
-        self.steps.append(step)
-        self.loss.append(loss)
-        for store, values in ((self.gradients, gradients), (self.ratios, ratios),
-                              (self.filter_gradients, filter_gradients)):
-            for layer, value in values.items():
-                store.setdefault(layer, []).append(value)
-        if len(self.steps) > self.HISTORY + 1000:  # trimmed in blocks, not every step
-            cut = len(self.steps) - self.HISTORY
-            self.steps, self.loss = self.steps[cut:], self.loss[cut:]
-            for store in (self.gradients, self.ratios, self.filter_gradients):
-                for layer in store:
-                    store[layer] = store[layer][cut:]
-
-    def add_statistics(self, layer, step, statistics):
-        steps, zeros = self.stats.setdefault(layer, ([], []))
-        steps.append(step)
-        zeros.append(np.asarray(statistics)[F.ZERO_FRACTION])
-
-    def check(self):
-        steps = np.asarray(self.steps)
-        aligned = {layer: values for layer, values in self.filter_gradients.items()
-                   if len(values) == len(steps)}
-        dead = {layer: (np.asarray(s), np.asarray(z))
-                + ((steps, np.asarray(aligned[layer])) if layer in aligned else ())
-                for layer, (s, z) in self.stats.items()}
-        found = alerts(steps, np.asarray(self.loss, dtype=np.float64),
-                       layer_gradients={k: (steps, np.asarray(v)) for k, v in self.gradients.items()
-                                        if len(v) == len(steps)},
-                       layer_ratios={k: (steps, np.asarray(v)) for k, v in self.ratios.items()
-                                     if len(v) == len(steps)},
-                       dead=dead)
-        new = [a for a in found if (a["kind"], a["layer"]) not in self.reported]
-        self.reported |= {(a["kind"], a["layer"]) for a in new}
-        return new
+def health_pass_of(model, layers, every=None, previous=None):
+    """The HealthPass of every recorded layer with trainable weights (None without any), every
+    `every` steps (default: every step up to HEALTH_LAYERS_PER_STEP layers, less often beyond);
+    the histogram ranges carry over from `previous`, the model's pass of an earlier fit (they
+    only grow)."""
+    parts = [LayerHealth(layer.path, layer.variables[layer.kind.weights],
+                         F.quantity_layout(layer.kind, layer.kind.weights))
+             for layer in layers if layer.kind.weights in layer.variables
+             and layer.variables[layer.kind.weights].trainable]
+    if not parts:
+        return None
+    xla = getattr(model, "jit_compile", False) is True  # Keras's resolved choice
+    return HealthPass(parts, previous=previous, xla=xla,
+                      every=every or max(1, len(parts) // HEALTH_LAYERS_PER_STEP))

@@ -15,6 +15,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.layout import HEALTH, step_row_layout
+
 RING_ROWS = 64
 METRIC_SLOTS = 16  # mean-based metrics recorded per step at most
 PROBE_SIZE = 16
@@ -61,14 +64,15 @@ def mean_metrics(model):
 
 
 class StepRow:
-    """One step's values, as read back from the ring buffer."""
+    """One step's values, as read back from the ring buffer: `parts` the row split by its
+    layout (step_row_layout), of which the first `metric_count` metric slots are used."""
 
-    def __init__(self, row, n_metrics, n):
-        self.learning_rate = float(row[0])
-        self.metrics = row[1:1 + n_metrics].astype(np.float32)
-        self.gradient_norms = np.sqrt(row[1 + METRIC_SLOTS:1 + METRIC_SLOTS + n])
-        self.weight_norms = np.sqrt(row[1 + METRIC_SLOTS + n:1 + METRIC_SLOTS + 2 * n])
-        self.health = row[1 + METRIC_SLOTS + 2 * n:]  # the HealthPass's part
+    def __init__(self, parts, metric_count):
+        self.learning_rate = float(parts[F.LEARNING_RATE][0])
+        self.metrics = parts[F.METRICS_GROUP][:metric_count].astype(np.float32)
+        self.gradient_norms = np.sqrt(parts[F.GRADIENT_NORM])
+        self.weight_norms = np.sqrt(parts[F.WEIGHT_NORM])
+        self.health = parts[HEALTH]  # the HealthPass's part
 
 
 class RecordingHooks:
@@ -93,10 +97,10 @@ class RecordingHooks:
         self.loss_scaled = isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
         self.counter = _stash((), tf.int64)  # steps recorded since the hooks were installed
         self.health = health
-        health_width = health.width if health is not None else 0
-        self.ring = _stash((RING_ROWS, 1 + METRIC_SLOTS + 2 * n + health_width))
-        # learning rate, squared gradient and weight norms, the health parts
-        self.step_values = _stash((1 + 2 * n + health_width,))
+        self.row_layout = step_row_layout(n, METRIC_SLOTS, health.width if health is not None else 0)
+        self.ring = _stash((RING_ROWS, self.row_layout.width))
+        # the row without its metrics (taken after the update, in the train step)
+        self.step_values = _stash((self.row_layout.width - METRIC_SLOTS,))
         self.metric_totals = _stash((replicas, METRIC_SLOTS, 2))  # per replica: last total, count
         self.gradients = {path: _stash(v.shape) for path, v in zip(self.paths, self.variables)
                           if path in set(gradient_copies)}
@@ -240,7 +244,7 @@ class RecordingHooks:
             self.ring.scatter_nd_update(tf.reshape(index, [1, 1]), row[None, :])
             self.counter.assign_add(1)
 
-        values = self.step_values.read_value()
+        values = self.step_values.read_value()  # the row's fields, in its layout's order
         row = tf.concat([values[:1], metrics, values[1:]], axis=0)
         tf.distribute.get_replica_context().merge_call(write, args=(row, probe))
 
@@ -264,8 +268,17 @@ class RecordingHooks:
         if last - first >= RING_ROWS:
             raise RuntimeError("recording ring buffer overrun: read it more often")
         ring = self.ring.numpy()
-        return [StepRow(ring[(i - 1) % RING_ROWS], len(self.metric_names), len(self.paths))
+        return [StepRow(self.row_layout.split(ring[(i - 1) % RING_ROWS]), len(self.metric_names))
                 for i in range(first, last + 1)]
+
+    @property
+    def captures_probe(self):
+        """Whether the probe is the first training batch's (no probe was given)."""
+        return self.probe_inputs is not None
+
+    def stop_capturing_probe(self):
+        """The probe is known (a continued run's): the first batch's is not captured."""
+        self.probe_inputs = self.probe_labels = None
 
     def probe(self):
         """(inputs, labels) of the captured first batch, or None before it was captured."""

@@ -6,6 +6,7 @@ weights of a kind not recorded is listed, never dropped silently."""
 import keras
 
 from tensorviz_pv.store import format as F
+from tensorviz_pv.store.layout import gradient_series, variable_series
 
 KERAS_KINDS = [
     (keras.layers.Conv1D, "conv1d"), (keras.layers.Conv2D, "conv2d"),
@@ -51,10 +52,11 @@ class RecordedLayer:
         """The variables whose gradients are recorded with the layer's (convolutions')."""
         return list(self.layer.trainable_weights) if self.spatial else []
 
-    def shapes(self):
-        """(path, LayerKind, variable shapes, recorded gradient shapes): what a snapshot holds."""
-        return (self.path, self.kind, [v.shape for v in self.variables.values()],
-                [v.shape for v in self.gradients()])
+    def weight_series(self):
+        """The series a snapshot of the layer's weights writes: every variable, and the
+        gradients recorded with them."""
+        return ([variable_series(self.path, name, v.shape) for name, v in self.variables.items()]
+                + [gradient_series(self.path, v.name, v.shape) for v in self.gradients()])
 
     @property
     def activation_name(self):
