@@ -10,11 +10,11 @@ import sys
 import tempfile
 
 from tensorviz_pv.errors import SettingError, StoreError, TensorVizError
-from tensorviz_pv.figures.script import (FIGURES, chosen_figures, comparison_script,
-                                         figures_script, parse_size, parse_steps)
 from tensorviz_pv.store.reader import RunReader, resolve_store_path
+from trainer.config import LR_SCHEDULES, OPTIMIZERS, TrainConfig, parse_budget
 
-from .config import LR_SCHEDULES, OPTIMIZERS, TrainConfig, parse_budget
+from .scripts import (FIGURES, chosen_figures, comparison_script, figures_script, parse_size,
+                      parse_steps)
 
 DEFAULTS = TrainConfig(run_dir="")
 
@@ -192,7 +192,7 @@ def _store_of(run_dir, layer=None):
 
 
 def _writable(folder, what):
-    from .folders import unwritable_reason
+    from trainer.folders import unwritable_reason
     reason = unwritable_reason(folder)
     if reason:
         raise SettingError(f"{what} {folder}: not writable ({reason})")
@@ -202,7 +202,7 @@ def _writable(folder, what):
 def _run_script(text, keep_as=None, ranks=1):
     """Run a figures script under pvbatch, on `ranks` MPI processes (kept at `keep_as`, else
     in a temporary file)."""
-    from .paraview_launch import run
+    from .launch import run
     if keep_as:
         _writable(os.path.dirname(os.path.abspath(keep_as)), "--script")
         with open(keep_as, "w") as f:
@@ -217,15 +217,15 @@ def _run_script(text, keep_as=None, ranks=1):
 
 
 def cmd_train(args):
-    from .train import train
+    from trainer.train import train
     return train(train_config(args))
 
 
 def cmd_sweep(args):
     """Train the sweep's runs (an existing run of the sweep is kept), then compare them
     (sweep.png: their norms and accuracy; tensorviz compare's other figures and state file)."""
-    from .paraview_launch import ROOT
-    from .sweep import run_sweep, sweep_configs
+    from .launch import ROOT
+    from trainer.sweep import run_sweep, sweep_configs
     size = parse_size(args.size)
     base = TrainConfig(run_dir="", dataset=args.dataset, epochs=args.epochs,
                        max_samples=args.max_samples, batch_size=args.batch_size, seed=args.seed)
@@ -241,7 +241,7 @@ def cmd_sweep(args):
 def cmd_compare(args):
     """The comparison figure set of two runs or more, and its state file."""
     from tensorviz_pv.store.runs import find_runs
-    from .paraview_launch import ROOT
+    from .launch import ROOT
     size = parse_size(args.size)
     runs = find_runs(args.runs)
     if len(runs) < 2:
@@ -266,7 +266,7 @@ def cmd_info(args):
 
 
 def cmd_render(args):
-    from .paraview_launch import ROOT
+    from .launch import ROOT
     figures, size, steps = chosen_figures(args.figures), parse_size(args.size), parse_steps(args.steps)
     if args.mpi < 1:
         raise SettingError(f"--mpi {args.mpi}: give a number of processes, 1 or more")
@@ -277,7 +277,7 @@ def cmd_render(args):
 
 
 def cmd_paraview(args):
-    from .paraview_launch import ROOT, command, paraview_env, welcome_dialog_shows
+    from .launch import ROOT, command, paraview_env, welcome_dialog_shows
     if args.layer and (args.state or args.plain or not args.run_dir):
         raise SettingError("--layer: the layer of the dashboard of RUN_DIR (not with --state or "
                            "--plain)")

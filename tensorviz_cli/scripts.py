@@ -2,7 +2,7 @@
 `tensorviz render` and `tensorviz sweep` write and run (`--script FILE` keeps one to edit).
 Imports no ParaView: the trainer's venv writes the scripts, ParaView's Python runs them."""
 
-from ..errors import SettingError
+from tensorviz_pv.errors import SettingError
 
 # figure name -> the calls that make it ({layer} and {steps}: the options given)
 FIGURE_CALLS = {
