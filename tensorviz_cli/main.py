@@ -7,6 +7,7 @@ import signal
 import sys
 
 from tensorviz_pv.errors import TensorVizError
+from tensorviz_pv.messages import show_messages
 
 from . import compare, info, paraview, render, sweep, train
 
@@ -33,6 +34,7 @@ def _terminate(signum, frame):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    show_messages()  # what the library logs, printed (tensorviz_pv/messages.py)
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.run_command(args)
