@@ -50,15 +50,16 @@ def parse_steps(text):
         raise SettingError(f"steps {text!r}: give step numbers, e.g. 0,500,1000") from None
 
 
-# after a script's imports: the figures' messages ("wrote ...png") printed from pvbatch
-_SHOW_MESSAGES = "from tensorviz_pv.messages import show_messages\n\nshow_messages()\n"
+# the last line of a script's imports: what the figures log ("wrote ...png") printed from pvbatch
+_SHOW_MESSAGES = ("from tensorviz_pv.messages import show_messages; show_messages()"
+                  "  # prints what the figures say\n\n")
 
 
 def _header(root, what):
     return (f"# Written by TensorViz: the pvbatch script that makes {what}.\n"
             "# Edit it and run it again: pvbatch THIS_FILE\n"
             "import sys\n"
-            f"sys.path.insert(0, {root!r})  # tensorviz_pv: figures, plugin classes\n\n")
+            f"sys.path.insert(0, {root!r})  # tensorviz_pv: figures, plugin classes\n")
 
 
 def figures_script(root, store, out_dir, figures, size, layer=None, steps=None):
