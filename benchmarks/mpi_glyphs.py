@@ -14,8 +14,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tensorviz_cli.launch import ROOT, run  # noqa: E402
 from tensorviz_pv.store.synthetic import write_poster_shaped_run  # noqa: E402
-from trainer.paraview_launch import ROOT, run  # noqa: E402
 
 SCRIPT = """
 import json, resource, statistics, sys, time

@@ -1,30 +1,54 @@
-"""The house in tiers (docs/ARCHITECTURE.md), checked: each subpackage of tensorviz_pv imported
-in a fresh interpreter with the libraries of higher tiers blocked, then every module it loaded
-compared with what the tier may use."""
+"""The house in tiers (docs/ARCHITECTURE.md), checked: each tier's package imported in a fresh
+interpreter with the libraries of higher tiers blocked, then every module it loaded compared with
+what the tier may use."""
 
 import json
 import os
 import shutil
 import subprocess
 import sys
+from typing import NamedTuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUR_PACKAGES = ("tensorviz_pv", "trainer", "tensorviz_cli")
 
-# tier: (third-party packages it may import, tensorviz_pv subpackages it may import, blocked)
+
+class Tier(NamedTuple):
+    package: str  # what is imported: the package and every module under it
+    third_party: set  # the libraries it may import
+    ours: set  # the modules and packages of TensorViz it may import (with what is under them)
+    blocked: list  # libraries made unimportable while it is imported
+    pulled_in: tuple = ()  # libraries imported first: what they import is theirs, not the tier's
+
+
+# the bottom of every tier: the error classes, and the loggers that stand for print
+BASE = {"tensorviz_pv.errors", "tensorviz_pv.messages"}
+STORE = BASE | {"tensorviz_pv.store"}
+ANALYSIS = STORE | {"tensorviz_pv.analysis"}
+ALGORITHMS = ANALYSIS | {"tensorviz_pv.algorithms"}
+
 TIERS = {
-    "store": ({"numpy", "h5py"}, {"errors", "store"},
-              ["vtkmodules", "paraview", "tensorflow", "keras"]),
-    "analysis": ({"numpy", "scipy"}, {"errors", "store", "analysis"},
-                 ["vtkmodules", "paraview", "tensorflow", "keras", "h5py"]),
-    "algorithms": ({"numpy", "scipy", "h5py", "vtkmodules"}, {"errors", "store", "analysis", "algorithms"},
-                   ["paraview", "tensorflow", "keras"]),
-    "figures": ({"numpy", "scipy", "h5py", "vtkmodules", "paraview"},
-                {"errors", "store", "analysis", "algorithms", "figures"}, ["tensorflow", "keras"]),
+    "store": Tier("tensorviz_pv.store", {"numpy", "h5py"}, STORE,
+                  ["vtkmodules", "paraview", "tensorflow", "keras"]),
+    "analysis": Tier("tensorviz_pv.analysis", {"numpy", "scipy"}, ANALYSIS,
+                     ["vtkmodules", "paraview", "tensorflow", "keras", "h5py"]),
+    "algorithms": Tier("tensorviz_pv.algorithms", {"numpy", "scipy", "h5py", "vtkmodules"},
+                       ALGORITHMS, ["paraview", "tensorflow", "keras"]),
+    "figures": Tier("tensorviz_pv.figures", {"numpy", "scipy", "h5py", "vtkmodules", "paraview"},
+                    ALGORITHMS | {"tensorviz_pv.figures"}, ["tensorflow", "keras"]),
+    # the TensorFlow side: the store and the analysis below it, never the views nor the figures
+    "trainer": Tier("trainer", {"numpy", "h5py", "scipy", "tensorflow", "keras"},
+                    ANALYSIS | {"trainer"}, ["vtkmodules", "paraview"],
+                    pulled_in=("tensorflow", "keras")),
+    # the command line, above every tier: TensorFlow and ParaView only in what it starts
+    "cli": Tier("tensorviz_cli", {"numpy", "h5py", "scipy"},
+                ANALYSIS | {"trainer.config", "trainer.folders", "tensorviz_cli"},
+                ["tensorflow", "keras", "paraview", "vtkmodules"]),
 }
 
 CHECK = r"""
 import importlib, json, pkgutil, sys
-package, blocked = sys.argv[1], json.loads(sys.argv[2])
+package, blocked, pulled_in = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
 
 def is_blocked(name):
     return any(name == b or name.startswith(b + ".") for b in blocked)
@@ -38,6 +62,8 @@ class Blocker:
 for name in [n for n in sys.modules if is_blocked(n)]:  # what the interpreter loaded at start
     del sys.modules[name]
 sys.meta_path.insert(0, Blocker())
+for library in pulled_in:
+    importlib.import_module(library)
 before = set(sys.modules)
 modules = [package] + [m.name for m in pkgutil.walk_packages(
     importlib.import_module(package).__path__, package + ".")]
@@ -63,11 +89,19 @@ def shipped_inside(path, packages):
     return any(package in parts for package in packages)
 
 
+def _ours_allowed(name, ours):
+    """Whether a module of TensorViz is one the tier may import: one of `ours`, under one, or a
+    package above one (`trainer` itself, for trainer.config)."""
+    return any(name == allowed or name.startswith(allowed + ".") or allowed.startswith(name + ".")
+               for allowed in ours)
+
+
 def tier_violations(tier):
-    """(the modules of tensorviz_pv.<tier>, what they loaded that the tier must not use)."""
-    third_party, ours, blocked = TIERS[tier]
-    result = subprocess.run([interpreter(), "-c", CHECK, f"tensorviz_pv.{tier}", json.dumps(blocked)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120,
+    """(the modules of the tier's package, what they loaded that the tier must not use)."""
+    package, third_party, ours, blocked, pulled_in = TIERS[tier]
+    result = subprocess.run([interpreter(), "-c", CHECK, package, json.dumps(blocked),
+                             json.dumps(list(pulled_in))],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300,
                             env=dict(os.environ, PYTHONPATH=ROOT))
     if result.returncode != 0:  # an import failed: a blocked library, or a broken module
         return [], [result.stderr.strip().splitlines()[-1]]
@@ -79,9 +113,9 @@ def tier_violations(tier):
         allowed |= {"charset_normalizer", "_sysconfigdata__linux_x86_64-linux-gnu"}
     wrong = []
     for name in seen["loaded"]:
-        top, _, rest = name.partition(".")
-        if top == "tensorviz_pv":
-            if rest and rest.split(".")[0] not in ours:
+        top = name.partition(".")[0]
+        if top in OUR_PACKAGES:
+            if not _ours_allowed(name, ours):
                 wrong.append(name)
         elif top not in allowed and not top.startswith("_cython") \
                 and not shipped_inside(seen["files"].get(name, ""), third_party):

@@ -1,5 +1,6 @@
-"""TensorViz, TensorFlow side: the model, datasets, recording during fit, checkpoints, and the
-`tensorviz` command. The only part of TensorViz that imports TensorFlow."""
+"""TensorViz, TensorFlow side: the model, datasets, recording during fit (recording/),
+checkpoints, filter reduction. The only part of TensorViz that imports TensorFlow; the
+`tensorviz` command (tensorviz_cli/) reads its configuration (config.py) without it."""
 
 
 def __getattr__(name):

@@ -5,7 +5,7 @@ import shutil
 import subprocess
 
 from conftest import ROOT
-from trainer.paraview_launch import paraview_env, paraview_program
+from tensorviz_cli.launch import paraview_env, paraview_program
 
 CHECK = """
 import tensorviz_pv

@@ -10,10 +10,10 @@ import time
 import numpy as np
 import pytest
 
+from tensorviz_cli.launch import private_display
+from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
-from trainer.paraview_launch import private_display
-from trainer.paraview_launch import run as run_paraview
 
 STATE_SCRIPT = """
 import json, sys

@@ -8,9 +8,9 @@ import os
 import numpy as np
 import pytest
 
+from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
-from trainer.paraview_launch import run as run_paraview
 
 SCRIPT = """
 import json, sys

@@ -6,10 +6,10 @@ import os
 
 import numpy as np
 
+from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.analysis.atlas import IMAGE, LEAST_PATCH
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
-from trainer.paraview_launch import run as run_paraview
 
 SCRIPT = """
 import json, sys

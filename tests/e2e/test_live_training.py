@@ -7,8 +7,8 @@ import subprocess
 import sys
 import time
 
+from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
-from trainer.paraview_launch import run as run_paraview
 
 WATCH = """
 import json, sys, time

@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pytest
 
+from tensorviz_cli.launch import mpi_launcher, paraview_program
+from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
-from trainer.paraview_launch import mpi_launcher, paraview_program
-from trainer.paraview_launch import run as run_paraview
 
 from conftest import ROOT, tensorviz
 

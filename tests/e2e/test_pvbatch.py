@@ -9,11 +9,11 @@ import sys
 import numpy as np
 
 from conftest import tensorviz
-from tensorviz_pv.figures.script import FIGURE_CALLS
+from tensorviz_cli.launch import command, paraview_env, private_display
+from tensorviz_cli.launch import run as run_paraview
+from tensorviz_cli.scripts import FIGURE_CALLS
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
-from trainer.paraview_launch import command, paraview_env, private_display
-from trainer.paraview_launch import run as run_paraview
 
 PVBATCH_SCRIPT = """
 import json, sys
@@ -194,7 +194,7 @@ def test_a_private_display_keeps_every_client_while_others_come_and_go():
     Four clients connect and leave 150 times each at once: every one completes its set-up (with
     Xvfb's defaults about a third of them were dropped here)."""
     from concurrent.futures import ThreadPoolExecutor
-    from trainer.paraview_launch import x_client_accepted
+    from tensorviz_cli.launch import x_client_accepted
     with private_display() as display:
         number = display.lstrip(":")
         with ThreadPoolExecutor(4) as pool:

@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 
@@ -100,3 +102,29 @@ def test_paraview_layer_typo_is_said_before_paraview_starts(tiny_run):
     assert "welcome dialog" not in result.stderr  # said before anything of ParaView's
     result = tensorviz("paraview", tiny_run, "--plain", "--layer", "conv2", check=False)
     assert result.returncode == 2 and "not with --state or --plain" in result.stderr
+
+
+FOUR_COMMANDS = r"""
+import importlib, json, pkgutil, sys
+import tensorviz_cli
+from tensorviz_cli.main import main
+for module in pkgutil.walk_packages(tensorviz_cli.__path__, "tensorviz_cli."):
+    importlib.import_module(module.name)
+store, out = sys.argv[1], sys.argv[2]
+codes = [main(["info", store, "--json"]),
+         main(["render", store, "--out", out, "--figures", "fig0"]),  # refused before pvbatch
+         main(["compare", store, "--out", out]),  # one run: refused
+         main(["paraview", store, "--layer", "no-such-layer"])]  # refused before ParaView
+print(json.dumps({"codes": codes, "tensorflow": sorted(
+    name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras"))}))
+"""
+
+
+def test_info_render_compare_and_paraview_start_without_tensorflow(store, tmp_path):
+    path, _ = store
+    result = subprocess.run([sys.executable, "-c", FOUR_COMMANDS, path, str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["codes"] == [0, 2, 2, 2], result.stderr
+    assert seen["tensorflow"] == []

@@ -246,6 +246,7 @@ class RecordingHooks:
 
         values = self.step_values.read_value()  # the row's fields, in its layout's order
         row = tf.concat([values[:1], metrics, values[1:]], axis=0)
+        assert row.shape[0] == self.row_layout.width, (row.shape, self.row_layout.fields)
         tf.distribute.get_replica_context().merge_call(write, args=(row, probe))
 
     # ---- from Python

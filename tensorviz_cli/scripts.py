@@ -2,7 +2,7 @@
 `tensorviz render` and `tensorviz sweep` write and run (`--script FILE` keeps one to edit).
 Imports no ParaView: the trainer's venv writes the scripts, ParaView's Python runs them."""
 
-from ..errors import SettingError
+from tensorviz_pv.errors import SettingError
 
 # figure name -> the calls that make it ({layer} and {steps}: the options given)
 FIGURE_CALLS = {
@@ -50,11 +50,16 @@ def parse_steps(text):
         raise SettingError(f"steps {text!r}: give step numbers, e.g. 0,500,1000") from None
 
 
+# the last line of a script's imports: what the figures log ("wrote ...png") printed from pvbatch
+_SHOW_MESSAGES = ("from tensorviz_pv.messages import show_messages; show_messages()"
+                  "  # prints what the figures say\n\n")
+
+
 def _header(root, what):
     return (f"# Written by TensorViz: the pvbatch script that makes {what}.\n"
             "# Edit it and run it again: pvbatch THIS_FILE\n"
             "import sys\n"
-            f"sys.path.insert(0, {root!r})  # tensorviz_pv: figures, plugin classes\n\n")
+            f"sys.path.insert(0, {root!r})  # tensorviz_pv: figures, plugin classes\n")
 
 
 def figures_script(root, store, out_dir, figures, size, layer=None, steps=None):
@@ -67,8 +72,9 @@ def figures_script(root, store, out_dir, figures, size, layer=None, steps=None):
     modules = sorted({call.split(".")[0] for _, calls in blocks for call in calls})
     return (_header(root, f"the figures of {store}")
             + f"from tensorviz_pv.figures import {', '.join(modules)}\n"
-            "from tensorviz_pv.figures.session import FigureRun\n\n"
-            f"run = FigureRun({store!r}, {out_dir!r}, size={tuple(size)!r})\n"
+            "from tensorviz_pv.figures.session import FigureRun\n"
+            + _SHOW_MESSAGES
+            + f"run = FigureRun({store!r}, {out_dir!r}, size={tuple(size)!r})\n"
             + "".join(f"with run.figure({figure!r}):\n" + "".join(f"    {call}\n" for call in calls)
                       for figure, calls in blocks)
             + "run.finish()\n")
@@ -79,7 +85,8 @@ def comparison_script(root, paths, out_dir, size, layer=None, matching_layer=Non
     """The script that draws the comparison of the runs `paths` name (folders of runs, run
     directories, stores) into out_dir, with its state file for the GUI."""
     return (_header(root, "the comparison of several runs")
-            + "from tensorviz_pv.figures import comparison\n\n"
-            f"comparison.main({list(paths)!r}, {out_dir!r}, {tuple(size)!r},\n"
+            + "from tensorviz_pv.figures import comparison\n"
+            + _SHOW_MESSAGES
+            + f"comparison.main({list(paths)!r}, {out_dir!r}, {tuple(size)!r},\n"
             f"                layer={layer!r}, matching_layer={matching_layer!r}, step={step!r},\n"
             f"                norms_name={norms_name!r})\n")
