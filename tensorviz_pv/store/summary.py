@@ -115,6 +115,15 @@ def _short(value):
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _dataset_text(dataset):
+    """`tensorviz train`'s dataset entry as its sizes; whatever else a run_info gave, as is."""
+    sizes = ("train", "validation", "test")
+    if isinstance(dataset, dict) and all(key in dataset for key in ("name",) + sizes):
+        return (f"{dataset['name']}: {dataset['train']} train / {dataset['validation']} "
+                f"validation / {dataset['test']} test")
+    return str(dataset)
+
+
 def format_summary(summary, every_layer=False):
     """The summary as lines a person reads; a model of more than LIST_MOST recorded layers by
     blocks (store/layer_groups.py), unless `every_layer`."""
@@ -123,9 +132,7 @@ def format_summary(summary, every_layer=False):
     lines.append(f"steps      {s['count']} (first {s['first']}, last {s['last']}); "
                  f"{summary['time_steps']} time steps in the viewer")
     if summary["dataset"]:
-        d = summary["dataset"]
-        lines.append(f"dataset    {d['name']}: {d['train']} train / {d['validation']} validation "
-                     f"/ {d['test']} test")
+        lines.append(f"dataset    {_dataset_text(summary['dataset'])}")
     if summary["hyperparameters"]:
         lines.append("hyper      " + ", ".join(f"{k}={v}" for k, v in summary["hyperparameters"].items()))
     lines += _recording_lines(summary)

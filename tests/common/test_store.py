@@ -128,3 +128,14 @@ def test_unknown_layer_names_the_layers(store):
     with RunReader(path) as run:
         with pytest.raises(StoreError, match="no layer named 'conv9'.*conv1, fc1"):
             run.tensor_at("conv9", F.KERNEL, 0)
+
+
+@pytest.mark.parametrize("dataset, line", [
+    ({"name": "synthetic"}, "dataset    {'name': 'synthetic'}"),  # a dataset entry of its own
+    ("my images", "dataset    my images"),  # a callback's run_info={"dataset": ...}
+])
+def test_info_text_shows_any_dataset_entry_as_given(store, dataset, line):
+    from tensorviz_pv.store.summary import format_summary, run_summary
+    summary = run_summary(store[0])
+    summary["dataset"] = dataset
+    assert line in format_summary(summary).splitlines()
