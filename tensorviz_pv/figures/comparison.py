@@ -14,12 +14,12 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 
 from ..algorithms.filter_matching import DRAWN
 from ..algorithms.layer_similarity import CKA, DISTANCE
-from ..errors import SettingError, TensorVizError
+from ..errors import FigureError, SettingError, TensorVizError
 from ..store import format as F
 from ..store.reader import RunReader
 from ..store.runs import find_runs
 from .session import dropped_afterwards, ensure_plugin, save_figure
-from .style import (FigureError, chart_type_sizes, chart_view, colour, data_bounds, field_value,
+from .style import (chart_type_sizes, chart_view, colour, data_bounds, field_value,
                     flat_camera, index_labels, render_view, show_columns, show_image, title)
 from .weights import show_glyphs
 

@@ -16,7 +16,7 @@ import time
 
 from paraview import simple
 
-from ..errors import TensorVizError
+from ..errors import FigureError, TensorVizError
 from ..store.run_dir import RunDir
 
 from .activations import activation_panel, correlation_panel
@@ -25,7 +25,7 @@ from .health import NO_ALERTS, alerts_text, health_panel
 from .norms import norm_chart
 from .picking import FilterPicker, link_highlights, show_highlight
 from .session import FigureRun
-from .style import TEXT, FigureError, fit_polygon_labels, render_view, title
+from .style import TEXT, fit_polygon_labels, render_view, title
 from .weights import glyphs, show_glyphs
 
 

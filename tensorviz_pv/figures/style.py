@@ -4,7 +4,7 @@ run or layer, colour bars on the right, 2D views framed from straight above."""
 from paraview import servermanager, simple
 
 from ..algorithms.base import LAYER_FIELD
-from ..errors import TensorVizError
+from ..errors import FigureError
 
 TEXT = [0.1, 0.1, 0.1]
 TITLE_PX = 44  # screen pixels of a two-line title at 14 pt, with its padding
@@ -34,10 +34,6 @@ def array_range(source, name, port=0):
     if array is None:
         raise FigureError(f"{source.GetXMLLabel()} made no output (the message above says why)")
     return array.GetComponentRange(0)
-
-
-class FigureError(TensorVizError):
-    """A figure that cannot be drawn from this run."""
 
 
 def has_preset(name):
