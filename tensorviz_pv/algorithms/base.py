@@ -240,7 +240,7 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
             return self.fail(str(error))
         except (OSError, KeyError, ValueError) as error:
             return self.fail(f"{run.path}: cannot read the store ({error})")
-        if self.shown_layer is not None:  # titles follow it (figures/style.py: title)
+        if self.shown_layer is not None:  # titles follow it (figures/text.py: title)
             for port in range(out_info.GetNumberOfInformationObjects()):
                 output = vtkDataObject.GetData(out_info, port)
                 if output is not None:

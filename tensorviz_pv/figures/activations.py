@@ -4,8 +4,11 @@ heatmap of its filters, for the first two conv layers; the panels serve the dash
 from paraview import simple
 
 from ..algorithms.filter_correlation import DRAWN
-from .style import (GREY, colour, data_bounds, field_value, flat_camera, index_labels,
-                    render_view, show_image, title)
+from .camera import data_bounds, flat_camera
+from .colour import GREY, colour
+from .outputs import field_value
+from .text import index_labels, title
+from .views import render_view, show_image
 
 
 def activation_panel(run, view, layer, step, probe_image):

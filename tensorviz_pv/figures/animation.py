@@ -9,7 +9,8 @@ from paraview import simple
 
 from ..store import format as F
 from ..store.reader import RunReader
-from .style import render_view, title
+from .text import title
+from .views import render_view
 from .weights import glyphs, show_glyphs
 
 FRAMES = 60

@@ -7,8 +7,10 @@ from paraview import servermanager, simple
 from ..analysis.atlas import LEAST_PATCH
 from ..store import format as F
 from ..store.reader import RunReader
-from .style import (LABEL_PX, TITLE_PX, data_bounds, field_value, flat_camera, label_at, render_view, show_image,
-                    title)
+from .camera import data_bounds, flat_camera
+from .outputs import field_value, has_cell_array
+from .text import LABEL_PX, TITLE_PX, label_at, title
+from .views import render_view, show_image
 
 
 def atlas_panel(run, view, layer, step, caption=True):
@@ -55,11 +57,6 @@ def atlas_panel(run, view, layer, step, caption=True):
 
 def size_text(size):
     return " x ".join(str(int(n)) for n in size)
-
-
-def has_cell_array(source, name):
-    info = source.GetDataInformation(0).DataInformation.GetCellDataInformation()
-    return info.GetArrayInformation(name) is not None
 
 
 def atlas_rows(atlas):

@@ -18,9 +18,12 @@ from ..errors import FigureError, SettingError, TensorVizError
 from ..store import format as F
 from ..store.reader import RunReader
 from ..store.runs import find_runs
+from .camera import data_bounds, flat_camera
+from .colour import colour
+from .outputs import fetched, field_value
 from .session import dropped_afterwards, ensure_plugin, save_figure
-from .style import (chart_type_sizes, chart_view, colour, data_bounds, field_value,
-                    flat_camera, index_labels, render_view, show_columns, show_image, title)
+from .text import index_labels, title
+from .views import chart_type_sizes, chart_view, render_view, show_columns, show_image
 from .weights import show_glyphs
 
 # Viridis from its dark end to its green (its light yellow end would not read on white)
@@ -211,14 +214,6 @@ def cka_range(chart):
     values: a flat line of 1s must not be stretched into noise."""
     chart.LeftAxisUseCustomRange = 1
     chart.LeftAxisRangeMinimum, chart.LeftAxisRangeMaximum = -0.05, 1.05
-
-
-def fetched(source, port=0, time=None):
-    """A source's output at `time` (the last asked when None), as the algorithm made it (the
-    figures run in pvbatch: the algorithms are in this process)."""
-    if time is not None:
-        source.UpdatePipeline(time)
-    return source.GetClientSideObject().GetOutputDataObject(port)
 
 
 def column_layer(column):

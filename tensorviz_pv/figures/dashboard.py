@@ -18,14 +18,15 @@ from paraview import simple
 
 from ..errors import FigureError, TensorVizError
 from ..store.run_dir import RunDir
-
 from .activations import activation_panel, correlation_panel
 from .atlas import atlas_panel
+from .colour import TEXT
 from .health import NO_ALERTS, alerts_text, health_panel
 from .norms import norm_chart
 from .picking import FilterPicker, link_highlights, show_highlight
 from .session import FigureRun
-from .style import TEXT, fit_polygon_labels, render_view, title
+from .text import fit_polygon_labels, title
+from .views import render_view
 from .weights import glyphs, show_glyphs
 
 

@@ -5,8 +5,11 @@ dead filters in two greys, each snapshot row labelled with its step."""
 from paraview import simple
 
 from ..store.reader import RunReader
-from .style import (TEXT, array_range, data_bounds, field_value, flat_camera,
-                    index_labels, label_at, render_view, show_image, title)
+from .camera import data_bounds, flat_camera
+from .colour import TEXT
+from .outputs import array_range, field_value
+from .text import index_labels, label_at, title
+from .views import render_view, show_image
 
 # group colours that tell neighbours apart (Okabe-Ito, then Tableau), cycled past 16
 GROUP_COLOURS = [[0.90, 0.62, 0.00], [0.34, 0.71, 0.91], [0.00, 0.62, 0.45],

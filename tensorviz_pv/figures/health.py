@@ -9,8 +9,11 @@ from ..store import format as F
 from ..store.reader import RunReader
 from ..algorithms.filter_health import ARRAYS
 from ..analysis.health import alerts
-from .style import (colour, data_bounds, field_value, flat_camera, index_labels, label_at,
-                    render_view, show_image, title)
+from .camera import data_bounds, flat_camera
+from .colour import colour
+from .outputs import field_value
+from .text import index_labels, label_at, title
+from .views import render_view, show_image
 
 
 def health_layer(run):

@@ -11,7 +11,7 @@ from ..errors import TensorVizError
 
 from ..store import format as F
 from ..store.reader import RunReader
-from .style import fit_polygon_labels
+from .text import fit_polygon_labels
 
 # the checkout's plugin (an installed package finds it on PV_PLUGIN_PATH instead)
 PLUGIN_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(

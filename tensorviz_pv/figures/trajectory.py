@@ -7,7 +7,10 @@ from paraview import simple
 
 from ..store import format as F
 from ..store.reader import RunReader
-from .style import axes, colour, data_bounds, flat_camera, render_view, title
+from .camera import axes, data_bounds, flat_camera
+from .colour import colour
+from .text import title
+from .views import render_view
 
 
 def moving_weights(store, layer):

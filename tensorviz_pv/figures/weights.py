@@ -7,7 +7,10 @@ from paraview import simple
 
 from ..store import format as F
 from ..store.reader import RunReader
-from .style import TEXT, colour, field_value, render_view, title
+from .colour import TEXT, colour
+from .outputs import field_value
+from .text import title
+from .views import render_view
 
 HEIGHT_SCALE = 4.0  # conv weights are ~0.1-0.5: taller boxes read better
 
