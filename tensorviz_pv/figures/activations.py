@@ -7,7 +7,7 @@ from ..algorithms.filter_correlation import DRAWN
 from .camera import data_bounds, flat_camera
 from .colour import GREY, colour
 from .outputs import field_value
-from .text import index_labels, title
+from .text import title
 from .views import render_view, show_image
 
 
@@ -56,8 +56,8 @@ def correlation_panel(run, view, layer, step):
                                                   if why else ""), 16,
           follow=(correlation, 1), layer=layer)
     filters = run.entries[layer]["filters"]
-    index_labels(view, filters, rows=True)
-    index_labels(view, filters, rows=False)
+    run.labels.index(view, filters, rows=True)
+    run.labels.index(view, filters, rows=False)
     bounds = data_bounds((correlation, 1))
     flat_camera(view, [bounds[0] - 2, bounds[1], bounds[2] - 2, bounds[3]] + bounds[4:],
                 margin=1.35)

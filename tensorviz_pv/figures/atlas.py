@@ -9,7 +9,7 @@ from ..store import format as F
 from ..store.reader import RunReader
 from .camera import data_bounds, flat_camera
 from .outputs import field_value, has_cell_array
-from .text import LABEL_PX, TITLE_PX, label_at, title
+from .text import LABEL_PX, TITLE_PX, title
 from .views import render_view, show_image
 
 
@@ -38,11 +38,11 @@ def atlas_panel(run, view, layer, step, caption=True):
     with RunReader(run.store) as stored:
         alive = stored.alive_at(layer, step) if stored.has_series(layer, F.ALIVE) else None
     for f, (top, left) in zip(shown, corners):  # set_image: pixel (i, j) spans y in [-i-1, -i]
-        label_at(view, str(f), (left - 0.5, -top - height / 2, 0.0), 12, justification="Right")
+        run.labels.at(view, str(f), (left - 0.5, -top - height / 2, 0.0), 12, justification="Right")
     merged = alive is not None and not all(alive[f] for f in shown)
     bounds = data_bounds((atlas, 0))
-    label_at(view, "strongest first", (bounds[0], bounds[3] + 1, 0.0), 12,
-             justification="Left", vertical="Bottom")
+    run.labels.at(view, "strongest first", (bounds[0], bounds[3] + 1, 0.0), 12,
+                  justification="Left", vertical="Bottom")
     if caption:
         what = "whole images" if not field else f"{size_text(field['size'])} px field" + (
             "" if min(field["size"]) >= LEAST_PATCH else

@@ -21,8 +21,8 @@ from ..store.runs import find_runs
 from .camera import data_bounds, flat_camera
 from .colour import colour
 from .outputs import fetched, field_value
-from .session import dropped_afterwards, ensure_plugin, save_figure
-from .text import index_labels, title
+from .session import FigureSet, dropped_afterwards
+from .text import title
 from .views import chart_type_sizes, chart_view, render_view, show_columns, show_image
 from .weights import show_glyphs
 
@@ -66,28 +66,21 @@ def style_series(display, columns, labels, colours, thickness=2, styles=None):
         display.SeriesLineStyle = [v for column, style in zip(columns, styles) for v in (column, style)]
 
 
-class Comparison:
+class Comparison(FigureSet):
     """The runs (a TensorViz Runs reader over `paths`: folders of runs, run directories,
-    stores), their colours, and where the PNGs go."""
+    stores) and their colours."""
 
     def __init__(self, paths, out_dir, size=(800, 600)):
-        ensure_plugin()
-        self.out_dir, self.size = out_dir, tuple(size)
+        FigureSet.__init__(self, out_dir, size)
         self.reader = simple.TensorVizRuns(FileNames=[os.path.abspath(p) for p in paths],
                                            registrationName="runs")
         self.reader.UpdatePipelineInformation()
-        self.labels = list(self.reader.GetProperty("RunNames"))
-        if len(self.labels) < 2:
+        self.run_names = list(self.reader.GetProperty("RunNames"))
+        if len(self.run_names) < 2:
             raise SettingError(f"{', '.join(paths)}: comparing needs two runs or more "
-                               f"(found {len(self.labels)})")
-        self.colours = run_colours(self.labels)
-        self.ordered = sorted(self.labels, key=list(self.colours).index)  # legend order
-        self.written = []
-        os.makedirs(out_dir, exist_ok=True)
-
-    def save(self, name, layout, resolution):
-        self.written.append(save_figure(self.out_dir, name, layout, resolution))
-        return self.written[-1]
+                               f"(found {len(self.run_names)})")
+        self.colours = run_colours(self.run_names)
+        self.ordered = sorted(self.run_names, key=list(self.colours).index)  # legend order
 
     def pair_layers(self, view_name, a, b):
         """The layers runs a and b share that a view lists."""
@@ -113,8 +106,8 @@ class Comparison:
     def similarity_panels(self, cka_chart, distance_chart):
         """CKA and weight distance of each run against the first, per layer (colour: the
         run; line style: the layer)."""
-        first = self.labels[0]
-        for other in self.labels[1:]:
+        first = self.run_names[0]
+        for other in self.run_names[1:]:
             similarity = simple.LayerSimilarity(Input=self.reader, RunA=first, RunB=other,
                                                 registrationName=f"similarity {first} {other}")
             for port, chart in ((0, cka_chart), (1, distance_chart)):
@@ -130,7 +123,7 @@ class Comparison:
         """Run A's glyphs of `layer` at `step`, run B's in A's order, and the correlation
         matrix of the matching (B's filters in A's order: the matches on the diagonal).
         Returns the FilterMatching proxy."""
-        a, b = self.labels[:2]
+        a, b = self.run_names[:2]
         matching = simple.FilterMatching(Input=self.reader, RunA=a, RunB=b, Layer=layer,
                                          registrationName=f"{layer} matching {a} {b}")
         order = fetched(matching, 0, step).GetFieldData().GetArray("order")
@@ -158,9 +151,9 @@ class Comparison:
         title(view_matrix, f"{layer}: {a}'s filters (rows) matched to {b}'s\n"
                            f"mean r {mean:.2f} (random assignment {random:.2f})", text - 2)
         count_a = matching.GetDataInformation(0).GetNumberOfRows()
-        index_labels(view_matrix, count_a, rows=True)
-        index_labels(view_matrix, len(order), rows=False, height=count_a,
-                     texts=[str(f) for f in order])
+        self.labels.index(view_matrix, count_a, rows=True)
+        self.labels.index(view_matrix, len(order), rows=False, height=count_a,
+                          texts=[str(f) for f in order])
         bounds = data_bounds((matching, 1))
         flat_camera(view_matrix, [bounds[0] - 2, bounds[1], bounds[2] - 2, bounds[3]] + bounds[4:],
                     margin=1.35)
@@ -187,7 +180,7 @@ class Comparison:
     def similarity_figure(self):
         layout = simple.CreateLayout("compare similarity")
         layout.SplitHorizontal(0, 0.5)
-        first = self.labels[0]
+        first = self.run_names[0]
         cka = chart_view(self.size, f"CKA with {first} (probe activations)",
                          "training step", "linear CKA (debiased)", place=(layout, 1))
         distance = chart_view(self.size, f"distance from {first}'s weights",
@@ -243,7 +236,7 @@ def render(paths, out_dir, size, layer=None, matching_layer=None, step=None,
     last layer with probe activations the first two runs share); `step`: the matching's
     (default: the last both recorded)."""
     comparison = Comparison(paths, out_dir, size)
-    a, b = comparison.labels[:2]
+    a, b = comparison.run_names[:2]
     shared = comparison.pair_layers("LayerSimilarity", a, b)[1:]  # after "all layers"
     layer = layer or (shared[0] if shared else None)
     matchable = comparison.pair_layers("FilterMatching", a, b)
@@ -303,7 +296,7 @@ def save_state(comparison, layer, matching_layer, step):
     cka_range(cka)
     comparison.norm_panels(norms, None, None, layer)
     comparison.similarity_panels(cka, None)
-    a, b = comparison.labels[:2]
+    a, b = comparison.run_names[:2]
     if matching_layer is not None:
         views = [render_view(STATE_PANEL, name, place=(layout, cell)) for cell, name in
                  ((5, f"{a} {matching_layer}"), (13, f"{b} {matching_layer} in {a}'s order"),

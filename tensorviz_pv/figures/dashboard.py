@@ -25,7 +25,7 @@ from .health import NO_ALERTS, alerts_text, health_panel
 from .norms import norm_chart
 from .picking import FilterPicker, link_highlights, show_highlight
 from .session import FigureRun
-from .text import fit_polygon_labels, title
+from .text import title
 from .views import render_view
 from .weights import glyphs, show_glyphs
 
@@ -101,7 +101,7 @@ def build(store, area=LAYOUT_AREA, layer=None):
     scene = simple.GetAnimationScene()
     scene.UpdateAnimationUsingDataTimeSteps()
     scene.AnimationTime = run.steps[-1]
-    fit_polygon_labels()  # on a parallel server: its labels to the views' cameras
+    run.labels.fit()  # on a parallel server: its labels to the views' cameras
     simple.SetActiveSource(run.reader)  # the Properties panel opens on the run, not a label
     simple.SetActiveView(glyph_view)
     return {"reader": run.reader, "layout": layout, "glyph_view": glyph_view, "chart": chart,

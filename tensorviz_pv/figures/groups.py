@@ -8,7 +8,7 @@ from ..store.reader import RunReader
 from .camera import data_bounds, flat_camera
 from .colour import TEXT
 from .outputs import array_range, field_value
-from .text import index_labels, label_at, title
+from .text import title
 from .views import render_view, show_image
 
 # group colours that tell neighbours apart (Okabe-Ito, then Tableau), cycled past 16
@@ -59,16 +59,16 @@ def render(run):
     # rows taller when there are few snapshots: the figure about as tall as wide
     row_height = float(min(3.0, max(1.0, 0.6 * filters / len(steps))))
     image.Scale = [1.0, row_height, 1.0]
-    index_labels(view, filters, rows=False, height=len(steps), row_height=row_height)
-    index_labels(view, len(steps), rows=True, texts=[f"step {step}" for step in steps],
-                 row_height=row_height)
+    run.labels.index(view, filters, rows=False, height=len(steps), row_height=row_height)
+    run.labels.index(view, len(steps), rows=True, texts=[f"step {step}" for step in steps],
+                     row_height=row_height)
     merged = groups.GetDataInformation(0).DataInformation.GetFieldDataInformation() \
         .GetArrayInformation("merge_step").GetNumberOfTuples()
     now = int(field_value(groups, "filters_now"))
     lineage = f"; {filters} -> {now} filters by reduction" if merged else ""
     title(view, f"{layer}: filter groups at r >= 0.85{lineage}\n"
                 "one colour per group of correlated filters, at each activation snapshot", 17)
-    label_at(view, "filter", (filters / 2, -len(steps) * row_height - 2.0, 0.0), 14)
+    run.labels.at(view, "filter", (filters / 2, -len(steps) * row_height - 2.0, 0.0), 14)
     bounds = data_bounds((groups, 1), scale=(1.0, row_height, 1.0))
     flat_camera(view, [bounds[0] - 6, bounds[1], bounds[2] - 2.5, bounds[3]] + bounds[4:],
                 margin=1.1, legend_room=(legend_width + 20) / run.size[0])

@@ -11,7 +11,7 @@ from ..errors import TensorVizError
 
 from ..store import format as F
 from ..store.reader import RunReader
-from .text import fit_polygon_labels
+from .text import Labels
 
 # the checkout's plugin (an installed package finds it on PV_PLUGIN_PATH instead)
 PLUGIN_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -22,23 +22,6 @@ def ensure_plugin():
     """Load the plugin unless PV_PLUGIN_PATH already auto-loaded it."""
     if not hasattr(simple, "TensorVizReader"):
         simple.LoadPlugin(PLUGIN_PATH, ns=vars(simple))
-
-
-def save_screenshot(path, view_or_layout, resolution):
-    """A PNG at `resolution`; a layout is first given that size (saved larger than it is, its
-    charts would be drawn in tiles, each tick label again in faint copies)."""
-    if view_or_layout.GetXMLName() == "ViewLayout":
-        view_or_layout.SetSize(*resolution)
-    fit_polygon_labels()  # a parallel render's labels, to the cameras as they are now
-    simple.SaveScreenshot(path, view_or_layout, ImageResolution=list(resolution))
-
-
-def save_figure(out_dir, name, view_or_layout, resolution):
-    """A figure's PNG in out_dir (a nested layer's path made a file name), said; its path."""
-    path = os.path.join(out_dir, name.replace("/", "_"))
-    save_screenshot(path, view_or_layout, list(resolution))
-    print(f"wrote {path}", flush=True)
-    return path
 
 
 @contextlib.contextmanager
@@ -55,12 +38,39 @@ def dropped_afterwards():
             simple.Delete(view)
 
 
-class FigureRun:
-    """A run's reader and what the figures need to know of it; save() writes one PNG."""
+class FigureSet:
+    """What every set of figures has: the folder its PNGs go to (out_dir), the size of a panel,
+    the labels of its views (text.Labels) and the paths it wrote; save() writes one PNG."""
+
+    def __init__(self, out_dir, size):
+        ensure_plugin()
+        self.out_dir, self.size = out_dir, tuple(size)
+        self.labels = Labels()
+        self.written = []
+        if out_dir:
+            os.makedirs(out_dir, exist_ok=True)
+
+    def save(self, name, view_or_layout, resolution=None):
+        """A figure's PNG in out_dir (a nested layer's path made a file name), said; its path.
+        A layout is first given that size (saved larger than it is, its charts would be drawn
+        in tiles, each tick label again in faint copies)."""
+        path = os.path.join(self.out_dir, name.replace("/", "_"))
+        resolution = list(resolution or self.size)
+        if view_or_layout.GetXMLName() == "ViewLayout":
+            view_or_layout.SetSize(*resolution)
+        self.labels.fit()  # a parallel render's labels, to the cameras as they are now
+        simple.SaveScreenshot(path, view_or_layout, ImageResolution=resolution)
+        print(f"wrote {path}", flush=True)
+        self.written.append(path)
+        return path
+
+
+class FigureRun(FigureSet):
+    """A run's reader and what the figures need to know of it."""
 
     def __init__(self, store, out_dir=None, size=(800, 700)):
-        ensure_plugin()
-        self.store, self.out_dir, self.size = store, out_dir, tuple(size)
+        FigureSet.__init__(self, out_dir, size)
+        self.store = store
         name = os.path.basename(os.path.dirname(os.path.abspath(store))) or store
         self.reader = simple.TensorVizReader(FileName=store, registrationName=f"run {name}")
         self.steps = list(self.reader.TimestepValues or [])
@@ -77,10 +87,7 @@ class FigureRun:
                                  if stored.has_series(name, F.ATLAS) and stored.has_atlas()}
             self.health_layers = {name for name in stored.layers
                                   if stored.has_series(name, F.FILTER_NORMS)}
-        self.written = []
         self.failed = []  # (figure, why) of figures that could not be drawn
-        if out_dir:
-            os.makedirs(out_dir, exist_ok=True)
 
     def _layer_names(self, view_name):
         """The layers a view lists (all, or conv only): asked of a view made and dropped."""
@@ -124,8 +131,3 @@ class FigureRun:
 
     def skipped(self, figure, why):
         print(f"skipped {figure}: {why}", flush=True)
-
-    def save(self, name, view_or_layout, resolution=None):
-        self.written.append(save_figure(self.out_dir, name, view_or_layout,
-                                        resolution or self.size))
-        return self.written[-1]
