@@ -8,7 +8,6 @@ import subprocess
 from paraview import simple
 
 from ..store import format as F
-from ..store.reader import RunReader
 from .text import title
 from .views import render_view
 from .weights import glyphs, show_glyphs
@@ -16,18 +15,12 @@ from .weights import glyphs, show_glyphs
 FRAMES = 60
 
 
-def snapshot_steps(store, layer):
-    """The steps at which the layer's weights were recorded: where the glyphs change."""
-    with RunReader(store) as run:
-        return [float(s) for s in run.series_steps(layer, F.KERNEL)]
-
-
 def render(run, layer=None, frames=FRAMES):
     proxy, layer, limit = glyphs(run, layer)
     view = render_view(run.size)
     show_glyphs(view, proxy, limit)
     label = title(view, "")
-    snapshots = snapshot_steps(run.store, layer)
+    snapshots = [float(s) for s in run.stored.series_steps(layer, F.KERNEL)]  # where they change
     pick = sorted(set(int(round(i)) for i in
                       [k * (len(snapshots) - 1) / max(frames - 1, 1) for k in range(frames)]))
     folder = os.path.join(run.out_dir, "animation")

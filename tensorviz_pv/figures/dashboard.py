@@ -45,9 +45,15 @@ def build(store, area=LAYOUT_AREA, layer=None):
     GUI gives the layout; a view drawn before the window is laid out knows no better)."""
     area = (area[0] * TEXT_ROOM, area[1] * TEXT_ROOM)
     cell = (int(area[0] * (1 - ATLAS_SHARE) / 2), int(area[1] / 2))
-    run = FigureRun(store, size=cell)
+    with FigureRun(store, size=cell) as run:  # its store closed once the views are made
+        return _views(run, area, cell, layer)
+
+
+def _views(run, area, cell, layer):
+    """The dashboard's layout and views of an open run, `area` and `cell` in view pixels."""
     if layer is not None and layer not in run.layers:
-        raise FigureError(f"{store}: no layer {layer!r} to show (layers: {', '.join(run.layers)})")
+        raise FigureError(f"{run.store}: no layer {layer!r} to show "
+                          f"(layers: {', '.join(run.layers)})")
     layer = layer or run.first_conv_layer
     # the GUI starts with one layout and an empty render view: the dashboard takes their place
     for view in simple.GetViews():
@@ -86,7 +92,7 @@ def build(store, area=LAYOUT_AREA, layer=None):
         shown = simple.Show(alerts, health_view)
         shown.WindowLocation, shown.FontSize = "Upper Left Corner", 12
         alerts = (alerts, shown)
-        show_alerts(alerts, store)
+        show_alerts(alerts, run.store)
     if layer in run.activation_layers:
         filter_views.append((activation_panel(run, maps_view, layer, run.steps[-1], 0), 0,
                              maps_view))

@@ -4,7 +4,6 @@ dead filters in two greys, each snapshot row labelled with its step."""
 
 from paraview import simple
 
-from ..store.reader import RunReader
 from .camera import data_bounds, flat_camera
 from .colour import TEXT
 from .outputs import array_range, field_value
@@ -38,8 +37,8 @@ def render(run):
     groups = simple.FilterGroups(Input=run.reader, Layer=layer,
                                 registrationName=f"{layer} filter groups")
     groups.UpdatePipeline(run.steps[-1])
-    with RunReader(run.store) as stored:  # the rows' steps: the activation snapshots
-        steps = [int(s) for s in stored.series_steps(layer, "activation")]
+    # the rows' steps: the activation snapshots
+    steps = [int(s) for s in run.stored.series_steps(layer, "activation")]
     view = render_view(run.size)
     view.ViewTime = run.steps[-1]  # a Show updates at the view's time: the run's end
     image = show_image(groups, view, 1)

@@ -18,8 +18,8 @@ from .views import render_view, show_image
 
 def health_layer(run):
     """The first layer with histograms (None in runs of an older TensorViz)."""
-    with RunReader(run.store) as stored:
-        return next((name for name in stored.layers if stored.has_series(name, F.HISTOGRAM)), None)
+    stored = run.stored
+    return next((name for name in stored.layers if stored.has_series(name, F.HISTOGRAM)), None)
 
 
 def image_panel(run, view, source, array, preset, bar_title, heading, scale, labels,
@@ -49,8 +49,7 @@ def render(run):
     layer = health_layer(run)
     if layer is None:
         return run.skipped("fig7", "no histograms were recorded (a run of an older TensorViz)")
-    with RunReader(run.store) as stored:
-        steps = stored.series_steps(layer, F.HISTOGRAM)
+    steps = run.stored.series_steps(layer, F.HISTOGRAM)
     layout = simple.CreateLayout("Fig. 7")
     layout.SplitHorizontal(0, 0.33)
     layout.SplitHorizontal(2, 0.5)
@@ -97,8 +96,7 @@ def health_panel(run, view, layer, statistic=0, caption=True):
     source = simple.FilterHealth(Input=run.reader, Layer=layer, Statistic=statistic,
                                  registrationName=f"{layer} {name}")
     source.UpdatePipeline(run.steps[-1])
-    with RunReader(run.store) as stored:
-        steps = stored.series_steps(layer, F.FILTER_NORMS if statistic == 0 else
+    steps = run.stored.series_steps(layer, F.FILTER_NORMS if statistic == 0 else
                                     F.ACTIVATION_STATS)
     filters, columns = run.entries[layer]["filters"], len(steps)
     how = "white: no gradient, or merged away" if statistic == 0 else \
@@ -120,9 +118,8 @@ def render_health(run):
     layer = health_layer(run)
     if layer is None:
         return run.skipped("fig8", "no filter health was recorded (a run of an older TensorViz)")
-    with RunReader(run.store) as stored:
-        statistics = [index for index, series in ((0, F.FILTER_NORMS), (2, F.ACTIVATION_STATS))
-                      if stored.has_series(layer, series)]
+    statistics = [index for index, series in ((0, F.FILTER_NORMS), (2, F.ACTIVATION_STATS))
+                  if run.stored.has_series(layer, series)]
     if not statistics:
         return run.skipped("fig8", f"{layer}: no filter norms or activation statistics")
     layout = simple.CreateLayout("Fig. 8")

@@ -1,5 +1,5 @@
-"""One run opened for figures: its TensorViz Reader in paraview.simple, the layers its views
-list, the recorded steps, and where the PNGs go."""
+"""One run opened for figures: its TensorViz Reader in paraview.simple, its store open to ask
+what was recorded, the layers its views list, the recorded steps, and where the PNGs go."""
 
 import contextlib
 import os
@@ -7,8 +7,7 @@ import sys
 
 from paraview import simple
 
-from ..errors import TensorVizError
-
+from ..errors import FigureError, TensorVizError
 from ..store import format as F
 from ..store.reader import RunReader
 from .text import Labels
@@ -40,7 +39,10 @@ def dropped_afterwards():
 
 class FigureSet:
     """What every set of figures has: the folder its PNGs go to (out_dir), the size of a panel,
-    the labels of its views (text.Labels) and the paths it wrote; save() writes one PNG."""
+    the labels of its views (text.Labels), the paths it wrote, and the store (or stores) it
+    holds open, `stored`, until close() or the end of a `with` block; save() writes one PNG."""
+
+    stored = None
 
     def __init__(self, out_dir, size):
         ensure_plugin()
@@ -64,9 +66,21 @@ class FigureSet:
         self.written.append(path)
         return path
 
+    def close(self):
+        """Close what `stored` holds open (the views' own readers are ParaView's to close)."""
+        if self.stored is not None:
+            self.stored.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 class FigureRun(FigureSet):
-    """A run's reader and what the figures need to know of it."""
+    """A run's TensorViz Reader (`reader`), its store open (`stored`: a RunReader, which the
+    figures ask what was recorded), and what the figures need to know of it."""
 
     def __init__(self, store, out_dir=None, size=(800, 700)):
         FigureSet.__init__(self, out_dir, size)
@@ -75,18 +89,18 @@ class FigureRun(FigureSet):
         self.reader = simple.TensorVizReader(FileName=store, registrationName=f"run {name}")
         self.steps = list(self.reader.TimestepValues or [])
         if not self.steps:
-            raise SystemExit(f"{store}: no recorded steps to render")
+            raise FigureError(f"{store}: no recorded steps to render")
         self.layers = self._layer_names("WeightGlyphs")
         self.conv_layers = self._layer_names("FilterCorrelation")
-        with RunReader(store) as stored:  # what each layer is (its kind, shapes)
-            self.entries = {entry["name"]: entry for entry in stored.info.get("layers", [])}
-            # the conv layers whose probe activations were recorded (Fig. 4 and 5 need them)
-            self.activation_layers = [name for name in self.conv_layers
-                                      if stored.has_series(name, F.ACTIVATION)]
-            self.atlas_layers = {name for name in self.activation_layers
-                                 if stored.has_series(name, F.ATLAS) and stored.has_atlas()}
-            self.health_layers = {name for name in stored.layers
-                                  if stored.has_series(name, F.FILTER_NORMS)}
+        self.stored = stored = RunReader(store)
+        self.entries = {entry["name"]: entry for entry in stored.info.get("layers", [])}
+        # the conv layers whose probe activations were recorded (Fig. 4 and 5 need them)
+        self.activation_layers = [name for name in self.conv_layers
+                                  if stored.has_series(name, F.ACTIVATION)]
+        self.atlas_layers = {name for name in self.activation_layers
+                             if stored.has_series(name, F.ATLAS) and stored.has_atlas()}
+        self.health_layers = {name for name in stored.layers
+                              if stored.has_series(name, F.FILTER_NORMS)}
         self.failed = []  # (figure, why) of figures that could not be drawn
 
     def _layer_names(self, view_name):
@@ -121,8 +135,9 @@ class FigureRun(FigureSet):
                 print(f"{name} not drawn: {error}", file=sys.stderr, flush=True)
 
     def finish(self):
-        """The script's end: exit status 1 when a figure could not be drawn (os._exit: a
-        SystemExit in pvbatch ends in an X error, GLXBadContext)."""
+        """The script's end: the store closed, and exit status 1 when a figure could not be
+        drawn (os._exit: a SystemExit in pvbatch ends in an X error, GLXBadContext)."""
+        self.close()
         if self.failed:
             print(f"{len(self.failed)} figure(s) not drawn: "
                   + ", ".join(name for name, _ in self.failed), file=sys.stderr, flush=True)
