@@ -11,15 +11,18 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # tier: (third-party packages it may import, tensorviz_pv subpackages it may import, blocked)
+# every tier may import the bottom of the house: the error classes, and the loggers that stand
+# for print (tensorviz_pv/messages.py)
+BASE = {"errors", "messages"}
 TIERS = {
-    "store": ({"numpy", "h5py"}, {"errors", "store"},
+    "store": ({"numpy", "h5py"}, BASE | {"store"},
               ["vtkmodules", "paraview", "tensorflow", "keras"]),
-    "analysis": ({"numpy", "scipy"}, {"errors", "store", "analysis"},
+    "analysis": ({"numpy", "scipy"}, BASE | {"store", "analysis"},
                  ["vtkmodules", "paraview", "tensorflow", "keras", "h5py"]),
-    "algorithms": ({"numpy", "scipy", "h5py", "vtkmodules"}, {"errors", "store", "analysis", "algorithms"},
+    "algorithms": ({"numpy", "scipy", "h5py", "vtkmodules"}, BASE | {"store", "analysis", "algorithms"},
                    ["paraview", "tensorflow", "keras"]),
     "figures": ({"numpy", "scipy", "h5py", "vtkmodules", "paraview"},
-                {"errors", "store", "analysis", "algorithms", "figures"}, ["tensorflow", "keras"]),
+                BASE | {"store", "analysis", "algorithms", "figures"}, ["tensorflow", "keras"]),
 }
 
 CHECK = r"""

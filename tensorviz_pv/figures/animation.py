@@ -7,12 +7,14 @@ import subprocess
 
 from paraview import simple
 
+from ..messages import logger
 from ..store import format as F
 from .text import title
 from .views import render_view
 from .weights import glyphs, show_glyphs
 
 FRAMES = 60
+LOG = logger("figures")
 
 
 def render(run, layer=None, frames=FRAMES):
@@ -31,7 +33,7 @@ def render(run, layer=None, frames=FRAMES):
         view.ViewTime = step
         path = os.path.join(folder, f"glyphs_{frame:04d}.png")
         simple.SaveScreenshot(path, view, ImageResolution=list(run.size))
-    print(f"wrote {len(pick)} frames in {folder}", flush=True)
+    LOG.info(f"wrote {len(pick)} frames in {folder}")
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg:
         movie = os.path.join(run.out_dir, "fig2_animation.mp4")
@@ -39,4 +41,4 @@ def render(run, layer=None, frames=FRAMES):
                         os.path.join(folder, "glyphs_%04d.png"), "-pix_fmt", "yuv420p",
                         "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", movie], check=True)
         run.written.append(movie)
-        print(f"wrote {movie}", flush=True)
+        LOG.info(f"wrote {movie}")

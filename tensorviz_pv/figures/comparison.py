@@ -3,11 +3,11 @@
 GUI; main() is what the pvbatch script calls."""
 
 import os
-import sys
 
 from paraview import simple
 
 from ..errors import FigureError, SettingError, TensorVizError
+from ..messages import logger, show_messages
 from .comparison_panels import Comparison, cka_range
 from .session import dropped_afterwards
 from .views import chart_type_sizes, chart_view, render_view
@@ -16,6 +16,7 @@ STATE_NAME = "compare.pvsm"
 # the state's 3D views are drawn for a third of the GUI's layout area, text room included (the
 # dashboard's sizes: figures/dashboard.py)
 STATE_PANEL = (425, 405)
+LOG = logger("figures")
 
 
 def render(paths, out_dir, size, layer=None, matching_layer=None, step=None,
@@ -53,16 +54,17 @@ def render(paths, out_dir, size, layer=None, matching_layer=None, step=None,
 
 
 def main(*args, **options):
-    """render() for a pvbatch script: a problem with the runs or the options is said in a
-    line, exit status 2; a figure that could not be drawn, exit status 1. (os._exit: a
-    SystemExit in pvbatch ends in an X error.)"""
+    """render() for a pvbatch script, its messages printed: a problem with the runs or the
+    options is said in a line, exit status 2; a figure that could not be drawn, exit status 1.
+    (os._exit: a SystemExit in pvbatch ends in an X error.)"""
+    show_messages()
     try:
         _, failed = render(*args, **options)
     except TensorVizError as error:
-        print(f"tensorviz compare: {error}", file=sys.stderr, flush=True)
+        LOG.error(f"tensorviz compare: {error}")
         os._exit(2)
     for problem in failed:
-        print(problem, file=sys.stderr, flush=True)
+        LOG.error(problem)
     if failed:
         os._exit(1)
 
@@ -98,5 +100,5 @@ def save_state(comparison, layer, matching_layer, step):
     scene.AnimationTime = step
     path = os.path.join(comparison.out_dir, STATE_NAME)
     simple.SaveState(path)
-    print(f"wrote {path} (open it: tensorviz paraview --state {path})", flush=True)
+    LOG.info(f"wrote {path} (open it: tensorviz paraview --state {path})")
     return path

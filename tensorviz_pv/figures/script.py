@@ -54,7 +54,9 @@ def _header(root, what):
     return (f"# Written by TensorViz: the pvbatch script that makes {what}.\n"
             "# Edit it and run it again: pvbatch THIS_FILE\n"
             "import sys\n"
-            f"sys.path.insert(0, {root!r})  # tensorviz_pv: figures, plugin classes\n\n")
+            f"sys.path.insert(0, {root!r})  # tensorviz_pv: figures, plugin classes\n"
+            "from tensorviz_pv.messages import show_messages; show_messages()"
+            "  # prints what the figures say\n")
 
 
 def figures_script(root, store, out_dir, figures, size, layer=None, steps=None):

@@ -8,9 +8,12 @@ import sys
 from paraview import simple
 
 from ..errors import FigureError, TensorVizError
+from ..messages import logger
 from ..store import format as F
 from ..store.reader import RunReader
 from .text import Labels
+
+LOG = logger("figures")
 
 # the checkout's plugin (an installed package finds it on PV_PLUGIN_PATH instead)
 PLUGIN_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -62,7 +65,7 @@ class FigureSet:
             view_or_layout.SetSize(*resolution)
         self.labels.fit()  # a parallel render's labels, to the cameras as they are now
         simple.SaveScreenshot(path, view_or_layout, ImageResolution=resolution)
-        print(f"wrote {path}", flush=True)
+        LOG.info(f"wrote {path}")
         self.written.append(path)
         return path
 
@@ -132,17 +135,17 @@ class FigureRun(FigureSet):
                 yield
             except TensorVizError as error:
                 self.failed.append((name, str(error)))
-                print(f"{name} not drawn: {error}", file=sys.stderr, flush=True)
+                LOG.error(f"{name} not drawn: {error}")
 
     def finish(self):
         """The script's end: the store closed, and exit status 1 when a figure could not be
         drawn (os._exit: a SystemExit in pvbatch ends in an X error, GLXBadContext)."""
         self.close()
         if self.failed:
-            print(f"{len(self.failed)} figure(s) not drawn: "
-                  + ", ".join(name for name, _ in self.failed), file=sys.stderr, flush=True)
+            LOG.error(f"{len(self.failed)} figure(s) not drawn: "
+                      + ", ".join(name for name, _ in self.failed))
             sys.stdout.flush()
             os._exit(1)
 
     def skipped(self, figure, why):
-        print(f"skipped {figure}: {why}", flush=True)
+        LOG.info(f"skipped {figure}: {why}")
