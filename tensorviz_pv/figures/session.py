@@ -1,5 +1,6 @@
-"""One run opened for figures: its TensorViz Reader in paraview.simple, its store open to ask
-what was recorded, the layers its views list, the recorded steps, and where the PNGs go."""
+"""A set of figures being drawn (FigureSet: where its PNGs go, its labels, the stores it holds
+open) and one run opened for figures (FigureRun: its TensorViz Reader in paraview.simple, its
+store open to ask what was recorded, the layers its views list, the recorded steps)."""
 
 import contextlib
 import os
@@ -100,11 +101,11 @@ class FigureRun(FigureSet):
         # the conv layers whose probe activations were recorded (Fig. 4 and 5 need them)
         self.activation_layers = [name for name in self.conv_layers
                                   if stored.has_series(name, F.ACTIVATION)]
-        self.atlas_layers = {name for name in self.activation_layers
-                             if stored.has_series(name, F.ATLAS) and stored.has_atlas()}
-        self.health_layers = {name for name in stored.layers
-                              if stored.has_series(name, F.FILTER_NORMS)}
-        self.failed = []  # (figure, why) of figures that could not be drawn
+        self._atlas_layers = {name for name in self.activation_layers
+                              if stored.has_series(name, F.ATLAS) and stored.has_atlas()}
+        self._health_layers = {name for name in stored.layers
+                               if stored.has_series(name, F.FILTER_NORMS)}
+        self._failed = []  # (figure, why) of figures that could not be drawn
 
     def _layer_names(self, view_name):
         """The layers a view lists (all, or conv only): asked of a view made and dropped."""
@@ -115,11 +116,11 @@ class FigureRun(FigureSet):
 
     def has_health(self, layer):
         """Whether the run recorded the per-step filter norms of this layer."""
-        return layer in self.health_layers
+        return layer in self._health_layers
 
     def has_atlas(self, layer):
         """Whether the run recorded a Filter Atlas of this layer."""
-        return layer in self.atlas_layers
+        return layer in self._atlas_layers
 
     @property
     def first_conv_layer(self):
@@ -134,16 +135,16 @@ class FigureRun(FigureSet):
             try:
                 yield
             except TensorVizError as error:
-                self.failed.append((name, str(error)))
+                self._failed.append((name, str(error)))
                 LOG.error(f"{name} not drawn: {error}")
 
     def finish(self):
         """The script's end: the store closed, and exit status 1 when a figure could not be
         drawn (os._exit: a SystemExit in pvbatch ends in an X error, GLXBadContext)."""
         self.close()
-        if self.failed:
-            LOG.error(f"{len(self.failed)} figure(s) not drawn: "
-                      + ", ".join(name for name, _ in self.failed))
+        if self._failed:
+            LOG.error(f"{len(self._failed)} figure(s) not drawn: "
+                      + ", ".join(name for name, _ in self._failed))
             sys.stdout.flush()
             os._exit(1)
 
