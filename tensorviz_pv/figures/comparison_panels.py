@@ -79,10 +79,7 @@ class Comparison(FigureSet):
 
     def pair_layers(self, view_name, a, b):
         """The layers runs a and b share that a view lists."""
-        view = getattr(simple, view_name)(Input=self.reader, RunA=a, RunB=b)
-        names = list(view.GetProperty("LayerNames"))
-        simple.Delete(view)
-        return names
+        return self._listed_layers(view_name, Input=self.reader, RunA=a, RunB=b)
 
     def last_common_step(self, layer):
         """The last step at which the first two runs both have probe activations of `layer`."""

@@ -70,6 +70,14 @@ class FigureSet:
         self.written.append(path)
         return path
 
+    def _listed_layers(self, view_name, **properties):
+        """The layers a view (a proxy name) with these properties lists: asked of a view made
+        and dropped."""
+        view = getattr(simple, view_name)(**properties)
+        names = list(view.GetProperty("LayerNames"))
+        simple.Delete(view)
+        return names
+
     def close(self):
         """Close what `stored` holds open (the views' own readers are ParaView's to close)."""
         if self.stored is not None:
@@ -94,8 +102,9 @@ class FigureRun(FigureSet):
         self.steps = list(self.reader.TimestepValues or [])
         if not self.steps:
             raise FigureError(f"{store}: no recorded steps to render")
-        self.layers = self._layer_names("WeightGlyphs")
-        self.conv_layers = self._layer_names("FilterCorrelation")
+        # the layers the views list: all, and the conv layers
+        self.layers = self._listed_layers("WeightGlyphs", Input=self.reader)
+        self.conv_layers = self._listed_layers("FilterCorrelation", Input=self.reader)
         self.stored = stored = RunReader(store)
         self.entries = {entry["name"]: entry for entry in stored.info.get("layers", [])}
         # the conv layers whose probe activations were recorded (Fig. 4 and 5 need them)
@@ -106,13 +115,6 @@ class FigureRun(FigureSet):
         self._health_layers = {name for name in stored.layers
                                if stored.has_series(name, F.FILTER_NORMS)}
         self._failed = []  # (figure, why) of figures that could not be drawn
-
-    def _layer_names(self, view_name):
-        """The layers a view lists (all, or conv only): asked of a view made and dropped."""
-        view = getattr(simple, view_name)(Input=self.reader)
-        names = list(view.GetProperty("LayerNames"))
-        simple.Delete(view)
-        return names
 
     def has_health(self, layer):
         """Whether the run recorded the per-step filter norms of this layer."""
