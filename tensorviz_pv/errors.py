@@ -14,3 +14,8 @@ class StoreError(TensorVizError):
 class SettingError(TensorVizError):
     """A setting a person chose that cannot be used: a view property (a Filters list, a probe
     image index, a weight index) or a rendering option (a figure name)."""
+
+
+class FigureError(TensorVizError):
+    """A figure that cannot be drawn from this run (the run lacks what it needs, or a view
+    made no output): the message names the figure's view or layer."""

@@ -53,17 +53,6 @@ def requested_piece(out_info):
     return max(int(piece), 0), max(int(pieces), 1)
 
 
-def declare_time_steps(info, steps):
-    """A reader's output information: its time steps (the training steps), or none."""
-    sddp = vtkStreamingDemandDrivenPipeline
-    info.Remove(sddp.TIME_STEPS())
-    info.Remove(sddp.TIME_RANGE())
-    if len(steps):
-        times = [float(s) for s in steps]
-        info.Set(sddp.TIME_STEPS(), times, len(times))
-        info.Set(sddp.TIME_RANGE(), [times[0], times[-1]], 2)
-
-
 def floor_step(steps, time):
     """The recorded step at or before `time` (the first step when `time` precedes all)."""
     if len(steps) == 0:
@@ -240,7 +229,7 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
             return self.fail(str(error))
         except (OSError, KeyError, ValueError) as error:
             return self.fail(f"{run.path}: cannot read the store ({error})")
-        if self.shown_layer is not None:  # titles follow it (figures/style.py: title)
+        if self.shown_layer is not None:  # titles follow it (figures/text.py: title)
             for port in range(out_info.GetNumberOfInformationObjects()):
                 output = vtkDataObject.GetData(out_info, port)
                 if output is not None:

@@ -11,28 +11,22 @@ Filter Matching use them all.
 """
 
 import numpy as np
-from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
 from vtkmodules.vtkCommonDataModel import vtkMultiBlockDataSet
 
 from ..errors import StoreError
 from ..store.runs import RunSet
-from .base import ReportsOnce, declare_time_steps, floor_step, requested_piece, requested_time
+from .base import floor_step
 from .convert import add_field, string_array
-from .reader import RunBlocks, listed_time_steps
+from .reader_base import RunBlocks, StoreReader
 
 
-class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
+class TensorVizRuns(StoreReader):
     def __init__(self):
-        VTKPythonAlgorithmBase.__init__(self, nInputPorts=0, nOutputPorts=1,
-                                        outputType="vtkMultiBlockDataSet")
+        StoreReader.__init__(self)
         self._paths = []  # those of the open runs
         self._asked = []  # those the FileNames property holds (ParaView sets them one by one)
         self._chosen = ""
         self._set = None
-        self._steps = np.zeros(0, dtype=np.int64)  # every run's recorded steps
-        self._listed = self._steps  # the time steps declared (reader.listed_time_steps)
-        self._blocks = {}
-        self._run_steps = {}  # label -> that run's steps, read with the time steps
 
     # ---- properties
     def AddFileName(self, path):
@@ -54,20 +48,15 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
     def GetRunNames(self):
         return string_array("runs", [label for label, _ in self.tensorviz_runs()])
 
-    def Refresh(self):
-        self._close()
-        self.Modified()
-
-    def GetTimestepValues(self):
-        return [float(s) for s in self._listed]
-
     # ---- the runs, for the views downstream
     def _close(self):
         if self._set is not None:
             self._set.close()
         self._set = None
-        self._blocks = {}
-        self._run_steps = {}
+        StoreReader._close(self)
+
+    def _new_blocks(self):
+        return RunBlocks(layers=False)  # a run's step, not its layers
 
     def _run_set(self):
         if self._asked != self._paths:
@@ -103,37 +92,11 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
         return runs[0][1]
 
     # ---- pipeline
-    def RequestInformation(self, request, in_info, out_info):
-        info = out_info.GetInformationObject(0)
-        declare_time_steps(info, ())  # none until the store says
-        runs = self._run_set()
-        if runs is None:
-            self._steps = np.zeros(0, dtype=np.int64)
-            return 1
-        self._run_steps = {}
-        for label, run in runs.runs:
-            try:  # a run still being trained shows as far as it has gone
-                if run.refresh():
-                    self._blocks.pop(label, None)
-                self._run_steps[label] = run.time_steps()
-            except (StoreError, OSError, KeyError) as error:
-                self.report_once(f"{run.path}: cannot read the steps ({error})")
-        parts = list(self._run_steps.values())
-        self._steps = np.unique(np.concatenate(parts)).astype(np.int64) if parts \
-            else np.zeros(0, dtype=np.int64)
-        self._listed = listed_time_steps([run for _, run in runs.runs], self._steps)
-        declare_time_steps(info, self._listed)
-        return 1
-
-    def RequestData(self, request, in_info, out_info):
-        info = out_info.GetInformationObject(0)
-        output = vtkMultiBlockDataSet.GetData(info)
-        if requested_piece(info)[0] > 0:
-            return 1  # under MPI, piece 0 holds the step (the views read the stores)
+    def _fill(self, output, time):
+        """A block per run at `time`: its step then (floor), or only `ended` past its last."""
         runs = self.tensorviz_runs()
-        if not runs or not len(self._steps):
-            return 1
-        time = requested_time(info, float(self._steps[0]))
+        if not runs:
+            return None
         for index, (label, run) in enumerate(runs):
             block = vtkMultiBlockDataSet()
             block.GetFieldData().AddArray(string_array("run", [label]))
@@ -142,12 +105,9 @@ class TensorVizRuns(ReportsOnce, VTKPythonAlgorithmBase):
                 ended = not len(steps) or time > steps[-1]
                 add_field(block, "ended", np.int64(ended))
                 if not ended:
-                    self._blocks.setdefault(label, RunBlocks(layers=False)).fill(
-                        run, floor_step(steps, time), block)
+                    self._blocks_of(label).fill(run, floor_step(steps, time), block)
             except (StoreError, OSError, KeyError, ValueError) as error:
                 self.report_once(f"{run.path}: cannot read the step at {time:g} ({error})")
             output.SetBlock(index, block)
             output.GetMetaData(index).Set(vtkMultiBlockDataSet.NAME(), label)
-        output.GetInformation().Set(output.DATA_TIME_STEP(), time)
-        self.clear_report()
-        return 1
+        return time

@@ -4,8 +4,11 @@ heatmap of its filters, for the first two conv layers; the panels serve the dash
 from paraview import simple
 
 from ..algorithms.filter_correlation import DRAWN
-from .style import (GREY, colour, data_bounds, field_value, flat_camera, index_labels,
-                    render_view, show_image, title)
+from .camera import data_bounds, flat_camera
+from .colour import GREY, colour
+from .outputs import field_value
+from .text import title
+from .views import render_view, show_image
 
 
 def activation_panel(run, view, layer, step, probe_image):
@@ -53,8 +56,8 @@ def correlation_panel(run, view, layer, step):
                                                   if why else ""), 16,
           follow=(correlation, 1), layer=layer)
     filters = run.entries[layer]["filters"]
-    index_labels(view, filters, rows=True)
-    index_labels(view, filters, rows=False)
+    run.labels.index(view, filters, rows=True)
+    run.labels.index(view, filters, rows=False)
     bounds = data_bounds((correlation, 1))
     flat_camera(view, [bounds[0] - 2, bounds[1], bounds[2] - 2, bounds[3]] + bounds[4:],
                 margin=1.35)

@@ -7,18 +7,14 @@ import subprocess
 
 from paraview import simple
 
+from ..messages import logger
 from ..store import format as F
-from ..store.reader import RunReader
-from .style import render_view, title
+from .text import title
+from .views import render_view
 from .weights import glyphs, show_glyphs
 
 FRAMES = 60
-
-
-def snapshot_steps(store, layer):
-    """The steps at which the layer's weights were recorded: where the glyphs change."""
-    with RunReader(store) as run:
-        return [float(s) for s in run.series_steps(layer, F.KERNEL)]
+LOG = logger("figures")
 
 
 def render(run, layer=None, frames=FRAMES):
@@ -26,7 +22,7 @@ def render(run, layer=None, frames=FRAMES):
     view = render_view(run.size)
     show_glyphs(view, proxy, limit)
     label = title(view, "")
-    snapshots = snapshot_steps(run.store, layer)
+    snapshots = [float(s) for s in run.stored.series_steps(layer, F.KERNEL)]  # where they change
     pick = sorted(set(int(round(i)) for i in
                       [k * (len(snapshots) - 1) / max(frames - 1, 1) for k in range(frames)]))
     folder = os.path.join(run.out_dir, "animation")
@@ -37,7 +33,7 @@ def render(run, layer=None, frames=FRAMES):
         view.ViewTime = step
         path = os.path.join(folder, f"glyphs_{frame:04d}.png")
         simple.SaveScreenshot(path, view, ImageResolution=list(run.size))
-    print(f"wrote {len(pick)} frames in {folder}", flush=True)
+    LOG.info(f"wrote {len(pick)} frames in {folder}")
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg:
         movie = os.path.join(run.out_dir, "fig2_animation.mp4")
@@ -45,4 +41,4 @@ def render(run, layer=None, frames=FRAMES):
                         os.path.join(folder, "glyphs_%04d.png"), "-pix_fmt", "yuv420p",
                         "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", movie], check=True)
         run.written.append(movie)
-        print(f"wrote {movie}", flush=True)
+        LOG.info(f"wrote {movie}")

@@ -6,9 +6,10 @@ from paraview import servermanager, simple
 
 from ..analysis.atlas import LEAST_PATCH
 from ..store import format as F
-from ..store.reader import RunReader
-from .style import (LABEL_PX, TITLE_PX, data_bounds, field_value, flat_camera, label_at, render_view, show_image,
-                    title)
+from .camera import data_bounds, flat_camera
+from .outputs import field_value, has_cell_array
+from .text import LABEL_PX, TITLE_PX, title
+from .views import render_view, show_image
 
 
 def atlas_panel(run, view, layer, step, caption=True):
@@ -33,14 +34,14 @@ def atlas_panel(run, view, layer, step, caption=True):
         simple.HideScalarBarIfNotNeeded(grey, view)
     shown, corners, (height, width) = atlas_rows(atlas)
     field = run.entries[layer].get("receptive_field")
-    with RunReader(run.store) as stored:
-        alive = stored.alive_at(layer, step) if stored.has_series(layer, F.ALIVE) else None
+    stored = run.stored
+    alive = stored.alive_at(layer, step) if stored.has_series(layer, F.ALIVE) else None
     for f, (top, left) in zip(shown, corners):  # set_image: pixel (i, j) spans y in [-i-1, -i]
-        label_at(view, str(f), (left - 0.5, -top - height / 2, 0.0), 12, justification="Right")
+        run.labels.at(view, str(f), (left - 0.5, -top - height / 2, 0.0), 12, justification="Right")
     merged = alive is not None and not all(alive[f] for f in shown)
     bounds = data_bounds((atlas, 0))
-    label_at(view, "strongest first", (bounds[0], bounds[3] + 1, 0.0), 12,
-             justification="Left", vertical="Bottom")
+    run.labels.at(view, "strongest first", (bounds[0], bounds[3] + 1, 0.0), 12,
+                  justification="Left", vertical="Bottom")
     if caption:
         what = "whole images" if not field else f"{size_text(field['size'])} px field" + (
             "" if min(field["size"]) >= LEAST_PATCH else
@@ -55,11 +56,6 @@ def atlas_panel(run, view, layer, step, caption=True):
 
 def size_text(size):
     return " x ".join(str(int(n)) for n in size)
-
-
-def has_cell_array(source, name):
-    info = source.GetDataInformation(0).DataInformation.GetCellDataInformation()
-    return info.GetArrayInformation(name) is not None
 
 
 def atlas_rows(atlas):
@@ -82,8 +78,7 @@ def render(run, layer=None):
         if not run.has_atlas(name):
             run.skipped("fig6", f"no Filter Atlas was recorded for {name}")
             continue
-        with RunReader(run.store) as stored:
-            steps = stored.series_steps(name, F.ATLAS)
+        steps = run.stored.series_steps(name, F.ATLAS)
         layout = simple.CreateLayout(f"Fig. 6 {name}")
         layout.SplitHorizontal(0, 0.5)
         for cell, step in zip((1, 2), (steps[0], steps[-1])):

@@ -16,16 +16,17 @@ import time
 
 from paraview import simple
 
-from ..errors import TensorVizError
+from ..errors import FigureError, TensorVizError
 from ..store.run_dir import RunDir
-
 from .activations import activation_panel, correlation_panel
 from .atlas import atlas_panel
+from .colour import TEXT
 from .health import NO_ALERTS, alerts_text, health_panel
 from .norms import norm_chart
 from .picking import FilterPicker, link_highlights, show_highlight
 from .session import FigureRun
-from .style import TEXT, FigureError, fit_polygon_labels, render_view, title
+from .text import title
+from .views import render_view
 from .weights import glyphs, show_glyphs
 
 
@@ -44,9 +45,15 @@ def build(store, area=LAYOUT_AREA, layer=None):
     GUI gives the layout; a view drawn before the window is laid out knows no better)."""
     area = (area[0] * TEXT_ROOM, area[1] * TEXT_ROOM)
     cell = (int(area[0] * (1 - ATLAS_SHARE) / 2), int(area[1] / 2))
-    run = FigureRun(store, size=cell)
+    with FigureRun(store, size=cell) as run:  # its store closed once the views are made
+        return _views(run, area, cell, layer)
+
+
+def _views(run, area, cell, layer):
+    """The dashboard's layout and views of an open run, `area` and `cell` in view pixels."""
     if layer is not None and layer not in run.layers:
-        raise FigureError(f"{store}: no layer {layer!r} to show (layers: {', '.join(run.layers)})")
+        raise FigureError(f"{run.store}: no layer {layer!r} to show "
+                          f"(layers: {', '.join(run.layers)})")
     layer = layer or run.first_conv_layer
     # the GUI starts with one layout and an empty render view: the dashboard takes their place
     for view in simple.GetViews():
@@ -85,7 +92,7 @@ def build(store, area=LAYOUT_AREA, layer=None):
         shown = simple.Show(alerts, health_view)
         shown.WindowLocation, shown.FontSize = "Upper Left Corner", 12
         alerts = (alerts, shown)
-        show_alerts(alerts, store)
+        show_alerts(alerts, run.store)
     if layer in run.activation_layers:
         filter_views.append((activation_panel(run, maps_view, layer, run.steps[-1], 0), 0,
                              maps_view))
@@ -100,7 +107,7 @@ def build(store, area=LAYOUT_AREA, layer=None):
     scene = simple.GetAnimationScene()
     scene.UpdateAnimationUsingDataTimeSteps()
     scene.AnimationTime = run.steps[-1]
-    fit_polygon_labels()  # on a parallel server: its labels to the views' cameras
+    run.labels.fit()  # on a parallel server: its labels to the views' cameras
     simple.SetActiveSource(run.reader)  # the Properties panel opens on the run, not a label
     simple.SetActiveView(glyph_view)
     return {"reader": run.reader, "layout": layout, "glyph_view": glyph_view, "chart": chart,

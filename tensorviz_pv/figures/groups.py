@@ -4,9 +4,11 @@ dead filters in two greys, each snapshot row labelled with its step."""
 
 from paraview import simple
 
-from ..store.reader import RunReader
-from .style import (TEXT, array_range, data_bounds, field_value, flat_camera,
-                    index_labels, label_at, render_view, show_image, title)
+from .camera import data_bounds, flat_camera
+from .colour import TEXT
+from .outputs import array_range, field_value
+from .text import title
+from .views import render_view, show_image
 
 # group colours that tell neighbours apart (Okabe-Ito, then Tableau), cycled past 16
 GROUP_COLOURS = [[0.90, 0.62, 0.00], [0.34, 0.71, 0.91], [0.00, 0.62, 0.45],
@@ -35,8 +37,8 @@ def render(run):
     groups = simple.FilterGroups(Input=run.reader, Layer=layer,
                                 registrationName=f"{layer} filter groups")
     groups.UpdatePipeline(run.steps[-1])
-    with RunReader(run.store) as stored:  # the rows' steps: the activation snapshots
-        steps = [int(s) for s in stored.series_steps(layer, "activation")]
+    # the rows' steps: the activation snapshots
+    steps = [int(s) for s in run.stored.series_steps(layer, "activation")]
     view = render_view(run.size)
     view.ViewTime = run.steps[-1]  # a Show updates at the view's time: the run's end
     image = show_image(groups, view, 1)
@@ -56,16 +58,16 @@ def render(run):
     # rows taller when there are few snapshots: the figure about as tall as wide
     row_height = float(min(3.0, max(1.0, 0.6 * filters / len(steps))))
     image.Scale = [1.0, row_height, 1.0]
-    index_labels(view, filters, rows=False, height=len(steps), row_height=row_height)
-    index_labels(view, len(steps), rows=True, texts=[f"step {step}" for step in steps],
-                 row_height=row_height)
+    run.labels.index(view, filters, rows=False, height=len(steps), row_height=row_height)
+    run.labels.index(view, len(steps), rows=True, texts=[f"step {step}" for step in steps],
+                     row_height=row_height)
     merged = groups.GetDataInformation(0).DataInformation.GetFieldDataInformation() \
         .GetArrayInformation("merge_step").GetNumberOfTuples()
     now = int(field_value(groups, "filters_now"))
     lineage = f"; {filters} -> {now} filters by reduction" if merged else ""
     title(view, f"{layer}: filter groups at r >= 0.85{lineage}\n"
                 "one colour per group of correlated filters, at each activation snapshot", 17)
-    label_at(view, "filter", (filters / 2, -len(steps) * row_height - 2.0, 0.0), 14)
+    run.labels.at(view, "filter", (filters / 2, -len(steps) * row_height - 2.0, 0.0), 14)
     bounds = data_bounds((groups, 1), scale=(1.0, row_height, 1.0))
     flat_camera(view, [bounds[0] - 6, bounds[1], bounds[2] - 2.5, bounds[3]] + bounds[4:],
                 margin=1.1, legend_room=(legend_width + 20) / run.size[0])

@@ -14,7 +14,7 @@ from paraview.modules.vtkRemotingServerManager import vtkSMCoreUtilities, vtkSMS
 
 from ..algorithms.filter_correlation import DRAWN
 from ..algorithms.weight_glyphs import QUANTITY_CHOICES
-from .style import GREY
+from .colour import GREY
 
 # Cool to Warm, fixed on -1..1: a correlation means the same colour at every step and layer
 CORRELATION = {"RGBPoints": [-1.0, 0.231373, 0.298039, 0.752941, 0.0, 0.865, 0.865, 0.865,

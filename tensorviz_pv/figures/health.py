@@ -9,24 +9,29 @@ from ..store import format as F
 from ..store.reader import RunReader
 from ..algorithms.filter_health import ARRAYS
 from ..analysis.health import alerts
-from .style import (colour, data_bounds, field_value, flat_camera, index_labels, label_at,
-                    render_view, show_image, title)
+from .camera import data_bounds, flat_camera
+from .colour import colour
+from .outputs import field_value
+from .text import title
+from .views import render_view, show_image
 
 
 def health_layer(run):
     """The first layer with histograms (None in runs of an older TensorViz)."""
-    with RunReader(run.store) as stored:
-        return next((name for name in stored.layers if stored.has_series(name, F.HISTOGRAM)), None)
+    stored = run.stored
+    return next((name for name in stored.layers if stored.has_series(name, F.HISTOGRAM)), None)
 
 
-def image_panel(view, source, array, preset, bar_title, heading, scale, labels, limits=None):
+def image_panel(run, view, source, array, preset, bar_title, heading, scale, labels,
+                limits=None):
     """An image output drawn `scale`d to a square-ish panel, coloured (on `limits` when given),
     titled; `labels`: [(text, (x, y), justification)] in the image's own pixel units."""
     display = show_image(source, view)
     display.Scale = [scale[0], scale[1], 1.0]
     colour(display, view, array, preset, bar_title, limits)
     for text, (x, y), justification in labels:
-        label_at(view, text, (x * scale[0], y * scale[1], 0.0), 13, justification=justification)
+        run.labels.at(view, text, (x * scale[0], y * scale[1], 0.0), 13,
+                      justification=justification)
     if heading:
         title(view, heading, 16)
     bounds = data_bounds((source, 0), scale=(scale[0], scale[1], 1.0))
@@ -44,8 +49,7 @@ def render(run):
     layer = health_layer(run)
     if layer is None:
         return run.skipped("fig7", "no histograms were recorded (a run of an older TensorViz)")
-    with RunReader(run.store) as stored:
-        steps = stored.series_steps(layer, F.HISTOGRAM)
+    steps = run.stored.series_steps(layer, F.HISTOGRAM)
     layout = simple.CreateLayout("Fig. 7")
     layout.SplitHorizontal(0, 0.33)
     layout.SplitHorizontal(2, 0.5)
@@ -62,7 +66,7 @@ def render(run):
         labels = [(f"{-r:g}", (0, below), "Left"), ("0", (bins / 2, below), "Center"),
                   (f"{r:g}", (bins, below), "Right")]
         labels += [(text, (-1, -row), "Right") for text, row in step_labels(steps)]
-        image_panel(view, source, "log_count", "Inferno (matplotlib)", "log10(1+count)",
+        image_panel(run, view, source, "log_count", "Inferno (matplotlib)", "log10(1+count)",
                     f"{layer} {name}: histogram at each recorded step\n(step down, value across)",
                     scale, labels)
     run.save("fig7_distributions.png", layout, (run.size[0] * 3, run.size[1]))
@@ -92,13 +96,12 @@ def health_panel(run, view, layer, statistic=0, caption=True):
     source = simple.FilterHealth(Input=run.reader, Layer=layer, Statistic=statistic,
                                  registrationName=f"{layer} {name}")
     source.UpdatePipeline(run.steps[-1])
-    with RunReader(run.store) as stored:
-        steps = stored.series_steps(layer, F.FILTER_NORMS if statistic == 0 else
+    steps = run.stored.series_steps(layer, F.FILTER_NORMS if statistic == 0 else
                                     F.ACTIVATION_STATS)
     filters, columns = run.entries[layer]["filters"], len(steps)
     how = "white: no gradient, or merged away" if statistic == 0 else \
         "at the activation snapshots; white: merged away"
-    image_panel(view, source, ARRAYS[statistic], "Viridis (matplotlib)" if statistic == 0
+    image_panel(run, view, source, ARRAYS[statistic], "Viridis (matplotlib)" if statistic == 0
                 else "Inferno (matplotlib)", "log10 |gradient|" if statistic == 0 else "zero outputs",
                 f"{layer}: each filter's {name}\n(filter down, step across; {how})"
                 if caption else "",
@@ -106,7 +109,7 @@ def health_panel(run, view, layer, statistic=0, caption=True):
                 [(f"step {int(steps[0])}", (0, -filters - 1.5), "Left"),
                  (f"step {int(steps[-1])}", (columns, -filters - 1.5), "Right")],
                 None if statistic == 0 else (0.0, 1.0))
-    index_labels(view, filters, rows=True)
+    run.labels.index(view, filters, rows=True)
     return source
 
 
@@ -115,9 +118,8 @@ def render_health(run):
     layer = health_layer(run)
     if layer is None:
         return run.skipped("fig8", "no filter health was recorded (a run of an older TensorViz)")
-    with RunReader(run.store) as stored:
-        statistics = [index for index, series in ((0, F.FILTER_NORMS), (2, F.ACTIVATION_STATS))
-                      if stored.has_series(layer, series)]
+    statistics = [index for index, series in ((0, F.FILTER_NORMS), (2, F.ACTIVATION_STATS))
+                  if run.stored.has_series(layer, series)]
     if not statistics:
         return run.skipped("fig8", f"{layer}: no filter norms or activation statistics")
     layout = simple.CreateLayout("Fig. 8")

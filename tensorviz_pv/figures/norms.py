@@ -7,7 +7,9 @@ import math
 from paraview import simple
 
 from ..store import format as F
-from .style import PALETTE, chart_type_sizes, chart_view, field_value, show_columns
+from .colour import PALETTE
+from .outputs import field_value
+from .views import chart_type_sizes, chart_view, show_columns
 
 MOST_LAYERS = 6  # lines of one colour each, more would not read
 PANEL_HEIGHT = 330  # pixels, about, of a dashboard panel at ParaView's default window size

@@ -4,7 +4,7 @@ Cells On, or simple.SelectIDs in a script) makes the selected filter the highlig
 
 from paraview import servermanager, simple
 
-from .style import HIGHLIGHT
+from .colour import HIGHLIGHT
 
 LINK_NAME = "TensorViz highlighted filter"
 INPUT, OUTPUT = 1, 2  # vtkSMLink's directions

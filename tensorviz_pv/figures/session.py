@@ -1,5 +1,6 @@
-"""One run opened for figures: its TensorViz Reader in paraview.simple, the layers its views
-list, the recorded steps, and where the PNGs go."""
+"""A set of figures being drawn (FigureSet: where its PNGs go, its labels, the stores it holds
+open) and one run opened for figures (FigureRun: its TensorViz Reader in paraview.simple, its
+store open to ask what was recorded, the layers its views list, the recorded steps)."""
 
 import contextlib
 import os
@@ -7,11 +8,13 @@ import sys
 
 from paraview import simple
 
-from ..errors import TensorVizError
-
+from ..errors import FigureError, TensorVizError
+from ..messages import logger
 from ..store import format as F
 from ..store.reader import RunReader
-from .style import fit_polygon_labels
+from .text import Labels
+
+LOG = logger("figures")
 
 # the checkout's plugin (an installed package finds it on PV_PLUGIN_PATH instead)
 PLUGIN_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -22,23 +25,6 @@ def ensure_plugin():
     """Load the plugin unless PV_PLUGIN_PATH already auto-loaded it."""
     if not hasattr(simple, "TensorVizReader"):
         simple.LoadPlugin(PLUGIN_PATH, ns=vars(simple))
-
-
-def save_screenshot(path, view_or_layout, resolution):
-    """A PNG at `resolution`; a layout is first given that size (saved larger than it is, its
-    charts would be drawn in tiles, each tick label again in faint copies)."""
-    if view_or_layout.GetXMLName() == "ViewLayout":
-        view_or_layout.SetSize(*resolution)
-    fit_polygon_labels()  # a parallel render's labels, to the cameras as they are now
-    simple.SaveScreenshot(path, view_or_layout, ImageResolution=list(resolution))
-
-
-def save_figure(out_dir, name, view_or_layout, resolution):
-    """A figure's PNG in out_dir (a nested layer's path made a file name), said; its path."""
-    path = os.path.join(out_dir, name.replace("/", "_"))
-    save_screenshot(path, view_or_layout, list(resolution))
-    print(f"wrote {path}", flush=True)
-    return path
 
 
 @contextlib.contextmanager
@@ -55,47 +41,88 @@ def dropped_afterwards():
             simple.Delete(view)
 
 
-class FigureRun:
-    """A run's reader and what the figures need to know of it; save() writes one PNG."""
+class FigureSet:
+    """What every set of figures has: the folder its PNGs go to (out_dir), the size of a panel,
+    the labels of its views (text.Labels), the paths it wrote, and the store (or stores) it
+    holds open, `stored`, until close() or the end of a `with` block; save() writes one PNG."""
 
-    def __init__(self, store, out_dir=None, size=(800, 700)):
+    stored = None
+
+    def __init__(self, out_dir, size):
         ensure_plugin()
-        self.store, self.out_dir, self.size = store, out_dir, tuple(size)
-        name = os.path.basename(os.path.dirname(os.path.abspath(store))) or store
-        self.reader = simple.TensorVizReader(FileName=store, registrationName=f"run {name}")
-        self.steps = list(self.reader.TimestepValues or [])
-        if not self.steps:
-            raise SystemExit(f"{store}: no recorded steps to render")
-        self.layers = self._layer_names("WeightGlyphs")
-        self.conv_layers = self._layer_names("FilterCorrelation")
-        with RunReader(store) as stored:  # what each layer is (its kind, shapes)
-            self.entries = {entry["name"]: entry for entry in stored.info.get("layers", [])}
-            # the conv layers whose probe activations were recorded (Fig. 4 and 5 need them)
-            self.activation_layers = [name for name in self.conv_layers
-                                      if stored.has_series(name, F.ACTIVATION)]
-            self.atlas_layers = {name for name in self.activation_layers
-                                 if stored.has_series(name, F.ATLAS) and stored.has_atlas()}
-            self.health_layers = {name for name in stored.layers
-                                  if stored.has_series(name, F.FILTER_NORMS)}
+        self.out_dir, self.size = out_dir, tuple(size)
+        self.labels = Labels()
         self.written = []
-        self.failed = []  # (figure, why) of figures that could not be drawn
         if out_dir:
             os.makedirs(out_dir, exist_ok=True)
 
-    def _layer_names(self, view_name):
-        """The layers a view lists (all, or conv only): asked of a view made and dropped."""
-        view = getattr(simple, view_name)(Input=self.reader)
+    def save(self, name, view_or_layout, resolution=None):
+        """A figure's PNG in out_dir (a nested layer's path made a file name), said; its path.
+        A layout is first given that size (saved larger than it is, its charts would be drawn
+        in tiles, each tick label again in faint copies)."""
+        path = os.path.join(self.out_dir, name.replace("/", "_"))
+        resolution = list(resolution or self.size)
+        if view_or_layout.GetXMLName() == "ViewLayout":
+            view_or_layout.SetSize(*resolution)
+        self.labels.fit()  # a parallel render's labels, to the cameras as they are now
+        simple.SaveScreenshot(path, view_or_layout, ImageResolution=resolution)
+        LOG.info(f"wrote {path}")
+        self.written.append(path)
+        return path
+
+    def _listed_layers(self, view_name, **properties):
+        """The layers a view (a proxy name) with these properties lists: asked of a view made
+        and dropped."""
+        view = getattr(simple, view_name)(**properties)
         names = list(view.GetProperty("LayerNames"))
         simple.Delete(view)
         return names
 
+    def close(self):
+        """Close what `stored` holds open (the views' own readers are ParaView's to close)."""
+        if self.stored is not None:
+            self.stored.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class FigureRun(FigureSet):
+    """A run's TensorViz Reader (`reader`), its store open (`stored`: a RunReader, which the
+    figures ask what was recorded), and what the figures need to know of it."""
+
+    def __init__(self, store, out_dir=None, size=(800, 700)):
+        FigureSet.__init__(self, out_dir, size)
+        self.store = store
+        name = os.path.basename(os.path.dirname(os.path.abspath(store))) or store
+        self.reader = simple.TensorVizReader(FileName=store, registrationName=f"run {name}")
+        self.steps = list(self.reader.TimestepValues or [])
+        if not self.steps:
+            raise FigureError(f"{store}: no recorded steps to render")
+        # the layers the views list: all, and the conv layers
+        self.layers = self._listed_layers("WeightGlyphs", Input=self.reader)
+        self.conv_layers = self._listed_layers("FilterCorrelation", Input=self.reader)
+        self.stored = stored = RunReader(store)
+        self.entries = {entry["name"]: entry for entry in stored.info.get("layers", [])}
+        # the conv layers whose probe activations were recorded (Fig. 4 and 5 need them)
+        self.activation_layers = [name for name in self.conv_layers
+                                  if stored.has_series(name, F.ACTIVATION)]
+        self._atlas_layers = {name for name in self.activation_layers
+                              if stored.has_series(name, F.ATLAS) and stored.has_atlas()}
+        self._health_layers = {name for name in stored.layers
+                               if stored.has_series(name, F.FILTER_NORMS)}
+        self._failed = []  # (figure, why) of figures that could not be drawn
+
     def has_health(self, layer):
         """Whether the run recorded the per-step filter norms of this layer."""
-        return layer in self.health_layers
+        return layer in self._health_layers
 
     def has_atlas(self, layer):
         """Whether the run recorded a Filter Atlas of this layer."""
-        return layer in self.atlas_layers
+        return layer in self._atlas_layers
 
     @property
     def first_conv_layer(self):
@@ -110,22 +137,18 @@ class FigureRun:
             try:
                 yield
             except TensorVizError as error:
-                self.failed.append((name, str(error)))
-                print(f"{name} not drawn: {error}", file=sys.stderr, flush=True)
+                self._failed.append((name, str(error)))
+                LOG.error(f"{name} not drawn: {error}")
 
     def finish(self):
-        """The script's end: exit status 1 when a figure could not be drawn (os._exit: a
-        SystemExit in pvbatch ends in an X error, GLXBadContext)."""
-        if self.failed:
-            print(f"{len(self.failed)} figure(s) not drawn: "
-                  + ", ".join(name for name, _ in self.failed), file=sys.stderr, flush=True)
+        """The script's end: the store closed, and exit status 1 when a figure could not be
+        drawn (os._exit: a SystemExit in pvbatch ends in an X error, GLXBadContext)."""
+        self.close()
+        if self._failed:
+            LOG.error(f"{len(self._failed)} figure(s) not drawn: "
+                      + ", ".join(name for name, _ in self._failed))
             sys.stdout.flush()
             os._exit(1)
 
     def skipped(self, figure, why):
-        print(f"skipped {figure}: {why}", flush=True)
-
-    def save(self, name, view_or_layout, resolution=None):
-        self.written.append(save_figure(self.out_dir, name, view_or_layout,
-                                        resolution or self.size))
-        return self.written[-1]
+        LOG.info(f"skipped {figure}: {why}")

@@ -6,19 +6,20 @@ import numpy as np
 from paraview import simple
 
 from ..store import format as F
-from ..store.reader import RunReader
-from .style import axes, colour, data_bounds, flat_camera, render_view, title
+from .camera import axes, data_bounds, flat_camera
+from .colour import colour
+from .text import title
+from .views import render_view
 
 
-def moving_weights(store, layer):
-    """(the flat indices of two weights that travel far over the layer's snapshots: the
-    farthest, and the farthest of another filter (one filter's weights tend to move together);
-    a short name for each: 'f3 i0 r1 c2')."""
-    with RunReader(store) as run:
-        quantity = F.layer_kind(run.layer_info(layer)).weights
-        snapshots = np.stack([np.asarray(run.series_value(layer, quantity, i)).ravel()
-                              for i in range(len(run.series_steps(layer, quantity)))])
-        shape = run.series_value(layer, quantity, 0).shape
+def moving_weights(stored, layer):
+    """(the flat indices of two weights that travel far over the layer's snapshots in the
+    store `stored` (a RunReader): the farthest, and the farthest of another filter (one
+    filter's weights tend to move together); a short name for each: 'f3 i0 r1 c2')."""
+    quantity = F.layer_kind(stored.layer_info(layer)).weights
+    snapshots = np.stack([np.asarray(stored.series_value(layer, quantity, i)).ravel()
+                          for i in range(len(stored.series_steps(layer, quantity)))])
+    shape = stored.series_value(layer, quantity, 0).shape
     travel = np.nan_to_num(np.nanmax(snapshots, axis=0) - np.nanmin(snapshots, axis=0))
     filters = np.unravel_index(np.arange(travel.size), shape)[-1]  # filters: the last axis
     first = int(np.argmax(travel))
@@ -40,7 +41,7 @@ def weight_name(index):
 
 def render(run):
     layer = run.first_conv_layer
-    indices, names = moving_weights(run.store, layer)
+    indices, names = moving_weights(run.stored, layer)
     trajectory = simple.WeightTrajectory(Input=run.reader, Layer=layer, Indices=indices + [0],
                                          registrationName=f"{layer} trajectory")
     view = render_view(run.size)

@@ -6,26 +6,28 @@ import numpy as np
 from paraview import simple
 
 from ..store import format as F
-from ..store.reader import RunReader
-from .style import TEXT, colour, field_value, render_view, title
+from .colour import TEXT, colour
+from .outputs import field_value
+from .text import title
+from .views import render_view
 
 HEIGHT_SCALE = 4.0  # conv weights are ~0.1-0.5: taller boxes read better
 
 
-def telling_steps(store, layer, steps):
-    """Three snapshot steps where the weights have visibly moved: the first, the one where the
-    distance from the first has come halfway to the last's, and the last (the poster showed
-    0, 4k and 8k of a long run). First, middle and last of `steps` when there is no kernel."""
+def telling_steps(stored, layer, steps):
+    """Three snapshot steps (of the store `stored`, a RunReader) where the weights have visibly
+    moved: the first, the one where the distance from the first has come halfway to the last's,
+    and the last (the poster showed 0, 4k and 8k of a long run). First, middle and last of
+    `steps` when there is no kernel."""
     steps = sorted(steps)
     fallback = [steps[0], steps[len(steps) // 2], steps[-1]]
-    with RunReader(store) as run:
-        quantity = F.layer_kind(run.layer_info(layer)).weights
-        if not run.has_series(layer, quantity) or len(run.series_steps(layer, quantity)) < 3:
-            return fallback
-        snapshots = run.series_steps(layer, quantity)
-        first = np.nan_to_num(run.series_value(layer, quantity, 0))
-        moved = np.array([np.linalg.norm(np.nan_to_num(run.series_value(layer, quantity, i)) - first)
-                          for i in range(len(snapshots))])
+    quantity = F.layer_kind(stored.layer_info(layer)).weights
+    if not stored.has_series(layer, quantity) or len(stored.series_steps(layer, quantity)) < 3:
+        return fallback
+    snapshots = stored.series_steps(layer, quantity)
+    first = np.nan_to_num(stored.series_value(layer, quantity, 0))
+    moved = np.array([np.linalg.norm(np.nan_to_num(stored.series_value(layer, quantity, i)) - first)
+                      for i in range(len(snapshots))])
     halfway = int(np.argmax(moved >= moved[-1] / 2)) if moved[-1] > 0 else len(snapshots) // 2
     halfway = min(max(halfway, 1), len(snapshots) - 2)
     return [float(snapshots[0]), float(snapshots[halfway]), float(snapshots[-1])]
@@ -75,7 +77,7 @@ def show_glyphs(view, proxy, limit):
 def render(run, layer=None, steps=None):
     """fig2_weights.png (three steps side by side) and fig2_step<N>.png for each."""
     proxy, layer, limit = glyphs(run, layer)
-    chosen = steps or telling_steps(run.store, layer, run.steps)
+    chosen = steps or telling_steps(run.stored, layer, run.steps)
     layout = simple.CreateLayout("Fig. 2")
     layout.SplitHorizontal(0, 1.0 / 3.0)
     layout.SplitHorizontal(2, 0.5)

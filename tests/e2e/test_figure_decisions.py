@@ -17,7 +17,8 @@ import json, sys
 from paraview import simple
 from tensorviz_pv.figures import activations, groups, trajectory, weights
 from tensorviz_pv.figures.session import FigureRun
-from tensorviz_pv.figures.style import array_range, render_view
+from tensorviz_pv.figures.outputs import array_range
+from tensorviz_pv.figures.views import render_view
 
 run = FigureRun(sys.argv[1], sys.argv[2], size=(400, 350))
 seen = {}

@@ -6,7 +6,7 @@ import pytest
 from paraview import servermanager, simple
 from vtkmodules.util.numpy_support import vtk_to_numpy
 
-from tensorviz_pv.algorithms.reader import MAX_TIME_STEPS
+from tensorviz_pv.algorithms.reader_base import MAX_TIME_STEPS
 from tensorviz_pv.store.synthetic import write_long_run
 
 STEPS = 3 * MAX_TIME_STEPS

@@ -1,0 +1,52 @@
+"""Where the figures look from: 2D data framed from straight above with room for its text and
+colour bar, and the axes under a 2D plot."""
+
+from .colour import TEXT
+
+
+def data_bounds(*outputs, scale=(1.0, 1.0, 1.0)):
+    """The bounds around the outputs ((proxy, port) pairs), each axis multiplied by `scale`."""
+    boxes = [source.GetDataInformation(port).GetBounds() for source, port in outputs]
+    union = [min(b[i] for b in boxes) if i % 2 == 0 else max(b[i] for b in boxes)
+             for i in range(6)]
+    return [value * scale[i // 2] for i, value in enumerate(union)]
+
+
+def flat_camera(view, bounds, margin=1.15, legend_room=0.2, text_px=(0, 0)):
+    """Look straight down at 2D data within `bounds` in the view's size (its panel's size:
+    render_view sets it, also for a view that a layout will size), leaving `legend_room` of
+    the width, at the right edge, to the legend, and `text_px` = (top, left) screen pixels
+    beside the data for text of a fixed size (a title, row labels) at any view size."""
+    view.InteractionMode = "2D"
+    view.ResetCamera(False)
+    camera = view.GetActiveCamera()
+    camera.SetParallelProjection(True)
+    width, height = bounds[1] - bounds[0], bounds[3] - bounds[2]
+    pixels_wide, pixels_high = view.ViewSize
+    top_px, left_px = text_px
+    shown = width / (1.0 - legend_room)  # the data's width and the legend's
+    # data units per screen pixel: the data (with margin) and the text's pixels both fit
+    unit = max(margin * shown / max(pixels_wide - margin * left_px, 1),
+               margin * height / max(pixels_high - margin * top_px, 1))
+    camera.SetParallelScale(unit * pixels_high / 2)
+    cx = bounds[0] - left_px * unit + (left_px * unit + shown) / 2
+    cy = bounds[2] + (height + top_px * unit) / 2
+    camera.SetFocalPoint(cx, cy, 0)
+    camera.SetPosition(cx, cy, 100)
+    camera.SetViewUp(0, 1, 0)
+
+
+def axes(view, x_title, y_title, scale=(1.0, 1.0, 1.0)):
+    """Axes under a 2D plot, labelled once: x at the bottom, y at the left."""
+    grid = view.AxesGrid
+    grid.Visibility = 1
+    # the mask names the edges that carry labels: for the -Z face, 0x02 the bottom, 0x01 the left
+    grid.AxesToLabel = 0x01 | 0x02
+    grid.XTitle, grid.YTitle = x_title, y_title
+    grid.DataScale = list(scale)
+    grid.ShowEdges = 0
+    grid.FacesToRender = 4  # the -Z face only (bit 4): one set of axes under a 2D plot
+    for attribute in ("XTitleColor", "YTitleColor", "XLabelColor", "YLabelColor", "GridColor"):
+        setattr(grid, attribute, TEXT)
+    grid.XTitleFontSize = grid.YTitleFontSize = 16
+    grid.XLabelFontSize = grid.YLabelFontSize = 14
