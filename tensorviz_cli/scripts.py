@@ -74,7 +74,7 @@ def figures_script(root, store, out_dir, figures, size, layer=None, steps=None):
             + f"from tensorviz_pv.figures import {', '.join(modules)}\n"
             "from tensorviz_pv.figures.session import FigureRun\n"
             + _SHOW_MESSAGES
-            + f"run = FigureRun({store!r}, {out_dir!r}, size={tuple(size)!r})\n"
+            + f"run = FigureRun.for_script({store!r}, {out_dir!r}, size={tuple(size)!r})\n"
             + "".join(f"with run.figure({figure!r}):\n" + "".join(f"    {call}\n" for call in calls)
                       for figure, calls in blocks)
             + "run.finish()\n")

@@ -81,8 +81,7 @@ def alerts_text(store, most=4):
         found = alerts(**stored.health_inputs())
     if not found:
         return NO_ALERTS
-    lines = [f"step {a['step']}: {a['kind']}" + (f" ({a['layer']})" if a["layer"] else "")
-             for a in found[:most]]
+    lines = [alert.headline for alert in found[:most]]
     if len(found) > most:
         lines.append(f"and {len(found) - most} more: tensorviz info")
     return "\n".join(lines)

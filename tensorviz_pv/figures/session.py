@@ -116,6 +116,17 @@ class FigureRun(FigureSet):
                                if stored.has_series(name, F.FILTER_NORMS)}
         self._failed = []  # (figure, why) of figures that could not be drawn
 
+    @classmethod
+    def for_script(cls, *args, **options):
+        """A FigureRun for a pvbatch script: a run it cannot draw from is said in one line,
+        exit status 1 (os._exit, as finish: a SystemExit in pvbatch ends in an X error)."""
+        try:
+            return cls(*args, **options)
+        except TensorVizError as error:
+            LOG.error(str(error))
+            sys.stdout.flush()
+            os._exit(1)
+
     def has_health(self, layer):
         """Whether the run recorded the per-step filter norms of this layer."""
         return layer in self._health_layers

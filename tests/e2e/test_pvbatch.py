@@ -144,6 +144,17 @@ def test_render_rejects_an_unknown_figure(tiny_run, tmp_path):
     assert "unknown figure(s) fig9" in result.stdout + result.stderr
 
 
+def test_a_run_with_no_steps_is_said_in_one_line_with_no_traceback(tmp_path):
+    from tensorviz_pv.store.writer import RunWriter
+    run_dir = tmp_path / "empty"
+    run_dir.mkdir()
+    RunWriter.create(str(run_dir / F.STORE_FILENAME), {"layers": []}, ["a/kernel"], []).close()
+    result = tensorviz("render", run_dir, "--out", tmp_path / "out", "--figures", "fig3",
+                       check=False)
+    assert result.returncode == 1
+    assert "no recorded steps to render" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_a_chart_comes_out_the_same_whatever_figures_are_asked_for(tiny_run, tmp_path):
     """pvbatch draws a line chart made after a 3D view with faint copies of its tick labels:
     the script draws the charts first, whatever order the figures are named in."""
