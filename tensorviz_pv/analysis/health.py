@@ -1,8 +1,8 @@
 """Training health from recorded arrays (numpy only): histograms over time on one set of bins,
 and the alerts that say what went wrong and since when.
 
-Histograms are recorded over [-r, r] in B bins, r a power of two that only grows (trainer/
-health.py); a step's counts move onto a wider range exactly while the ranges differ by at most
+Histograms are recorded over [-r, r] in B bins, r a power of two that only grows (trainer/recording/
+health_pass.py); a step's counts move onto a wider range exactly while the ranges differ by at most
 a factor B/2 (each new bin is whole old bins; beyond that an old bin goes where its centre falls).
 """
 

@@ -40,7 +40,7 @@ def strongest(output):
 class AtlasPass:
     """atlas() -> {layer path: ((3, k, filters) float32 atlas, (4, filters) activation
     statistics)} under the current weights (analysis/atlas.py: image index, response, position
-    of the k strongest per filter; health.py: mean, std, zero and saturated fractions)."""
+    of the k strongest per filter; health_pass.py: mean, std, zero and saturated fractions)."""
 
     def __init__(self, model, layers, inputs, k=ATLAS_K):
         self.k = k
