@@ -4,9 +4,10 @@ says, an embedding program can silence it, and no module of the library tiers ca
 import ast
 import os
 import subprocess
-import sys
 
 import pytest
+
+from tiers import interpreter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIBRARY = ["tensorviz_pv", "trainer"]  # the command line (tensorviz_cli) is the one that prints
@@ -25,7 +26,7 @@ log.warning("TensorViz: a warning")
 
 
 def run(how):
-    result = subprocess.run([sys.executable, "-c", PROGRAM, how], capture_output=True, text=True,
+    result = subprocess.run([interpreter(), "-c", PROGRAM, how], capture_output=True, text=True,
                             cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), timeout=60)
     assert result.returncode == 0, result.stderr
     return result.stdout, result.stderr
