@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="python3-numpy python3-h5py python3-scipy python3-pytest xvfb xauth cmake imagemagick dataset-fashion-mnist"
 if [ -z "${TENSORVIZ_PARAVIEW_BIN:-}" ]; then
-  PACKAGES="paraview python3-paraview $PACKAGES"
+  # libqt5svg5: without it every icon of the GUI (the time controls too) is an empty square
+  PACKAGES="paraview python3-paraview libqt5svg5 $PACKAGES"
 elif [ ! -x "$TENSORVIZ_PARAVIEW_BIN/pvpython" ]; then
   echo "setup: TENSORVIZ_PARAVIEW_BIN=$TENSORVIZ_PARAVIEW_BIN has no pvpython" >&2; exit 1
 fi

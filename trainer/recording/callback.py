@@ -223,7 +223,9 @@ class TensorVizCallback(keras.callbacks.Callback):
                                    f"({self._attached.hooks.failure})")
             if self._output is None:
                 self._create_store()
-            self._snapshot(self._snapshots.due(self._step))
+            due = self._snapshots.due(self._step)
+            if due:  # most steps take none
+                self._snapshot(due)
             if self._rows.due(self._step) or self._output.flush_due():
                 self._drain()
                 self._output.maybe_flush()
