@@ -80,10 +80,6 @@ class RowLayout:
             start += width
         self.width = start
 
-    def __getitem__(self, name):
-        """The slice of field `name`."""
-        return self._slices[name]
-
     def split(self, row):
         """{field: its part of `row`}."""
         return {name: row[part] for name, part in self._slices.items()}

@@ -6,6 +6,7 @@ import os
 from ..errors import StoreError
 from . import format as F
 from .reader import RunReader
+from .run_dir import RunDir
 
 
 def _stores_in(path):
@@ -15,11 +16,10 @@ def _stores_in(path):
         return [path]
     if not os.path.isdir(path):
         raise StoreError(f"{path}: no such file or folder")
-    own = os.path.join(path, F.STORE_FILENAME)
-    if os.path.isfile(own):
-        return [own]
-    found = [os.path.join(path, name, F.STORE_FILENAME) for name in sorted(os.listdir(path))
-             if os.path.isfile(os.path.join(path, name, F.STORE_FILENAME))]
+    if RunDir(path).holds_store():
+        return [RunDir(path).store]
+    runs = [RunDir(os.path.join(path, name)) for name in sorted(os.listdir(path))]
+    found = [run.store for run in runs if run.holds_store()]
     if not found:
         raise StoreError(f"{path}: no runs here (neither {F.STORE_FILENAME} nor sub-folders "
                          f"holding one)")
