@@ -4,7 +4,8 @@ TrainConfig's (trainer/config.py, no TensorFlow); TensorFlow is imported only wh
 import argparse
 
 from tensorviz_pv.errors import TensorVizError
-from trainer.config import LR_SCHEDULES, OPTIMIZERS, TrainConfig, parse_budget
+from trainer.config import (DEFAULT_LEARNING_RATES, LR_SCHEDULES, OPTIMIZERS, TrainConfig,
+                            parse_budget)
 
 DEFAULTS = TrainConfig(run_dir="")
 
@@ -40,7 +41,10 @@ def _add_options(train):
     train.add_argument("--max-samples", type=int, default=d.max_samples,
                        help="use at most this many training images")
     train.add_argument("--batch-size", type=int, default=d.batch_size)
-    train.add_argument("--lr", type=float, default=d.lr, help="learning rate")
+    train.add_argument("--lr", type=float, default=d.lr,
+                       help="learning rate (default: " + ", ".join(
+                           f"{value:g} for {name}" for name, value in DEFAULT_LEARNING_RATES.items())
+                       + ")")
     train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=d.lr_schedule,
                        help="exponential: x0.9 per epoch; cosine: to 0")
     train.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)

@@ -40,11 +40,11 @@ def check_run_dir(run_dir, resume, overwrite):
 
 
 def make_optimizer(keras, config, steps_per_epoch):
-    lr = config.lr
+    lr = config.learning_rate
     if config.lr_schedule == "exponential":
-        lr = keras.optimizers.schedules.ExponentialDecay(config.lr, steps_per_epoch, 0.9)
+        lr = keras.optimizers.schedules.ExponentialDecay(lr, steps_per_epoch, 0.9)
     elif config.lr_schedule == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(config.lr, steps_per_epoch * config.epochs)
+        lr = keras.optimizers.schedules.CosineDecay(lr, steps_per_epoch * config.epochs)
     if config.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate=lr)
     momentum = config.momentum if config.optimizer == "momentum" else 0.0

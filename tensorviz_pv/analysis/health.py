@@ -74,25 +74,32 @@ def bin_centres(r, bins):
 
 
 def dead_since(steps, zero_fraction, gradient_steps=None, gradient_norms=None):
-    """{filter: the first step from which the filter never fired again} for filters dead at
-    the last snapshot; zero_fraction (snapshots, filters), NaN for merged filters. With the
-    filters' per-step gradient norms (steps, filters), the step after the filter's last
-    nonzero gradient (a dead ReLU filter gets none) when that is earlier."""
+    """(dead, silent), each {filter: the first step from which it never fired again}, of the
+    filters with no output at the last snapshot; zero_fraction (snapshots, filters), NaN for
+    merged filters. With the filters' per-step gradient norms (steps, filters): a filter whose
+    gradient is nonzero at the last recorded step still learns, so it is only silent (on the
+    probe images, in inference mode: BatchNorm's moving statistics may lag the training's); a
+    dead one dates from the step after its last nonzero gradient when that is earlier (a dead
+    ReLU filter gets none). Without gradient norms every silent filter counts as dead."""
     zero = np.asarray(zero_fraction, dtype=np.float64)
-    dead = {}
+    gradients = np.asarray(gradient_norms) if gradient_norms is not None \
+        and len(gradient_norms) else None
+    dead, silent = {}, {}
     for f in range(zero.shape[1]):
         column = zero[:, f]
         if not np.isfinite(column[-1]) or column[-1] < 1.0:
             continue
         alive = np.nonzero(~(column >= 1.0))[0]
         since = int(steps[alive[-1] + 1 if len(alive) else 0])
-        if gradient_norms is not None and len(gradient_norms):
-            moving = np.nonzero(np.asarray(gradient_norms)[:, f] > 0)[0]
+        if gradients is not None:
+            moving = np.nonzero(gradients[:, f] > 0)[0]
             still = moving[-1] + 1 if len(moving) else 0  # the first step of no gradient
-            if still < len(gradient_steps):
-                since = min(since, int(gradient_steps[still]))
+            if still == len(gradient_steps):
+                silent[f] = since
+                continue
+            since = min(since, int(gradient_steps[still]))
         dead[f] = since
-    return dead
+    return dead, silent
 
 
 def _first_run(flags, length):
@@ -186,8 +193,12 @@ def loss_alerts(steps, loss):
 
 
 def nonfinite_alerts(steps, loss, weight_norms, gradient_norms):
-    """The first step whose loss or any norm is NaN or Inf."""
+    """The first step whose loss or any norm is NaN or Inf. A loss with no finite value at
+    all was not recorded (a train step that neither computes nor returns one): the norms say
+    whether that training diverged."""
     bad = ~np.isfinite(np.asarray(loss))  # as stored: no float64 copy of a long run
+    if bad.all():
+        bad[:] = False
     for norms in (weight_norms, gradient_norms):
         if norms is not None and len(norms):
             bad |= ~np.isfinite(np.asarray(norms)).all(axis=1)
@@ -244,15 +255,19 @@ def alerts(steps, loss, weight_norms=None, gradient_norms=None, layer_gradients=
     for layer, (snapshot_steps, zero, *gradients) in (dead or {}).items():
         if len(snapshot_steps) == 0:
             continue
-        since = dead_since(snapshot_steps, zero, *gradients)
         total = np.isfinite(np.asarray(zero, dtype=np.float64)[-1]).sum()
-        if since:
-            first, last = min(since.values()), max(since.values())
-            when = f"from step {first}" if first == last else f"from steps {first} to {last}"
-            found.append(alert("dead filters", first, layer,
-                               f"{len(since)} of {total} filters dead {when} (filters "
-                               f"{compact(sorted(since))}: no output on the atlas images, no "
-                               "gradient)", filters=sorted(since)))
+        dead_filters, silent_filters = dead_since(snapshot_steps, zero, *gradients)
+        for kind, since, seen in (
+                ("dead filters", dead_filters, "no output on the atlas images, no gradient"),
+                ("silent filters", silent_filters, "no output on the probe images in "
+                 "inference mode, yet a gradient: they still learn")):
+            if since:
+                first, last = min(since.values()), max(since.values())
+                when = f"from step {first}" if first == last else f"from steps {first} to {last}"
+                found.append(alert(kind, first, layer,
+                                   f"{len(since)} of {total} filters {kind.split()[0]} {when} "
+                                   f"(filters {compact(sorted(since))}: {seen})",
+                                   filters=sorted(since)))
     return sorted(found, key=lambda a: (a.step, a.kind))
 
 

@@ -86,12 +86,15 @@ class RowLayout:
 
 
 HEALTH = "health"  # the training health's part of a step row
+METRICS_FOUND = "metrics_found"  # 1 where a metric slot holds a value the step produced
 
 
 def step_row_layout(variables, metric_slots, health_width=0):
     """A step's values as the trainer's ring buffer keeps them: the learning rate, the metric
-    slots, each variable's squared gradient norm, then squared weight norm, then the health."""
+    slots and whether each was found this step, each variable's squared gradient norm, then
+    squared weight norm, then the health."""
     return RowLayout([(LEARNING_RATE, 1), (METRICS_GROUP, metric_slots),
+                      (METRICS_FOUND, metric_slots),
                       (GRADIENT_NORM, variables), (WEIGHT_NORM, variables),
                       (HEALTH, health_width)])
 

@@ -30,11 +30,28 @@ def test_dead_since_is_the_first_snapshot_or_the_step_after_the_last_gradient():
     steps = np.array([0, 10, 20, 30])
     zero = np.array([[0.5, 0.5, 0.5], [0.5, 1.0, 0.4], [1.0, 1.0, 0.4], [1.0, 1.0, 1.0]])
     zero[:, 2] = [0.5, 0.6, 1.0, np.nan]  # merged away: never counted
-    assert dead_since(steps, zero) == {0: 20, 1: 10}
+    assert dead_since(steps, zero) == ({0: 20, 1: 10}, {})
     gradient_steps = np.arange(1, 31)
     gradient = np.ones((30, 3))
     gradient[12:, 0] = 0.0  # no gradient from step 13 on
-    assert dead_since(steps, zero, gradient_steps, gradient) == {0: 13, 1: 10}
+    # filter 1 gives no output from step 10, yet its gradient never stops: silent, not dead
+    assert dead_since(steps, zero, gradient_steps, gradient) == ({0: 13}, {1: 10})
+
+
+def test_a_filter_with_a_gradient_is_called_silent_not_dead():
+    """MobileNetV2's depthwise filters: zero on the probe in inference mode, gradient 8-25."""
+    steps = np.array([10, 20, 30])
+    zero = np.array([[1.0, 1.0, 0.2], [1.0, 1.0, 0.2], [1.0, 1.0, 0.2]])
+    gradient_steps = np.arange(1, 31)
+    gradient = np.full((30, 3), 12.0)
+    gradient[4:, 0] = 0.0
+    found = alerts(steps, np.linspace(2, 1, 3), dead={"dw": (steps, zero, gradient_steps,
+                                                             gradient)})
+    kinds = {a.kind: a for a in found}
+    assert kinds["dead filters"].filters == (0,) and kinds["dead filters"].step == 5
+    assert kinds["silent filters"].filters == (1,) and kinds["silent filters"].step == 10
+    assert "inference mode" in kinds["silent filters"].text
+    assert "dead" not in kinds["silent filters"].text
 
 
 def test_gradient_alerts_find_an_explosion_and_a_collapse():

@@ -205,7 +205,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         self._epoch = self._epoch_offset + epoch
         self._epoch_first_step = self._step
         if self._attached is not None and self._stopped is None:
-            self._attached.hooks.reset_metric_totals()
+            self._attached.hooks.metrics.reset()
 
     def on_train_batch_end(self, batch, logs=None):
         self._step = self._epoch_first_step + batch + 1
@@ -214,7 +214,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         try:
             if self._attached is None:  # a model built by its first step: recording starts now
                 self._attach(self.model)
-                self._attached.hooks.reset_metric_totals(now=True)
+                self._attached.hooks.metrics.reset(now=True)
                 self.model.make_train_function(force=True)
                 self._begin_recording()
                 return

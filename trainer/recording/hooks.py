@@ -1,6 +1,6 @@
-"""In-graph hooks that expose what model.fit computes but does not return: Keras's own batch
-value of every mean-based metric it tracks (the loss, each output's loss, each compiled metric:
-not the running epoch means of its logs), the learning rate, the L2 norm of every gradient (with
+"""In-graph hooks that expose what model.fit computes but does not return: each step's metrics
+(step_metrics.py: Keras's own batch values, and what a custom train step returns), the learning
+rate, the L2 norm of every gradient (with
 a loss-scale optimizer's scale taken out) and of every weight after the update, copies of the
 gradients of chosen variables, and the first training batch (the default probe).
 
@@ -16,60 +16,25 @@ import numpy as np
 import tensorflow as tf
 
 from tensorviz_pv.store import format as F
-from tensorviz_pv.store.layout import HEALTH, step_row_layout
+from tensorviz_pv.store.layout import HEALTH, METRICS_FOUND, step_row_layout
+
+from .in_graph import replica_sum, stash
+from .step_metrics import METRIC_SLOTS, StepMetrics
 
 RING_ROWS = 64
-METRIC_SLOTS = 16  # mean-based metrics recorded per step at most
 PROBE_SIZE = 16
-
-
-def _stash(shape, dtype=tf.float32):
-    # plain variables (fit runs outside the strategy's scope): every replica writes the same
-    # all-reduced values, or a row of its own
-    return tf.Variable(tf.zeros(shape, dtype), trainable=False,
-                       aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-
-
-def _replica_sum(values):
-    """Sum over replicas under a distribution strategy (identity on one device)."""
-    context = tf.distribute.get_replica_context()
-    if context is not None and context.num_replicas_in_sync > 1:
-        return context.all_reduce(tf.distribute.ReduceOp.SUM, values)
-    return values
-
-
-def mean_metrics(model):
-    """[(name, metric)]: the metrics Keras tracks as a total and a count (the loss trackers,
-    compiled metrics such as accuracy), named as in Keras's logs ('loss', 'out_a_loss',
-    'out_a_accuracy')."""
-    found, seen = [], set()
-
-    def add(name, metric):
-        if hasattr(metric, "total") and hasattr(metric, "count") and id(metric) not in seen:
-            seen.add(id(metric))
-            while name in [n for n, _ in found]:
-                name += "_1"
-            found.append((name, metric))
-
-    for metric in model.metrics:
-        per_output = getattr(metric, "_flat_metrics", None)  # Keras's CompileMetrics
-        if per_output is None:
-            add(metric.name, metric)
-            continue
-        for metrics in list(per_output) + list(getattr(metric, "_flat_weighted_metrics", []) or []):
-            for sub in (metrics.metrics if metrics else []):
-                prefix = f"{metrics.output_name}_" if getattr(metrics, "output_name", None) else ""
-                add(prefix + sub.name, sub)
-    return found
 
 
 class StepRow:
     """One step's values, as read back from the ring buffer: `parts` the row split by its
-    layout (step_row_layout), of which the first `metric_count` metric slots are used."""
+    layout (step_row_layout), of which the first `metric_count` metric slots are used;
+    `found[i]`: whether metric i holds a value the step produced (not one the recorder could
+    not obtain)."""
 
     def __init__(self, parts, metric_count):
         self.learning_rate = float(parts[F.LEARNING_RATE][0])
         self.metrics = parts[F.METRICS_GROUP][:metric_count].astype(np.float32)
+        self.found = parts[METRICS_FOUND][:metric_count] > 0
         self.gradient_norms = np.sqrt(parts[F.GRADIENT_NORM])
         self.weight_norms = np.sqrt(parts[F.WEIGHT_NORM])
         self.health = parts[HEALTH]  # the HealthPass's part
@@ -91,18 +56,17 @@ class RecordingHooks:
         self.names = list(names)  # the store's name of each variable
         n = len(self.variables)
         replicas = model.distribute_strategy.num_replicas_in_sync
-        self.metric_names = []  # known once the train step is traced
+        self.metrics = StepMetrics(model, replicas)
         self.compute_loss_used = False
         self.failure = None  # why the hooks record nothing, if they could not be traced
         self.loss_scaled = isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
-        self.counter = _stash((), tf.int64)  # steps recorded since the hooks were installed
+        self.counter = stash((), tf.int64)  # steps recorded since the hooks were installed
         self.health = health
         self.row_layout = step_row_layout(n, METRIC_SLOTS, health.width if health is not None else 0)
-        self.ring = _stash((RING_ROWS, self.row_layout.width))
+        self.ring = stash((RING_ROWS, self.row_layout.width))
         # the row without its metrics (taken after the update, in the train step)
-        self.step_values = _stash((self.row_layout.width - METRIC_SLOTS,))
-        self.metric_totals = _stash((replicas, METRIC_SLOTS, 2))  # per replica: last total, count
-        self.gradients = {path: _stash(v.shape) for path, v in zip(self.paths, self.variables)
+        self.step_values = stash((self.row_layout.width - 2 * METRIC_SLOTS,))
+        self.gradients = {path: stash(v.shape) for path, v in zip(self.paths, self.variables)
                           if path in set(gradient_copies)}
         self.probe_inputs = self.probe_labels = None
         if capture_probe:  # any shape: the batch's is known when the step is traced
@@ -125,7 +89,7 @@ class RecordingHooks:
             probe = hooks._guarded(hooks._probe_part, data) if hooks.probe_inputs is not None \
                 else None
             logs = original_step(data)
-            hooks._guarded(hooks._record_step, probe)
+            hooks._guarded(hooks._record_step, probe, logs)
             return logs
 
         def compute_loss(*args, **kwargs):
@@ -196,7 +160,7 @@ class RecordingHooks:
 
     def _record_update(self, grads, variables, learning_rate, scale):
         present = [i for i, g in enumerate(grads) if g is not None]
-        summed = _replica_sum([tf.cast(grads[i], tf.float32) for i in present])
+        summed = replica_sum([tf.cast(grads[i], tf.float32) for i in present])
         grads = list(grads)
         for i, g in zip(present, summed):
             grads[i] = g if scale is None else g / scale  # a loss-scaled gradient, unscaled
@@ -215,25 +179,8 @@ class RecordingHooks:
         self.step_values.assign(tf.concat([[learning_rate], tf.stack(grad_squares),
                                            tf.stack(weight_squares)] + health, axis=0))
 
-    def _metric_values(self):
-        """Keras's batch value of each mean-based metric: the change of its total over the
-        change of its count in this step, summed over replicas."""
-        metrics = mean_metrics(self.model)[:METRIC_SLOTS]
-        self.metric_names = [name for name, _ in metrics]
-        if not metrics:
-            return tf.fill([METRIC_SLOTS], np.nan)
-        now = tf.stack([tf.stack([tf.cast(m.total, tf.float32), tf.cast(m.count, tf.float32)])
-                        for _, m in metrics])
-        now = tf.pad(now, [[0, METRIC_SLOTS - len(metrics)], [0, 0]])
-        context = tf.distribute.get_replica_context()
-        replica = context.replica_id_in_sync_group if context is not None else 0
-        change = now - self.metric_totals[replica]
-        self.metric_totals.scatter_nd_update([[replica]], [now])
-        change = _replica_sum(change)
-        return change[:, 0] / change[:, 1]
-
-    def _record_step(self, probe):
-        metrics = self._metric_values()
+    def _record_step(self, probe, logs):
+        metrics, found = self.metrics.values(logs)
 
         def write(strategy, row, probe):  # once per step, whatever the number of replicas
             row = strategy.experimental_local_results(row)[0] if strategy.num_replicas_in_sync > 1 \
@@ -245,22 +192,17 @@ class RecordingHooks:
             self.counter.assign_add(1)
 
         values = self.step_values.read_value()  # the row's fields, in its layout's order
-        row = tf.concat([values[:1], metrics, values[1:]], axis=0)
+        row = tf.concat([values[:1], metrics, found, values[1:]], axis=0)
         assert row.shape[0] == self.row_layout.width, (row.shape, self.row_layout.fields)
         tf.distribute.get_replica_context().merge_call(write, args=(row, probe))
 
     # ---- from Python
+    def loss_source(self):
+        """Where the recorded loss comes from, in words; once the train step has run."""
+        return self.metrics.loss_source(self.compute_loss_used)
+
     def steps_recorded(self):
         return int(self.counter.numpy())
-
-    def reset_metric_totals(self, now=False):
-        """Keras resets its metrics at every epoch start: so do the totals the changes are
-        taken from. now=True: from the metrics' present totals (hooks installed mid-epoch)."""
-        totals = np.zeros(self.metric_totals.shape, dtype=np.float32)
-        if now:
-            for slot, (_, metric) in enumerate(mean_metrics(self.model)[:METRIC_SLOTS]):
-                totals[0, slot] = float(metric.total.numpy()), float(metric.count.numpy())
-        self.metric_totals.assign(totals)
 
     def read_rows(self, first, last):
         """StepRows of the recorded steps first..last (1-based; at most RING_ROWS of them)."""
@@ -269,7 +211,7 @@ class RecordingHooks:
         if last - first >= RING_ROWS:
             raise RuntimeError("recording ring buffer overrun: read it more often")
         ring = self.ring.numpy()
-        return [StepRow(self.row_layout.split(ring[(i - 1) % RING_ROWS]), len(self.metric_names))
+        return [StepRow(self.row_layout.split(ring[(i - 1) % RING_ROWS]), len(self.metrics.names))
                 for i in range(first, last + 1)]
 
     @property

@@ -40,8 +40,8 @@ class StepRows:
         now, or None."""
         hooks = attached.hooks
         rows = hooks.read_rows(self.read_to + 1 - hooked_from, step - hooked_from)
-        position = {name: i for i, name in enumerate(hooks.metric_names)}
-        loss_at, accuracy_at = position.get("loss"), accuracy_column(hooks.metric_names)
+        position = {name: i for i, name in enumerate(hooks.metrics.names)}
+        loss_at, accuracy_at = position.get("loss"), accuracy_column(hooks.metrics.names)
         found = None
         for at, row in enumerate(rows, start=self.read_to + 1):
             metrics = [row.metrics[position[n]] if n in position else np.nan
@@ -51,7 +51,9 @@ class StepRows:
             output.step(at, epoch, loss, accuracy, row.learning_rate, row.weight_norms,
                         row.gradient_norms, metrics)
             self.health.record(attached, output, filter_ids, at, loss, row)
-            finite = np.isfinite(row.weight_norms).all() and (loss_at is None or np.isfinite(loss)) \
+            # only the training's own values stop it, never a value the recorder did not get
+            loss_found = loss_at is not None and row.found[loss_at]
+            finite = np.isfinite(row.weight_norms).all() and (not loss_found or np.isfinite(loss)) \
                 and (hooks.loss_scaled or np.isfinite(row.gradient_norms).all())
             if not finite and self.nonfinite_step is None:
                 self.nonfinite_step = at

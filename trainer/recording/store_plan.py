@@ -16,7 +16,7 @@ from tensorviz_pv.store.writer import RunWriter
 
 from ..multi_worker import worker_count
 from .cadence import ACTIVATIONS, HEALTH, WEIGHTS, layer_groups, plan
-from .hooks import METRIC_SLOTS
+from .step_metrics import METRIC_SLOTS
 from .output import StoreOutput
 from .probe import first_input, probe_labels
 
@@ -65,7 +65,7 @@ class StorePlan:
         shapes = {layer: value.shape for layer, value in activations.items()}
         series, atlas_layers = self.plan(attached, snapshots, filter_ids, shapes, params)
         snapshots.atlas_layers = atlas_layers
-        metric_columns = list(attached.hooks.metric_names)
+        metric_columns = list(attached.hooks.metrics.names)
         sizes = {"budget": self.budget, "expected_bytes_per_step": self.expected_bytes,
                  "probe_size": len(first_input(images.probe[0])) if activations else 0,
                  "atlas_size": len(first_input(images.atlas[0])) if atlas_layers else 0}
@@ -145,8 +145,6 @@ def run_info(model, attached, groups, activation_shapes, fields, first_step, met
                             for (path, what), group in groups.items() if path == layer.path}
         layers.append(entry)
     hooks, strategy = attached.hooks, model.distribute_strategy
-    loss = "Keras's compute_loss" if hooks.compute_loss_used else \
-        "the model's own 'loss' metric (its train_step does not call compute_loss)"
     info = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "keras_version": keras.__version__,
             "model_name": model.name,
@@ -158,7 +156,7 @@ def run_info(model, attached, groups, activation_shapes, fields, first_step, met
             "cadence": {"budget_bytes_per_step": sizes["budget"],
                         "expected_bytes_per_step": sizes["expected_bytes_per_step"],
                         "per_layer": "layers[].cadence: [every N steps, every N epochs]"},
-            "recording": {"first_step": first_step, "loss": loss, "metrics": metric_columns,
+            "recording": {"first_step": first_step, "loss": hooks.loss_source(), "metrics": metric_columns,
                           "probe": "the first training batch" if hooks.captures_probe
                           else "given",
                           "convolutions": len(attached.spatial_layers),
