@@ -84,3 +84,8 @@ def say_stopped(step, reason, training_stops, store_path):
     then = "training stops" if training_stops else "training goes on"
     LOG.warning(f"\nTensorViz: recording stopped at step {step} ({reason}); {then}; "
                 f"{store_path} keeps the steps written before")
+
+
+def say_unfinished(step, store_path):
+    LOG.warning(f"\nTensorViz: the fit ended at step {step} without finishing (an exception or "
+                f"Ctrl-C); {store_path} keeps the steps up to it and is closed")

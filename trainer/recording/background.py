@@ -40,8 +40,13 @@ class BackgroundWriter:
         """Until every submitted call has run."""
         self._queue.join()
 
-    def stop(self):
-        """Run what is queued, then end the thread."""
+    def stop(self, timeout=None):
+        """Run what is queued, then end the thread; True once it ended (within `timeout`
+        seconds: None waits as long as the writes take)."""
         if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
+            try:
+                self._queue.put(None, timeout=timeout)
+            except queue.Full:
+                return False
+            self._thread.join(timeout)
+        return not self._thread.is_alive()

@@ -10,7 +10,8 @@ from tensorviz_pv.store.run_dir import RunDir
 
 from ..config import DEFAULT_BUDGET, parse_budget
 from ..multi_worker import is_chief, mend_keras_fit
-from .alerts import HealthWatch, say_alerts, say_nonfinite, say_stopped
+from . import at_exit
+from .alerts import HealthWatch, say_alerts, say_nonfinite, say_stopped, say_unfinished
 from .atlas import ATLAS_SHARE, ATLAS_SIZE
 from .attachment import Attachment
 from .filter_ids import FilterIds
@@ -134,6 +135,8 @@ class TensorVizCallback(keras.callbacks.Callback):
 
     # ---- the model
     def set_model(self, model):
+        if self._stopped is None and self in at_exit.unfinished_fits():
+            self.finish_unfinished_fit()  # a new fit with this callback, after one that raised
         super().set_model(model)
         if self._stopped is None and is_built(model):
             self._attach(model)
@@ -152,6 +155,7 @@ class TensorVizCallback(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         if self._stopped is not None:
             return
+        at_exit.fit_begins(self)
         if self._output is not None:  # a further fit of a kept-open run (filter reduction): the
             self._hooks_count_from(self._step)  # store is open, the hooks are new
             return
@@ -269,9 +273,17 @@ class TensorVizCallback(keras.callbacks.Callback):
         except Exception as error:  # noqa: BLE001 - a failure stops recording, not training
             self._stop(error)
         finally:
+            at_exit.fit_ends(self)
             if not self._keep_open:
                 self.close()
             self._detach()
+
+    def finish_unfinished_fit(self):
+        """The fit raised, so Keras never called on_train_end: its steps still in the training
+        graph are written, the store closed, the hooks taken out (at exit, or when this callback
+        starts another fit)."""
+        say_unfinished(self._step, self.store_path)
+        self.on_train_end()
 
     def close(self):
         """Write what is queued, close the store, and take the hooks out of the model."""

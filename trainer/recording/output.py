@@ -7,9 +7,11 @@ import numpy as np
 from tensorviz_pv.messages import logger
 from tensorviz_pv.store import format as F
 
+from . import at_exit
 from .background import BackgroundWriter
 
 LOG = logger("recording")
+EXIT_WAIT = 120  # seconds the writes still queued at exit may take before they are abandoned
 
 
 class StoreOutput:
@@ -21,6 +23,7 @@ class StoreOutput:
         self.metric_columns, self.health_series = list(metric_columns), set(health_series)
         self._background = BackgroundWriter()
         self.path = writer.path
+        at_exit.output_opened(self)
 
     def step(self, *row):
         """A row of the step tables (RunWriter.add_step's arguments)."""
@@ -91,9 +94,21 @@ class StoreOutput:
         """Recording failed elsewhere: write nothing more."""
         self._background.failure = self._background.failure or error
 
-    def close(self):
-        """Write what is queued (unless a write failed), and close the store."""
-        self._background.stop()
+    def close_at_exit(self):
+        """The process ends with the store open (at_exit.py)."""
+        LOG.warning(f"TensorViz: {self.path}: the process ends with the store open; writing "
+                    "what was recorded and closing it")
+        self.close(timeout=EXIT_WAIT)
+
+    def close(self, timeout=None):
+        """Write what is queued (unless a write failed), and close the store; writes that do
+        not end within `timeout` seconds are abandoned, the lock released all the same."""
+        at_exit.output_closed(self)
+        if not self._background.stop(timeout):
+            LOG.warning(f"TensorViz: {self.path}: writes still queued after {timeout} s were "
+                        "abandoned; the store keeps what was flushed before")
+            self._writer.lock.release()
+            return
         try:
             self._writer.close()
         except Exception as error:  # noqa: BLE001 - reported, the rest still closes
