@@ -1,7 +1,12 @@
 """Recording overhead: TensorViz's callback and Keras's TensorBoard callback against plain fit.
 
     .venv/bin/python benchmarks/recording_overhead.py [--model poster|mobilenet|resnet50]
-        [--reps 5] [--epochs 2] [--samples 4000] [--batch-size 50]
+        [--length short|full|both] [--reps 5] [--epochs 2] [--samples 4000] [--batch-size 50]
+
+Two lengths of fit, each its own table: short (--epochs of --samples images: 160 steps by
+default, where the fixed costs weigh: tracing, the atlas, the first and last snapshots,
+checkpoints) and full (one epoch of 55,000 images, 1,100 steps at batch 50, as one epoch of
+MNIST or Fashion-MNIST: the embedded digits repeated, which costs the same).
 
 The "no atlas" arm is TensorViz without its Filter Atlas (atlas_size=0): the atlas's own cost.
 
@@ -82,6 +87,17 @@ def build(model_name, data):
                                                     weights=None, classes=data.classes)
 
 
+def full_epoch(data, images=55_000):
+    """`data` with its training images repeated to `images` (one epoch of MNIST's size)."""
+    repeat = -(-images // len(data.x_train))
+    full = RandomImages(1)
+    full.x_train = np.concatenate([data.x_train] * repeat)[:images]
+    full.y_train = np.concatenate([data.y_train] * repeat)[:images]
+    full.x_val, full.y_val, full.x_test, full.y_test = data.x_val, data.y_val, data.x_test, data.y_test
+    full.classes = data.classes
+    return full
+
+
 def one_fit(model_name, arm, data, epochs, batch_size, workdir, rep):
     keras.utils.set_random_seed(0)
     model = build(model_name, data)
@@ -119,31 +135,38 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--samples", type=int, default=4000)
     parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--length", choices=["short", "full", "both"], default="both")
     args = parser.parse_args()
     data = load_dataset("mnist-5k").limited(args.samples) if args.model == "poster" \
         else RandomImages(args.samples)
+    lengths = {"short": (data, args.epochs), "full": (full_epoch(data), 1)}
+    lengths = {name: lengths[name] for name in lengths if args.length in (name, "both")}
     arms = ["plain", "tensorviz", "no atlas", "tensorboard"]
     import importlib.util
     if importlib.util.find_spec("tensorboard") is None:
         arms.remove("tensorboard")
         print("tensorboard is not installed: its arm is skipped (pip install tensorboard)")
-    steps, fits = {a: [] for a in arms}, {a: [] for a in arms}
+    runs = [(length, arm) for length in lengths for arm in arms]
+    steps, fits = {run: [] for run in runs}, {run: [] for run in runs}
     with tempfile.TemporaryDirectory() as workdir:
         one_fit(args.model, "plain", data, 1, args.batch_size, workdir, -1)  # warm caches
         for rep in range(args.reps):
-            for arm in arms[rep % len(arms):] + arms[:rep % len(arms)]:  # rotate the order
-                per_step, fit = one_fit(args.model, arm, data, args.epochs, args.batch_size,
-                                        workdir, rep)
-                steps[arm].append(per_step)
-                fits[arm].append(fit)
-    base_step, base_fit = statistics.median(steps["plain"]), statistics.median(fits["plain"])
-    print(f"{args.model}: {args.reps} interleaved repetitions, {args.epochs} epochs of "
-          f"{len(data.x_train)} images, batch {args.batch_size}")
-    print(f"{'arm':<12} {'ms/step':>8} {'step ratio':>11} {'fit s':>7} {'fit ratio':>10}")
-    for arm in arms:
-        step, fit = statistics.median(steps[arm]), statistics.median(fits[arm])
-        print(f"{arm:<12} {1000 * step:8.2f} {step / base_step:11.3f} {fit:7.2f} {fit / base_fit:10.3f}")
-
+            for length, arm in runs[rep % len(runs):] + runs[:rep % len(runs)]:  # rotated
+                length_data, epochs = lengths[length]
+                per_step, fit = one_fit(args.model, arm, length_data, epochs, args.batch_size,
+                                        workdir, f"{length}-{rep}")
+                steps[length, arm].append(per_step)
+                fits[length, arm].append(fit)
+    for length, (length_data, epochs) in lengths.items():
+        base_step = statistics.median(steps[length, "plain"])
+        base_fit = statistics.median(fits[length, "plain"])
+        print(f"\n{args.model}, {length}: {args.reps} interleaved repetitions, {epochs} epoch(s) "
+              f"of {len(length_data.x_train)} images, batch {args.batch_size}")
+        print(f"{'arm':<12} {'ms/step':>8} {'step ratio':>11} {'fit s':>7} {'fit ratio':>10}")
+        for arm in arms:
+            step, fit = statistics.median(steps[length, arm]), statistics.median(fits[length, arm])
+            print(f"{arm:<12} {1000 * step:8.2f} {step / base_step:11.3f} {fit:7.2f} "
+                  f"{fit / base_fit:10.3f}")
 
     if BYTES:
         measured, planned, layers, with_weights = BYTES[-1]
