@@ -33,6 +33,21 @@ def checked_store(run_dir, layer=None):
     return path
 
 
+def paraview_paths(**named):
+    """SettingError for a path ParaView cannot take (keyword: the option naming it): VTK takes
+    file names as UTF-8 only, and aborts on any other bytes."""
+    for what, paths in named.items():
+        what = "--" + what[2:] if what.startswith("__") else what
+        for path in ([paths] if isinstance(paths, (str, os.PathLike)) else paths):
+            try:
+                os.fsencode(path).decode("utf-8")
+            except UnicodeDecodeError:
+                shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+                raise SettingError(f"{what} '{shown}': ParaView cannot open a path "
+                                   "that is not UTF-8; rename it, or link it under a UTF-8 "
+                                   "name") from None
+
+
 def ensure_writable_folder(folder, what):
     """Create `folder` (the option `what` names it), or SettingError when it cannot be
     written."""

@@ -6,7 +6,7 @@ import os
 from tensorviz_pv.errors import SettingError
 from tensorviz_pv.store.runs import find_runs
 
-from .common import checked_store, ensure_writable_folder, run_script
+from .common import checked_store, ensure_writable_folder, paraview_paths, run_script
 from .launch import ROOT
 from .scripts import comparison_script, parse_size
 
@@ -37,6 +37,8 @@ def run(args):
     if len(runs) < 2:
         raise SettingError(f"{', '.join(args.runs)}: comparing needs two runs or more "
                            f"(found {len(runs)}: {runs[0][1]})")
+    paraview_paths(RUNS=[store for _, store in runs], __out=args.out,
+                   __script=args.script or [])
     stores = [os.path.abspath(checked_store(store)) for _, store in runs]
     ensure_writable_folder(args.out, "--out")
     return run_script(comparison_script(ROOT, stores, os.path.abspath(args.out), size,

@@ -6,7 +6,7 @@ import sys
 
 from tensorviz_pv.errors import SettingError
 
-from .common import checked_store
+from .common import checked_store, paraview_paths
 from .launch import ROOT, command, paraview_env, welcome_dialog_shows
 
 
@@ -31,6 +31,7 @@ def run(args):
     if args.layer and (args.state or args.plain or not args.run_dir):
         raise SettingError("--layer: the layer of the dashboard of RUN_DIR (not with --state or "
                            "--plain)")
+    paraview_paths(RUN_DIR=args.run_dir or [], __state=args.state or [])
     store = os.path.abspath(checked_store(args.run_dir, args.layer)) \
         if args.run_dir and not args.state else None
     argv, env = [], paraview_env()

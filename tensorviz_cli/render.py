@@ -5,7 +5,7 @@ import os
 
 from tensorviz_pv.errors import SettingError
 
-from .common import checked_store, ensure_writable_folder, run_script
+from .common import checked_store, ensure_writable_folder, paraview_paths, run_script
 from .launch import ROOT
 from .scripts import FIGURES, chosen_figures, figures_script, parse_size, parse_steps
 
@@ -33,6 +33,7 @@ def run(args):
     figures, size, steps = chosen_figures(args.figures), parse_size(args.size), parse_steps(args.steps)
     if args.mpi < 1:
         raise SettingError(f"--mpi {args.mpi}: give a number of processes, 1 or more")
+    paraview_paths(RUN_DIR=args.run_dir, __out=args.out, __script=args.script or [])
     store = os.path.abspath(checked_store(args.run_dir))
     ensure_writable_folder(args.out, "--out")
     return run_script(figures_script(ROOT, store, os.path.abspath(args.out), figures, size,

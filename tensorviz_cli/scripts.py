@@ -56,6 +56,8 @@ _SHOW_MESSAGES = ("from tensorviz_pv.messages import show_messages; show_message
 
 
 def _header(root, what):
+    """The script's first lines. `what` is this module's own words: whatever a user named (a
+    path, a layer) reaches a script only as a repr() literal, never in a comment or as code."""
     return (f"# Written by TensorViz: the pvbatch script that makes {what}.\n"
             "# Edit it and run it again: pvbatch THIS_FILE\n"
             "import sys\n"
@@ -70,7 +72,7 @@ def figures_script(root, store, out_dir, figures, size, layer=None, steps=None):
     blocks = [(figure, [call.format(layer=repr(layer), steps=repr(steps))
                         for call in FIGURE_CALLS[figure]]) for figure in figures]
     modules = sorted({call.split(".")[0] for _, calls in blocks for call in calls})
-    return (_header(root, f"the figures of {store}")
+    return (_header(root, "the figures of a run (named below)")
             + f"from tensorviz_pv.figures import {', '.join(modules)}\n"
             "from tensorviz_pv.figures.session import FigureRun\n"
             + _SHOW_MESSAGES

@@ -5,7 +5,7 @@ import os
 
 from trainer.config import TrainConfig
 
-from .common import ensure_writable_folder, run_script
+from .common import ensure_writable_folder, paraview_paths, run_script
 from .launch import ROOT
 from .scripts import comparison_script, parse_size
 from .train import DEFAULTS, comma_separated
@@ -32,8 +32,9 @@ def add_parser(sub):
 def run(args):
     """Train the sweep's runs (an existing run of the sweep is kept), then compare them
     (sweep.png: their norms and accuracy; tensorviz compare's other figures and state file)."""
-    from trainer.sweep import run_sweep, sweep_configs  # TensorFlow: only now
+    paraview_paths(OUT_DIR=args.out_dir)  # before any training: its figures need ParaView
     size = parse_size(args.size)
+    from trainer.sweep import run_sweep, sweep_configs  # TensorFlow: only now
     base = TrainConfig(run_dir="", dataset=args.dataset, epochs=args.epochs,
                        max_samples=args.max_samples, batch_size=args.batch_size, seed=args.seed)
     configs = sweep_configs(base, args.out_dir, learning_rates=comma_separated(args.lr),
