@@ -30,4 +30,4 @@ def test_the_train_extra_asks_for_keras_3_and_leaves_the_tensorflow_build_to_the
     names = [r.split(";")[0].strip() for r in required]
     assert not [n for n in names if n.lower().replace("_", "-").startswith("tensorflow")], required
     assert 'keras>=3; extra == "train"' in required
-    assert "numpy" in names and "h5py" in names
+    assert {"numpy", "h5py", "scipy"} <= set(names)  # the store and the analysis
