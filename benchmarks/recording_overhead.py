@@ -50,9 +50,10 @@ BYTES = []  # (store bytes per step, planned bytes per step, layers recorded, la
 class StepClock(keras.callbacks.Callback):
     """Steady-state seconds per step of the last epoch; placed last, it sees every callback's work."""
 
-    def __init__(self, last_epoch):
+    def __init__(self, last_epoch, warmup=WARMUP_BATCHES):
         super().__init__()
         self.last_epoch = last_epoch
+        self.warmup = warmup
         self.per_step = None
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -61,10 +62,10 @@ class StepClock(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.epoch != self.last_epoch:
             return
-        if batch == WARMUP_BATCHES:
+        if batch == self.warmup:
             self.start = time.perf_counter()
-        elif batch > WARMUP_BATCHES:
-            self.per_step = (time.perf_counter() - self.start) / (batch - WARMUP_BATCHES)
+        elif batch > self.warmup:
+            self.per_step = (time.perf_counter() - self.start) / (batch - self.warmup)
 
 
 class RandomImages:
@@ -98,11 +99,14 @@ def full_epoch(data, images=55_000):
     return full
 
 
-def one_fit(model_name, arm, data, epochs, batch_size, workdir, rep):
+def one_fit(model_name, arm, data, epochs, batch_size, workdir, rep, jit_compile="auto",
+            warmup=WARMUP_BATCHES):
+    """(steady seconds per step, seconds of the whole fit) of one arm; jit_compile as Keras's
+    compile takes it; `warmup` batches of the last epoch are left out of the step time."""
     keras.utils.set_random_seed(0)
     model = build(model_name, data)
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], jit_compile=jit_compile)
     callbacks = []
     if arm in ("tensorviz", "no atlas"):
         run_dir = os.path.join(workdir, f"{arm}-{rep}")  # what `tensorviz train` records
@@ -113,7 +117,7 @@ def one_fit(model_name, arm, data, epochs, batch_size, workdir, rep):
     elif arm == "tensorboard":
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(workdir, f"tb-{rep}"),
                                                      histogram_freq=1))
-    clock = StepClock(epochs - 1)
+    clock = StepClock(epochs - 1, warmup)
     started = time.perf_counter()
     model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs,
               validation_data=(data.x_val, data.y_val), callbacks=callbacks + [clock], verbose=0)
@@ -126,6 +130,26 @@ def one_fit(model_name, arm, data, epochs, batch_size, workdir, rep):
         recorded = sum(len(layer.weights) > 0 for layer in model._flatten_layers(include_self=False))
         BYTES.append((store / steps, planned, len(run.layers), recorded))
     return clock.per_step, elapsed
+
+
+def interleaved(arms, reps, fit):
+    """{arm: [fit(arm, rep) for each repetition]}, the arms run in an order rotated at every
+    repetition (the machine is shared and noisy: no arm always runs first)."""
+    results = {arm: [] for arm in arms}
+    for rep in range(reps):
+        for arm in arms[rep % len(arms):] + arms[:rep % len(arms)]:
+            results[arm].append(fit(arm, rep))
+    return results
+
+
+def ratios(results, base="plain"):
+    """(arm, median s/step, step ratio, median fit s, fit ratio) per arm of `results` ({arm:
+    [(s/step, fit s, ...)]}), against arm `base`."""
+    medians = {arm: [statistics.median(r[i] for r in runs) for i in (0, 1)]
+               for arm, runs in results.items()}
+    base_step, base_fit = medians[base]
+    return [(arm, step, step / base_step, fit, fit / base_fit)
+            for arm, (step, fit) in medians.items()]
 
 
 def main():
@@ -147,26 +171,18 @@ def main():
         arms.remove("tensorboard")
         print("tensorboard is not installed: its arm is skipped (pip install tensorboard)")
     runs = [(length, arm) for length in lengths for arm in arms]
-    steps, fits = {run: [] for run in runs}, {run: [] for run in runs}
     with tempfile.TemporaryDirectory() as workdir:
         one_fit(args.model, "plain", data, 1, args.batch_size, workdir, -1)  # warm caches
-        for rep in range(args.reps):
-            for length, arm in runs[rep % len(runs):] + runs[:rep % len(runs)]:  # rotated
-                length_data, epochs = lengths[length]
-                per_step, fit = one_fit(args.model, arm, length_data, epochs, args.batch_size,
-                                        workdir, f"{length}-{rep}")
-                steps[length, arm].append(per_step)
-                fits[length, arm].append(fit)
+        results = interleaved(runs, args.reps, lambda run, rep: one_fit(
+            args.model, run[1], lengths[run[0]][0], lengths[run[0]][1], args.batch_size, workdir,
+            f"{run[0]}-{rep}"))
     for length, (length_data, epochs) in lengths.items():
-        base_step = statistics.median(steps[length, "plain"])
-        base_fit = statistics.median(fits[length, "plain"])
         print(f"\n{args.model}, {length}: {args.reps} interleaved repetitions, {epochs} epoch(s) "
               f"of {len(length_data.x_train)} images, batch {args.batch_size}")
         print(f"{'arm':<12} {'ms/step':>8} {'step ratio':>11} {'fit s':>7} {'fit ratio':>10}")
-        for arm in arms:
-            step, fit = statistics.median(steps[length, arm]), statistics.median(fits[length, arm])
-            print(f"{arm:<12} {1000 * step:8.2f} {step / base_step:11.3f} {fit:7.2f} "
-                  f"{fit / base_fit:10.3f}")
+        for arm, step, step_ratio, fit, fit_ratio in ratios(
+                {arm: results[length, arm] for arm in arms}):
+            print(f"{arm:<12} {1000 * step:8.2f} {step_ratio:11.3f} {fit:7.2f} {fit_ratio:10.3f}")
 
     if BYTES:
         measured, planned, layers, with_weights = BYTES[-1]

@@ -47,7 +47,8 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 
-# pip runs again only when what it installs changes
+# pip runs again only when what it installs changes. The CPU build of TensorFlow is named here,
+# not in setup.cfg: the package leaves the build to the environment it is installed into.
 REQUIREMENTS="tensorflow-cpu==2.21.0 h5py scipy pytest pillow tensorboard"
 stamp="$(cat setup.cfg pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
 if [ "$(cat .venv/.tensorviz-setup 2>/dev/null)" != "$stamp" ]; then

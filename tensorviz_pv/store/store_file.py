@@ -9,7 +9,10 @@ read is checked: a damaged dataset is a StoreError naming it, never shown.
 import json
 import os
 
-import h5py
+try:
+    import h5py
+except ImportError:  # a ParaView whose Python lacks it: one line when a store is opened
+    h5py = None
 
 from ..errors import StoreError
 from . import format as F
@@ -18,7 +21,14 @@ from .run_dir import resolve_store_path
 from .superblock import clear_write_flags, write_flags
 
 
+NO_H5PY = ("this Python has no h5py, which reads TensorViz runs: install it into ParaView's "
+           "Python (Debian: apt install python3-h5py; another ParaView: `pip install --target "
+           "DIR h5py` with DIR on its PYTHONPATH)")
+
+
 def check_store_file(path):
+    if h5py is None:
+        raise StoreError(NO_H5PY)
     if not os.path.exists(path):
         raise StoreError(f"{path}: no such file")
     if os.path.isdir(path):

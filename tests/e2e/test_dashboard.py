@@ -3,13 +3,11 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
 
+from gui import screenshot_of_the_gui
 from tensorviz_cli.launch import private_display
 from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
@@ -99,9 +97,6 @@ def test_the_gui_opens_the_dashboard(tiny_run, tmp_path, first_start):
     """`tensorviz paraview` comes up with every view drawn: for a user who closed ParaView's
     welcome dialog before, and on a first start (no settings: the modal dialog would block the
     dashboard), which must leave the user's settings as they were: none."""
-    state = os.path.join(tiny_run, "dashboard.pvsm")
-    if os.path.exists(state):
-        os.remove(state)
     home = tmp_path / "home"
     settings = home / ".config" / "ParaView"
     if not first_start:
@@ -109,7 +104,8 @@ def test_the_gui_opens_the_dashboard(tiny_run, tmp_path, first_start):
         (settings / "ParaView5.11.0.ini").write_text("[General]\nGeneralSettings.ShowWelcomeDialog=0\n")
     before = sorted(os.listdir(settings)) if settings.exists() else []
     with private_display("-screen 0 1600x1000x24") as display:
-        shot = _screenshot_of_the_gui(tiny_run, state, home, display, tmp_path)
+        shot = screenshot_of_the_gui(tiny_run, display, tmp_path / "gui.png",
+                                     env={"HOME": str(home)})
     from PIL import Image
     image = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     assert image.shape[:2] == (1000, 1600)
@@ -124,30 +120,6 @@ def test_the_gui_opens_the_dashboard(tiny_run, tmp_path, first_start):
     user_files = [name for name in after if not name.endswith("-dr.ini")]
     assert user_files == before  # a first start leaves no settings of the user's behind
     shutil.copy(shot, os.path.join(tiny_run, f"gui-dashboard{'-first' if first_start else ''}.png"))
-
-
-def _screenshot_of_the_gui(tiny_run, state, home, display, tmp_path):
-    """`tensorviz paraview RUN` on `display` as user `home`, once its dashboard is up; closed
-    as a user closes it (ParaView may write its settings then)."""
-    env = dict(os.environ, DISPLAY=display, HOME=str(home))
-    command = [os.path.join(os.path.dirname(sys.executable), "tensorviz"), "paraview", str(tiny_run)]
-    gui = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.time() + 120
-        while not os.path.exists(state) and time.time() < deadline and gui.poll() is None:
-            time.sleep(0.5)
-        assert os.path.exists(state), "the dashboard never came up"
-        time.sleep(3)  # let the views draw
-        shot = tmp_path / "gui.png"
-        subprocess.run(["import", "-window", "root", str(shot)], env=env, check=True, timeout=60)
-        return shot
-    finally:
-        gui.terminate()
-        try:
-            gui.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            gui.kill()
-            gui.wait()
 
 
 PICK_SCRIPT = """
