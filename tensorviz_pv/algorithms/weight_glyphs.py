@@ -3,8 +3,8 @@
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 
-from ..analysis.glyphs import (FACES_PER_BOX, block_height, diverging_rgb, filter_corners,
-                               filter_outline, weight_boxes, weight_tiles)
+from ..analysis.glyphs import (FACES_PER_BOX, diverging_rgb, filter_labels, filter_outline,
+                               weight_boxes, weight_tiles)
 from ..analysis.ranges import magnitude_limit
 from ..analysis.selection import parse_filter_list, parse_order
 from ..errors import SettingError
@@ -32,6 +32,7 @@ def chosen_series(kind, choice):
 
 
 MOST_LABELS = 256  # filter numbers drawn (a 1024-unit dense layer's would not read)
+LABEL_TILT = 60.0  # degrees the labels stand up from the grid's plane: they face the camera
 
 
 class WeightGlyphs(FilterView):
@@ -127,18 +128,14 @@ class WeightGlyphs(FilterView):
                             if f in chosen else [])
 
     def _label_filters(self, outputs, boxes, filters, place):
-        """The filter numbers, stood up in the gap left of their blocks, filter f's at block
-        place[f] (the same at every step: built once)."""
-        n_filters, n_channels, rows, cols = boxes.kept.shape
+        """The filter numbers (or each row's range of them), stood up left of their blocks
+        (analysis/glyphs.py filter_labels; the same at every step: built once)."""
         key = (boxes.kept.shape, tuple(filters) if filters is not None else None, tuple(place))
         if key not in self._labels:
-            shown = list(range(n_filters)) if filters is None else list(filters)
+            shown = range(boxes.kept.shape[0]) if filters is None else filters
+            texts, xs, ys, height = filter_labels(*boxes.kept.shape, shown, place)
             labels = vtkPolyData()
-            if len(shown) <= MOST_LABELS:
-                xs, ys = filter_corners(n_filters, n_channels, rows, cols)
-                middle = block_height(n_channels, rows) / 2
-                blocks = np.asarray(place)[shown]
-                text_labels(labels, shown, xs[blocks] - 1.25, ys[blocks] - middle - 0.25,
-                            height=0.5, tilt=60.0)
+            if len(texts) <= MOST_LABELS:
+                text_labels(labels, texts, xs, ys - height / 2, height=height, tilt=LABEL_TILT)
             self._labels = {key: labels}
         vtkPolyData.GetData(outputs, 1).ShallowCopy(self._labels[key])

@@ -65,6 +65,34 @@ def filter_corners(n_filters, n_channels, rows, cols):
     return (f % f_cols) * (block_w + FILTER_GAP), -(f // f_cols) * (block_h + FILTER_GAP)
 
 
+LABEL_HEIGHT = 0.5      # a filter number in the gap left of its block: what the gap holds
+LEGIBLE_SHARE = 0.028   # a label reads at this share of the grid's width or more
+CHAR_WIDTH = 0.85       # vector text's advance per character, in units of its height
+
+
+def filter_labels(n_filters, n_channels, rows, cols, shown, place):
+    """The filter numbers of a glyph grid: (texts, x, y, height), each text's left end at x and
+    its middle at y. Each shown filter's number (filter f at block place[f]) in the gap left of
+    its block where it reads there (a few small blocks); else, filters in their own order, the
+    range of each row of blocks ("6-11") left of the grid, as tall as reads; in another order
+    each filter's number still, as tall as the gap holds."""
+    f_cols, block_w, block_h = _blocks(n_filters, n_channels, rows, cols)
+    xs, ys = filter_corners(n_filters, n_channels, rows, cols)
+    middle = block_height(n_channels, rows) / 2
+    legible = LEGIBLE_SHARE * f_cols * (block_w + FILTER_GAP)
+    in_order = np.array_equal(place, np.arange(n_filters))
+    if legible <= 1.1 * LABEL_HEIGHT or not in_order:
+        blocks = np.asarray(place, dtype=np.int64)[list(shown)]
+        return ([str(f) for f in shown], xs[blocks] - 1.25, ys[blocks] - middle, LABEL_HEIGHT)
+    height = min(1.25 * legible, 0.8 * (block_h + FILTER_GAP))  # room enough: a bit more
+    firsts = np.arange(0, n_filters, f_cols)
+    texts = [f"{first}-{min(first + f_cols, n_filters) - 1}" if f_cols > 1 else str(first)
+             for first in firsts]
+    widths = np.array([len(text) for text in texts]) * CHAR_WIDTH * height
+    left = -BOX_FOOTPRINT / 2 - 0.4 * height  # clear of the first column's boxes
+    return texts, left - widths, ys[firsts] - middle, height
+
+
 def filter_outline(f, n_filters, n_channels, rows, cols):
     """(x0, x1, y0, y1) of a rectangle around filter f's block, halfway into the gaps."""
     _, block_w, block_h = _blocks(n_filters, n_channels, rows, cols)

@@ -61,3 +61,13 @@ def tile_maps(maps):
         image[r0:r0 + height, c0:c0 + width] = maps[c]
         offsets.append((r0, c0))
     return image, offsets
+
+
+STRIP_ASPECT = 0.5  # a 1-D layer's filter x position image drawn at least this tall for its width
+
+
+def strip_stretch(rows, cols, aspect=STRIP_ASPECT):
+    """How many times as tall to draw the rows of an image of filter strips (a 1-D layer's
+    maps, one filter per row of pixels) for it to be at least `aspect` x as tall as it is wide:
+    a thin strip (8 filters x 124 positions) reads no better than a line."""
+    return max(1.0, aspect * cols / max(rows, 1))

@@ -4,6 +4,7 @@ heatmap of its filters, for the first two conv layers; the panels serve the dash
 from paraview import simple
 
 from ..algorithms.filter_correlation import DRAWN
+from ..analysis.tiles import strip_stretch
 from .camera import data_bounds, flat_camera
 from .colour import GREY, colour
 from .outputs import field_value
@@ -33,9 +34,25 @@ def activation_panel(run, view, layer, step, probe_image):
     title(view, f"{layer} activations\nprobe image {probe_image} (label {label})"
                 + (f"\n(blank: {merged} filters merged away)" if merged else ""), 16,
           follow=maps, layer=layer)
-    # the input image sits left of the tiles: frame both
-    flat_camera(view, data_bounds((maps, 0), (maps, 1)))
+    # the input image sits left of the tiles: frame both, a 1-D layer's strips stretched
+    tiles.Scale, picture.Scale = strip_scales(run, layer, maps)
+    boxes = [data_bounds((maps, port), scale=scale) for port, scale in
+             enumerate((tiles.Scale, picture.Scale))]
+    flat_camera(view, [min(a, b) if i % 2 == 0 else max(a, b)
+                       for i, (a, b) in enumerate(zip(*boxes))])
     return maps
+
+
+def strip_scales(run, layer, maps):
+    """The display scales of Activation Maps' tiles and input picture: a 1-D layer's (one
+    filter per row of pixels) stretched up to a readable height, the input as tall as the
+    tiles; as they are for any other layer."""
+    if len(run.entries[layer].get("activation_shape", ())) != 2:
+        return [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]
+    tiles, picture = (maps.GetDataInformation(port).GetExtent() for port in (0, 1))
+    rows = tiles[3] - tiles[2]
+    stretch = strip_stretch(rows, tiles[1] - tiles[0])
+    return [1.0, stretch, 1.0], [1.0, stretch * rows / max(picture[3] - picture[2], 1), 1.0]
 
 
 def correlation_panel(run, view, layer, step):

@@ -1,6 +1,10 @@
 """Where the figures look from: 2D data framed from straight above with room for its text and
 colour bar, and the axes under a 2D plot."""
 
+import itertools
+import math
+
+from ..analysis.figure_layout import fit_into
 from .colour import TEXT
 
 
@@ -34,6 +38,36 @@ def flat_camera(view, bounds, margin=1.15, legend_room=0.2, text_px=(0, 0)):
     camera.SetFocalPoint(cx, cy, 0)
     camera.SetPosition(cx, cy, 100)
     camera.SetViewUp(0, 1, 0)
+
+
+def screen_box(view, bounds):
+    """(x0, x1, y0, y1) of the corners of `bounds`, seen by the view's camera, in normalized
+    view coordinates (-1..1 across and up the view)."""
+    width, height = view.ViewSize
+    matrix = view.GetActiveCamera().GetCompositeProjectionTransformMatrix(width / height, -1, 1)
+    seen = []
+    for corner in itertools.product(bounds[0:2], bounds[2:4], bounds[4:6]):
+        x, y, _, w = matrix.MultiplyPoint(list(corner) + [1.0])
+        seen.append((x / w, y / w))
+    xs, ys = zip(*seen)
+    return min(xs), max(xs), min(ys), max(ys)
+
+
+def fit_camera(view, bounds, target, rounds=3):
+    """Zoom and pan a perspective camera until the data within `bounds` fills `target`
+    (x0, x1, y0, y1 in normalized view coordinates: the room the title and legend leave)."""
+    camera = view.GetActiveCamera()
+    width, height = view.ViewSize
+    for _ in range(rounds):  # points at other depths than the focal point's move a bit less
+        scale, dx, dy = fit_into(screen_box(view, bounds), target)
+        camera.Zoom(scale)
+        half_high = camera.GetDistance() * math.tan(math.radians(camera.GetViewAngle() / 2))
+        right = camera.GetViewTransformMatrix()
+        shift = [-(dx * half_high * width / height) * right.GetElement(0, i)
+                 - dy * half_high * right.GetElement(1, i) for i in range(3)]
+        focal, position = camera.GetFocalPoint(), camera.GetPosition()
+        camera.SetFocalPoint(*[f + d for f, d in zip(focal, shift)])
+        camera.SetPosition(*[p + d for p, d in zip(position, shift)])
 
 
 def axes(view, x_title, y_title, scale=(1.0, 1.0, 1.0)):

@@ -8,6 +8,7 @@ from paraview import simple
 from ..store import format as F
 from ..store.reader import RunReader
 from ..algorithms.filter_health import ARRAYS
+from ..analysis.figure_layout import short_number
 from ..analysis.health import alerts
 from .camera import data_bounds, flat_camera
 from .colour import colour
@@ -63,8 +64,8 @@ def render(run):
         bins = F.HISTOGRAM_BINS
         scale = (1.0, bins / max(len(steps), 1))
         below = -len(steps) - 0.06 * len(steps)
-        labels = [(f"{-r:g}", (0, below), "Left"), ("0", (bins / 2, below), "Center"),
-                  (f"{r:g}", (bins, below), "Right")]
+        labels = [(short_number(-r), (0, below), "Left"), ("0", (bins / 2, below), "Center"),
+                  (short_number(r), (bins, below), "Right")]
         labels += [(text, (-1, -row), "Right") for text, row in step_labels(steps)]
         image_panel(run, view, source, "log_count", "Inferno (matplotlib)", "log10(1+count)",
                     f"{layer} {name}: histogram at each recorded step\n(step down, value across)",

@@ -9,7 +9,7 @@ from paraview import simple
 from ..store import format as F
 from .colour import PALETTE
 from .outputs import field_value
-from .views import chart_type_sizes, chart_view, show_columns
+from .views import chart_type_sizes, chart_view, show_columns, step_axis
 
 MOST_LAYERS = 6  # lines of one colour each, more would not read
 PANEL_HEIGHT = 330  # pixels, about, of a dashboard panel at ParaView's default window size
@@ -67,12 +67,13 @@ def norm_chart(run, what, size=None, place=None, compact=False):
     if weights:  # the legend in the room left above the lines
         plot_height = (size[1] if size else PANEL_HEIGHT) - 120  # less title and x axis
         high = legend_headroom(low, high, (len(names) + len(fits)) * legend_size * 1.25 / plot_height)
-        chart.LegendLocation = "TopLeft"
+        chart.LegendLocation = "TopRight"  # clear of the y axis and its labels
     chart.LeftAxisUseCustomRange = 1
     chart.LeftAxisRangeMinimum, chart.LeftAxisRangeMaximum = low, high
     chart.LeftAxisUseCustomLabels = 1  # the log axis's own labels overlap at its ticks
     chart.LeftAxisLabels = [text for value in log_labels(low, high)
                             for text in (repr(value), f"{value:g}")]  # (position, label) pairs
+    step_axis(chart, run.steps[0], run.steps[-1])
     chart.ViewTime = run.steps[-1]
     return chart
 

@@ -3,6 +3,8 @@ put into a layout's cell; a table's columns and an image's pixels shown in them.
 
 from paraview import simple
 
+from ..analysis.figure_layout import integer_ticks
+
 
 def place_view(view, place):
     """Put a view into a cell of a layout, `place` = (layout, cell) or None. Before anything is
@@ -36,6 +38,16 @@ def chart_view(size, title, x_title, y_title, log_y=False, legend="TopLeft", pla
     chart.LeftAxisLogScale = int(log_y)
     chart.LegendLocation = legend
     return chart
+
+
+def step_axis(chart, first, last):
+    """The bottom axis of a chart over training steps, from `first` to `last`, its ticks at
+    whole steps only (ParaView's own put half steps on a short run)."""
+    chart.BottomAxisUseCustomRange = 1
+    chart.BottomAxisRangeMinimum, chart.BottomAxisRangeMaximum = float(first), float(last)
+    chart.BottomAxisUseCustomLabels = 1
+    chart.BottomAxisLabels = [text for tick in integer_ticks(first, last)
+                              for text in (repr(float(tick)), str(tick))]  # (position, label) pairs
 
 
 def chart_type_sizes(chart, compact=False):

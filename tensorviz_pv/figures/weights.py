@@ -6,12 +6,14 @@ import numpy as np
 from paraview import simple
 
 from ..store import format as F
+from .camera import data_bounds, fit_camera
 from .colour import TEXT, colour
 from .outputs import field_value
 from .text import title
 from .views import render_view
 
 HEIGHT_SCALE = 4.0  # conv weights are ~0.1-0.5: taller boxes read better
+GLYPH_ROOM = (-0.95, 0.6, -0.92, 0.8)  # the grid's share of the view: the title above, the legend right
 
 
 def telling_steps(stored, layer, steps):
@@ -44,10 +46,11 @@ def glyphs(run, layer=None):
     return proxy, proxy.Layer[0], field_value(proxy, "colour_limit")
 
 
-def oblique_camera(view, source):
+def oblique_camera(view, *sources):
     """Look at the grid from the front and above, low enough that the boxes that hang below
-    the plane (negative weights) show as well as those that stand on it."""
-    bounds = source.GetDataInformation().GetBounds()
+    the plane (negative weights) show as well as those that stand on it; the boxes and their
+    labels (`sources`: (proxy, port)s) fill the room the title and the colour legend leave."""
+    bounds = data_bounds(*sources)
     cx, cy = (bounds[0] + bounds[1]) / 2, (bounds[2] + bounds[3]) / 2
     size = max(bounds[1] - bounds[0], bounds[3] - bounds[2])
     camera = view.GetActiveCamera()
@@ -55,11 +58,7 @@ def oblique_camera(view, source):
     camera.SetPosition(cx, cy - 1.4 * size, 1.1 * size)
     camera.SetViewUp(0, 0.62, 0.78)
     view.ResetCamera(False)
-    camera.Zoom(1.15)
-    shift = 0.14 * size  # slide right: the right edge is the colour legend's
-    focal, position = camera.GetFocalPoint(), camera.GetPosition()
-    camera.SetFocalPoint(focal[0] + shift, focal[1], focal[2])
-    camera.SetPosition(position[0] + shift, position[1], position[2])
+    fit_camera(view, bounds, GLYPH_ROOM)
 
 
 def show_glyphs(view, proxy, limit):
@@ -70,7 +69,7 @@ def show_glyphs(view, proxy, limit):
     labels = simple.Show(simple.OutputPort(proxy, 1), view)
     labels.ColorArrayName = ["POINTS", ""]
     labels.AmbientColor = labels.DiffuseColor = TEXT
-    oblique_camera(view, proxy)
+    oblique_camera(view, (proxy, 0), (proxy, 1))
     return display
 
 
