@@ -71,6 +71,13 @@ def _create_growing(group, name, row_shape, dtype, checksums=True):
     return _Growing(dataset)
 
 
+def _create_fixed(group, name, values, dtype, checksums=True):
+    """A dataset written once, checksummed like every other (Fletcher32 needs chunks: one)."""
+    values = np.asarray(values, dtype)
+    return group.create_dataset(name, data=values, fletcher32=checksums,
+                                chunks=values.shape if checksums and values.size else None)
+
+
 class RunWriter:
     """Appends training records to a store; every dataset exists before SWMR starts."""
 
@@ -140,14 +147,12 @@ class RunWriter:
                 _create_growing(group, F.SERIES_VALUE, spec.shape, spec.dtype, checksums)
             probe = f.create_group(F.PROBE_GROUP)
             if probe_images is not None:
-                probe.create_dataset(F.PROBE_IMAGES, data=np.asarray(probe_images, "float32"))
-                probe.create_dataset(F.PROBE_LABELS, data=np.asarray(probe_labels, "int64"))
+                _create_fixed(probe, F.PROBE_IMAGES, probe_images, "float32", checksums)
+                _create_fixed(probe, F.PROBE_LABELS, probe_labels, "int64", checksums)
             if atlas is not None:  # images as float16: a display's precision, half the bytes
                 group = f.create_group(F.ATLAS_GROUP)
-                group.create_dataset(F.ATLAS_IMAGES, data=np.asarray(atlas[0], "float16"),
-                                     fletcher32=checksums)
-                group.create_dataset(F.ATLAS_LABELS, data=np.asarray(atlas[1], "int64"),
-                                     fletcher32=checksums)
+                _create_fixed(group, F.ATLAS_IMAGES, atlas[0], "float16", checksums)
+                _create_fixed(group, F.ATLAS_LABELS, atlas[1], "int64", checksums)
             f.swmr_mode = True
         except Exception:
             f.close()
