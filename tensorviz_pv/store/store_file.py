@@ -18,7 +18,7 @@ from ..errors import StoreError
 from . import format as F
 from .lock import live_writer
 from .run_dir import resolve_store_path
-from .superblock import clear_write_flags, write_flags
+from .superblock import ClearedView, cleared_superblock, write_flags
 
 
 NO_H5PY = ("this Python has no h5py, which reads TensorViz runs: install it into ParaView's "
@@ -73,15 +73,18 @@ class StoreFile:
         path = self.path
         stamp = self._stamp()
         self._forget()
-        self.notes = []  # what opening repaired, for the caller to say
-        flags = write_flags(path)
-        if flags and live_writer(path) is None and os.access(path, os.W_OK) \
-                and clear_write_flags(path):
-            self.notes.append(f"{path}: its writer ended without closing it; repaired")
+        self.notes = []  # what opening found, for the caller to say
+        flags, self._view = write_flags(path), None
+        cleared = cleared_superblock(path) if flags and live_writer(path) is None else None
+        if cleared is not None:  # read as if closed, the file untouched (readers never write)
+            self._view = ClearedView(path, cleared)
+            self.notes.append(f"{path}: its writer ended without closing it; read as it is "
+                              "(the next `tensorviz train --resume` repairs the file)")
             flags = 0
         try:  # SWMR only while a writer has it open: a closed store's damage fails at once
-            self.file = h5py.File(path, "r", swmr=bool(flags), locking=False)
+            self.file = h5py.File(self._view or path, "r", swmr=bool(flags), locking=False)
         except OSError as error:
+            self._close_view()
             raise StoreError(f"{path}: cannot be opened as HDF5 ({error})") from None
         try:
             self._check_format()
@@ -90,10 +93,10 @@ class StoreFile:
             if not isinstance(self.variables, list):
                 raise ValueError("the variable names are not a list")
         except StoreError:
-            self.file.close()
+            self._close_file()
             raise
         except (KeyError, ValueError, TypeError, OSError) as error:
-            self.file.close()
+            self._close_file()
             raise StoreError(f"{path}: damaged TensorViz store ({error})") from None
         self.layers = [layer["name"] for layer in self.info["layers"]]
         self._opened_stamp = stamp  # only once open: a failed reopen is tried again
@@ -107,7 +110,7 @@ class StoreFile:
         except OSError as error:
             raise StoreError(f"{self.path}: {error.strerror}") from None
         if changed:
-            self.file.close()
+            self._close_file()
             self._open()
         return changed
 
@@ -133,7 +136,16 @@ class StoreFile:
 
     def close(self):
         if self.file.id.valid:
-            self.file.close()
+            self._close_file()
+
+    def _close_file(self):
+        self.file.close()
+        self._close_view()
+
+    def _close_view(self):
+        if self._view is not None:
+            self._view.close()
+            self._view = None
 
     def __enter__(self):
         return self

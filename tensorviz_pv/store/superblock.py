@@ -5,6 +5,7 @@ Here the same is done in Python: the flags byte and the superblock's checksum (B
 lookup3, which HDF5 uses), for superblock versions 2 and 3 (libver v110 and later).
 """
 
+import io
 import os
 import struct
 
@@ -71,21 +72,64 @@ def write_flags(path):
     return None if found is None else found[0][FLAGS_OFFSET]
 
 
-def clear_write_flags(path):
-    """Clear the flags a dead writer left, with the superblock's checksum; True when cleared.
-    Only when no writer has the file open (the caller holds the run's writer lock)."""
+def cleared_superblock(path):
+    """The superblock with the flags a dead writer left cleared and its checksum redone, or
+    None (the flags are clear, the superblock is damaged or cannot be read)."""
     found = _superblock(path)
     if found is None or found[0][FLAGS_OFFSET] == 0:
-        return False
+        return None
     block, size = found
     stored = struct.unpack("<I", block[size:size + 4])[0]
     if lookup3(block[:size]) != stored:
-        return False  # a damaged superblock: not ours to rewrite
+        return None  # a damaged superblock: not ours to rewrite
     fixed = bytearray(block[:size])
     fixed[FLAGS_OFFSET] = 0
-    fixed += struct.pack("<I", lookup3(bytes(fixed)))
+    return bytes(fixed + struct.pack("<I", lookup3(bytes(fixed))))
+
+
+def clear_write_flags(path):
+    """Clear the flags a dead writer left, with the superblock's checksum; True when cleared.
+    Only by the next writer (it holds the run's writer lock): readers never write a store."""
+    fixed = cleared_superblock(path)
+    if fixed is None:
+        return False
     with open(path, "r+b") as f:
-        f.write(bytes(fixed))
+        f.write(fixed)
         f.flush()
         os.fsync(f.fileno())
     return True
+
+
+class ClearedView(io.RawIOBase):
+    """The file read as if its superblock were `cleared` (cleared_superblock), the file itself
+    untouched: a dead writer's store opened by a reader, which never writes (the file may be
+    a copy made for viewing, or on a read-only mount)."""
+
+    def __init__(self, path, cleared):
+        super().__init__()
+        self._file = open(path, "rb")
+        self._cleared = cleared
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        return self._file.seek(offset, whence)
+
+    def tell(self):
+        return self._file.tell()
+
+    def readinto(self, buffer):
+        start = self._file.tell()
+        count = self._file.readinto(buffer)
+        if start < len(self._cleared) and count:
+            end = min(len(self._cleared), start + count)
+            memoryview(buffer)[:end - start] = self._cleared[start:end]
+        return count
+
+    def close(self):
+        self._file.close()
+        super().close()

@@ -1,6 +1,7 @@
 """Nothing lost, nothing hangs: killed writers, a second writer, damaged stores, live readers.
 Runs in both Pythons (HDF5 1.14 in the venv, 1.10 in ParaView's)."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -45,11 +46,16 @@ def test_a_killed_writer_leaves_a_store_that_opens_and_continues(tmp_path):
     assert write_flags(path) != 0  # HDF5's "open for write" flag, left set
     with pytest.raises(OSError):
         h5py.File(path, "r+", locking=False).close()
-    with RunReader(path) as run:  # no live writer: the flag is cleared, the store opens
-        assert run.notes and "repaired" in run.notes[0]
+    before = hashlib.md5(open(path, "rb").read()).hexdigest()
+    os.chmod(path, 0o444)  # a copy made for viewing, a read-only mount: readers never write
+    with RunReader(path) as run:  # no live writer: read as if closed
+        assert run.notes and "read as it is" in run.notes[0]
         np.testing.assert_array_equal(run.step_table()[F.STEP], np.arange(1, 13))
-    assert write_flags(path) == 0
-    writer = RunWriter.append_to(path, 8)  # continue after step 8: 9..12 dropped
+        assert run.tensor_at("conv1", F.KERNEL, 12)[0] == 12
+    assert hashlib.md5(open(path, "rb").read()).hexdigest() == before
+    assert write_flags(path) != 0
+    os.chmod(path, 0o644)
+    writer = RunWriter.append_to(path, 8)  # the next writer repairs it; after step 8: 9..12 dropped
     writer.add_step(9, 0, 0.5, 0.5, 0.1, [1.0, 1.0], [1.0, 1.0])
     writer.close()
     with RunReader(path) as run:
