@@ -135,6 +135,8 @@ class RunCheckpoints(keras.callbacks.Callback):
                 if os.path.exists(partial):  # no metadata: none of them is a checkpoint
                     os.remove(partial)
             self.failed = f"{path}: the checkpoint could not be saved ({error.strerror or error})"
-            LOG.warning(f"\nTensorViz: {self.failed}; training stops (the earlier checkpoints "
-                        "and the store are kept)")
+            # training already stopping: the failure that stopped it (a full disk) was said
+            say = LOG.debug if self.model.stop_training else LOG.warning
+            say(f"\nTensorViz: {self.failed}; training stops (the earlier checkpoints and the "
+                "store are kept)")
             self.model.stop_training = True

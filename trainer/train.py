@@ -7,11 +7,10 @@ import time
 from tensorviz_pv.errors import StoreError
 from tensorviz_pv.messages import logger
 from tensorviz_pv.store import format as F
-from tensorviz_pv.store.lock import WriterLock
+from tensorviz_pv.store.lock import WriterLock, describe, live_writer
 from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.run_dir import RunDir
 
-from .checkpoints import latest_checkpoint, remove_checkpoints
 from .config import TrainError
 from .datasets import load_dataset
 from .folders import unwritable_reason
@@ -29,6 +28,10 @@ def check_run_dir(run_dir, resume, overwrite):
         if not os.path.exists(store):
             raise TrainError(f"{run_dir}: no run to resume ({store} is missing)")
     elif os.path.exists(store) and not overwrite:
+        writer = live_writer(store)
+        if writer is not None:  # --resume and --overwrite would both be refused
+            raise TrainError(f"{run_dir}: a training is writing this run now: "
+                             f"{describe(writer)}; wait for it to end, or stop it first")
         raise TrainError(f"{run_dir}: already holds a run; use --resume to continue it "
                          "or --overwrite to replace it")
     elif overwrite and not os.path.exists(store) and os.path.isdir(run_dir) and os.listdir(run_dir):
@@ -54,6 +57,7 @@ def make_optimizer(keras, config, steps_per_epoch):
 def remove_run(run_dir):
     """--overwrite: what TensorViz wrote goes (the store, its checkpoints, the dashboard state),
     nothing else; a run.tvz that is not a TensorViz store is refused, untouched."""
+    from .checkpoints import remove_checkpoints  # Keras: once the request is checked
     store = RunDir(run_dir).store
     if os.path.exists(store):
         try:
@@ -71,6 +75,7 @@ def remove_run(run_dir):
 def resume_point(run_dir):
     """(checkpoint path, {"epoch", "step"}): the newest intact checkpoint at or before the last
     step the store holds, so that the resumed run is contiguous."""
+    from .checkpoints import latest_checkpoint  # Keras: once the request is checked
     with RunReader(RunDir(run_dir).store) as run:
         last = run.last_step()
     found, newest = latest_checkpoint(run_dir, at_most_step=last), latest_checkpoint(run_dir)
@@ -183,10 +188,8 @@ def _train(config, dataset, task):
         return 1
     finally:  # also when fit raises (Ctrl-C, memory): flushed rows kept, model unhooked
         callback.close()
-    failure = callback.stopped or checkpoints.failed
-    if failure:
-        LOG.warning(f"TensorViz: stopped at step {callback.step}: {failure}")
-        return 1
+    if callback.stopped or checkpoints.failed:
+        return 1  # the callback that failed said why, in one line
     LOG.info(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "
              + (f"run store: {callback.store_path}" if chief
                 else f"{task.name}: the chief wrote the run"))

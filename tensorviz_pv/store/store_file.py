@@ -159,10 +159,20 @@ class StoreFile:
         try:
             self._datasets[path] = self.file[path]
             return self._datasets[path]
-        except KeyError:
-            raise StoreError(f"{self.path}: missing dataset '{path}'") from None
+        except KeyError as error:  # missing, or named by its group and yet not opening
+            if self._listed(path) is False:
+                raise StoreError(f"{self.path}: missing dataset '{path}'") from None
+            raise StoreError(f"{self.path}: '{path}' is damaged ({_first_line(error)})") from None
         except (OSError, ValueError) as error:
             raise StoreError(f"{self.path}: '{path}' is damaged ({_first_line(error)})") from None
+
+    def _listed(self, path):
+        """Whether the group above `path` names it (None: that group does not read either)."""
+        group, _, name = path.rpartition("/")
+        try:
+            return name in self.file[group or "/"]
+        except (KeyError, OSError, ValueError):
+            return None
 
     def _read(self, path, selection=slice(None), what=None):
         """Values of a dataset. A read that fails (a checksum, a truncated file) is a

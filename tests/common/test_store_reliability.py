@@ -165,3 +165,16 @@ def test_damage_is_an_error_within_two_seconds_or_changes_nothing(tmp_path):
             same += 1
     print(f"{len(damaged)} damaged copies: {errors} clear errors, {same} read the same data")
     assert errors >= 6  # every truncation at least
+
+
+def test_a_flipped_byte_in_a_dataset_header_is_called_damage_not_missing(tmp_path):
+    path = str(tmp_path / "run.tvz")
+    write_synthetic_run(path, steps=12, every=4)
+    with h5py.File(path, "r", locking=False) as f:
+        header = h5py.h5o.get_info(f[F.steps_path(F.LOSS)].id).addr
+    data = bytearray(open(path, "rb").read())
+    data[header + 20] ^= 0x40
+    open(path, "wb").write(bytes(data))
+    with pytest.raises(StoreError, match=r"'steps/loss' is damaged \(.*checksum"):
+        with RunReader(path) as run:
+            run.step_table()

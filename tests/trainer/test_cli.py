@@ -145,3 +145,30 @@ def test_adam_gets_a_learning_rate_of_its_own_and_learns(tmp_path):
               "--max-samples", 100)
     with RunReader(str(given)) as run:
         np.testing.assert_allclose(run.step_table()[F.LEARNING_RATE], 0.004, rtol=1e-6)
+
+
+def test_a_value_error_is_said_before_tensorflow_starts(tmp_path):
+    result = tensorviz("train", tmp_path / "run", "--lr", "-1", check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "tensorviz train: error: --lr -1.0: give a positive learning rate"], result.stderr
+
+
+def test_train_on_a_run_being_written_names_its_writer(tiny_run, tmp_path):
+    """--resume and --overwrite would both be refused: the message says who writes it."""
+    run_dir = tmp_path / "live"
+    run_dir.mkdir()
+    (run_dir / "run.tvz").write_bytes((tiny_run / "run.tvz").read_bytes())
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom tensorviz_pv.store.lock import WriterLock\n"
+        f"WriterLock({str(run_dir / 'run.tvz')!r}).acquire()\nprint('held', flush=True)\n"
+        "time.sleep(60)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = tensorviz("train", run_dir, "--epochs", 1, check=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 2
+    assert f"a training is writing this run now: pid {holder.pid}" in result.stderr
+    assert "--resume" not in result.stderr

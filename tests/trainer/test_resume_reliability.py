@@ -136,6 +136,9 @@ def test_a_full_disk_stops_with_one_message_and_the_run_resumes_once_freed(tmp_p
         result = tensorviz("train", run_dir, *RUN, check=False)
         assert result.returncode == 1, result.stderr[-3000:]
         assert "disk is full" in result.stderr or "could not be saved" in result.stderr
+        said = [line for line in result.stderr.splitlines() if line.startswith("TensorViz:")
+                and "training on" not in line]
+        assert len(said) == 1, said  # the failure, once
         assert "Traceback" not in result.stderr
         with RunReader(str(run_dir)) as run:  # consistent: every series and the table agree
             last = run.last_step()
