@@ -87,6 +87,7 @@ def render(run, probe_image=0):
     if not run.activation_layers:
         run.skipped("fig4", "no probe activations were recorded")
     for layer in run.activation_layers[:2]:
+        run.require(layer, "activation")
         layout = simple.CreateLayout(f"Fig. 4 {layer}")
         layout.SplitHorizontal(0, 0.5)
         view = render_view(run.size, place=(layout, 1))

@@ -34,6 +34,7 @@ def render(run):
     if not run.activation_layers:
         return run.skipped("fig5", "no probe activations were recorded")
     layer = run.activation_layers[0]
+    run.require(layer, "activation")
     groups = simple.FilterGroups(Input=run.reader, Layer=layer,
                                 registrationName=f"{layer} filter groups")
     groups.UpdatePipeline(run.steps[-1])

@@ -107,9 +107,12 @@ class FigureRun(FigureSet):
         self.conv_layers = self._listed_layers("FilterCorrelation", Input=self.reader)
         self.stored = stored = RunReader(store)
         self.entries = {entry["name"]: entry for entry in stored.info.get("layers", [])}
-        # the conv layers whose probe activations were recorded (Fig. 4 and 5 need them)
+        # the conv layers whose probe activations were recorded (Fig. 4 and 5 need them): as
+        # the run info plans them, so that a series gone from a damaged store is said, not
+        # passed over
         self.activation_layers = [name for name in self.conv_layers
-                                  if stored.has_series(name, F.ACTIVATION)]
+                                  if stored.has_series(name, F.ACTIVATION)
+                                  or "activations" in self.entries.get(name, {}).get("cadence", {})]
         self._atlas_layers = {name for name in self.activation_layers
                               if stored.has_series(name, F.ATLAS) and stored.has_atlas()}
         self._health_layers = {name for name in stored.layers
@@ -126,6 +129,13 @@ class FigureRun(FigureSet):
             LOG.error(str(error))
             sys.stdout.flush()
             os._exit(1)
+
+    def require(self, layer, quantity):
+        """FigureError when the run recorded `quantity` of `layer` and the store lacks it."""
+        if not self.stored.has_series(layer, quantity):
+            raise FigureError(f"{self.store}: {layer}'s {quantity} series was recorded but is "
+                              "missing from the store: it is damaged (`tensorviz check` names "
+                              "the damage)")
 
     def has_health(self, layer):
         """Whether the run recorded the per-step filter norms of this layer."""

@@ -211,3 +211,19 @@ def test_a_private_display_keeps_every_client_while_others_come_and_go():
         with ThreadPoolExecutor(4) as pool:
             accepted = list(pool.map(lambda _: x_client_accepted(number), range(600)))
     assert accepted.count(False) == 0, f"{accepted.count(False)} of 600 clients were dropped"
+
+
+def test_a_series_gone_from_a_damaged_store_is_said_and_fails_the_render(tiny_run, tmp_path):
+    import h5py
+    run_dir = tmp_path / "damaged"
+    run_dir.mkdir()
+    (run_dir / "run.tvz").write_bytes((tiny_run / "run.tvz").read_bytes())
+    with h5py.File(run_dir / "run.tvz", "r+", locking=False) as f:
+        del f["tensors/conv1/activation"]
+    result = tensorviz("render", run_dir, "--out", tmp_path / "out", "--figures", "fig4,fig5",
+                       "--size", "300x250", check=False)
+    assert result.returncode == 1
+    said = result.stdout + result.stderr
+    assert "fig4 not drawn" in said and "fig5 not drawn" in said
+    assert "conv1's activation series was recorded but is missing from the store" in said
+    assert not (tmp_path / "out" / "fig4_conv1.png").exists()
