@@ -49,7 +49,12 @@ class TensorVizReader(StoreReader):
         return RunBlocks(tensors=self._tensors)
 
     def tensorviz_run(self):
-        """The open RunReader (None when the file could not be opened): views use it."""
+        """The open RunReader (None when the file could not be opened, or its steps could not
+        be read): views use it."""
+        runs = self.tensorviz_runs()
+        return runs[0][1] if runs else None
+
+    def _opened(self):
         if self._run is None and self._filename:
             try:
                 self._run = RunReader(self._filename)
@@ -60,8 +65,8 @@ class TensorVizReader(StoreReader):
     def tensorviz_runs(self):
         """[(label, RunReader)]: this one run, for the views that compare runs (two steps
         of one run)."""
-        run = self.tensorviz_run()
-        return [(run_label(run.path), run)] if run is not None else []
+        run = self._opened()
+        return self.readable([(run_label(run.path), run)]) if run is not None else []
 
     def RequestInformation(self, request, in_info, out_info):
         if self._filename and not os.path.exists(self._filename):

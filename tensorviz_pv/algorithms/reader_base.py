@@ -110,6 +110,8 @@ class StoreReader(ReportsOnce, VTKPythonAlgorithmBase):
         self._steps = _NO_STEPS  # every run's recorded steps: views floor to them
         self._listed = _NO_STEPS  # the time steps declared: at most MAX_TIME_STEPS
         self._run_steps = {}  # label -> that run's recorded steps, read with the time steps
+        self._unreadable = set()  # labels of runs whose steps could not be read: views show
+        # nothing of them, never data of a store found damaged
         self._blocks = {}  # label -> that run's RunBlocks
 
     def Refresh(self):
@@ -123,6 +125,11 @@ class StoreReader(ReportsOnce, VTKPythonAlgorithmBase):
     def _close(self):
         self._blocks = {}
         self._run_steps = {}
+        self._unreadable = set()
+
+    def readable(self, runs):
+        """[(label, RunReader)] of `runs` whose steps read at the last look."""
+        return [(label, run) for label, run in runs if label not in self._unreadable]
 
     def _blocks_of(self, label):
         return self._blocks.setdefault(label, self._new_blocks())
@@ -130,6 +137,7 @@ class StoreReader(ReportsOnce, VTKPythonAlgorithmBase):
     def RequestInformation(self, request, in_info, out_info):
         info = out_info.GetInformationObject(0)
         declare_time_steps(info, ())  # none until the stores say
+        self._unreadable = set()  # each pass tries every run again
         runs = self.tensorviz_runs()
         self._run_steps = {}
         for label, run in runs:
@@ -138,6 +146,7 @@ class StoreReader(ReportsOnce, VTKPythonAlgorithmBase):
                     self._blocks.pop(label, None)
                 self._run_steps[label] = run.time_steps()
             except (StoreError, OSError, KeyError) as error:
+                self._unreadable.add(label)
                 self.report_once(f"{run.path}: cannot read the steps ({error})")
         parts = list(self._run_steps.values())
         if len(parts) == 1:  # already sorted and unique

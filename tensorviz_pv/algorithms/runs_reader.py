@@ -75,7 +75,7 @@ class TensorVizRuns(StoreReader):
     def tensorviz_runs(self):
         """[(label, RunReader)] of every run that opened."""
         runs = self._run_set()
-        return list(runs.runs) if runs is not None else []
+        return self.readable(runs.runs) if runs is not None else []
 
     def tensorviz_run(self):
         """The run the Run property names (the first when it names none): the one-run views

@@ -147,3 +147,18 @@ def test_a_diverged_snapshot_in_filter_correlation(tmp_path, store_path):
     assert len(errors) == 1, output
     assert "NaN/Inf values at step 10" in errors[0]
     assert "still-working" in output
+
+
+@pytest.mark.parametrize("view", ["WeightGlyphs", "NormTimeSeries", "ActivationMaps"])
+def test_views_of_a_store_whose_steps_do_not_read_put_out_nothing(tmp_path, view):
+    """Not the full-size data of a store found damaged (it differed from the intact one)."""
+    path = str(tmp_path / "run.tvz")
+    write_synthetic_run(path, steps=30, every=10)
+    with h5py.File(path, "r", locking=False) as f:
+        offset = f[F.steps_path(F.STEP)].id.get_chunk_info(0).byte_offset
+    data = bytearray(open(path, "rb").read())
+    data[offset + 3] ^= 0x20
+    open(path, "wb").write(bytes(data))
+    output, errors = run_view(tmp_path, path, view, {})
+    assert any("cannot read the steps" in line for line in errors), output
+    assert size_of(output) == 0
