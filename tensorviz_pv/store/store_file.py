@@ -6,8 +6,10 @@ of HDF5 retrying its metadata for minutes; the flag a dead writer left is cleare
 read is checked: a damaged dataset is a StoreError naming it, never shown.
 """
 
+import atexit
 import json
 import os
+import weakref
 
 try:
     import h5py
@@ -55,6 +57,17 @@ def _checked_info(info):
     return info
 
 
+_read_through_views = weakref.WeakSet()  # StoreFiles open on a ClearedView
+
+
+@atexit.register
+def _close_views():
+    """HDF5 closes the files left open after Python has ended (ParaView keeps its readers to
+    the last): one read through Python's file object would then crash the process."""
+    for store in list(_read_through_views):
+        store.close()
+
+
 class StoreFile:
     """A store file opened for reading, also while a trainer is still writing it (SWMR): its
     run info, variable names and layers, and checked reads of its datasets."""
@@ -78,6 +91,7 @@ class StoreFile:
         cleared = cleared_superblock(path) if flags and live_writer(path) is None else None
         if cleared is not None:  # read as if closed, the file untouched (readers never write)
             self._view = ClearedView(path, cleared)
+            _read_through_views.add(self)
             self.notes.append(f"{path}: its writer ended without closing it; read as it is "
                               "(the next `tensorviz train --resume` repairs the file)")
             flags = 0

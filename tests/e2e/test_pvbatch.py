@@ -227,3 +227,24 @@ def test_a_series_gone_from_a_damaged_store_is_said_and_fails_the_render(tiny_ru
     assert "fig4 not drawn" in said and "fig5 not drawn" in said
     assert "conv1's activation series was recorded but is missing from the store" in said
     assert not (tmp_path / "out" / "fig4_conv1.png").exists()
+
+
+def test_info_and_render_never_write_a_dead_writers_store(tmp_path):
+    """The store may be a copy made for viewing or on a read-only mount: it stays byte for
+    byte what the killed writer left; the next --resume repairs it."""
+    import hashlib
+    store = tmp_path / "run" / "run.tvz"
+    store.parent.mkdir()
+    subprocess.run([sys.executable, "-c", (
+        "import os, signal\nfrom tensorviz_pv.store.synthetic import write_synthetic_run\n"
+        f"kept = write_synthetic_run({str(store)!r}, steps=12, every=4, close=False)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)")], check=False)
+    from tensorviz_pv.store.superblock import write_flags
+    assert write_flags(str(store)) != 0  # left open for write
+    before = hashlib.md5(store.read_bytes()).hexdigest()
+    info = tensorviz("info", store.parent)
+    assert "read as it is" in info.stderr
+    tensorviz("render", store.parent, "--out", tmp_path / "out", "--figures", "fig3",
+              "--size", "300x250")
+    assert sorted(os.listdir(tmp_path / "out")) == ["fig3_norms.png", "fig3_trajectory.png"]
+    assert hashlib.md5(store.read_bytes()).hexdigest() == before
