@@ -65,9 +65,9 @@ class FilterAtlas(FilterView):
         filters = parse_filter_list(self._filters, count)
         filters = list(range(min(count, MOST_FILTERS))) if filters is None else filters
         field = None if self._whole else entry.get("receptive_field")
-        if len(shape) > 4:
-            raise SettingError(f"{run.path}: the Filter Atlas draws 1-D and 2-D inputs; this "
-                               f"run's are {len(shape) - 2}-D")
+        if len(shape) > 5:
+            raise SettingError(f"{run.path}: the Filter Atlas draws 1-D, 2-D and 3-D inputs; "
+                               f"this run's are {len(shape) - 2}-D")
         return filters, min(self._top, stored_k), field, shape
 
     def image_shapes(self, run):
