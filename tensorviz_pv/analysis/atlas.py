@@ -60,6 +60,12 @@ def cut_patch(image, box):
     return patch
 
 
+def usable_field(field, image_shape):
+    """A layer's receptive field if it lies on the atlas images' axes (image_shape: positions...,
+    channels), else None: whole images (a Reshape between the input and the layer)."""
+    return field if field and len(field["size"]) == len(image_shape) - 1 else None
+
+
 def patch_shape(field, image_shape):
     """(rows, cols) of one drawn patch: the receptive field, at least LEAST_PATCH wide (the
     whole image when unknown); a 1-D input's patch is one row, a 3-D input's its depth slices

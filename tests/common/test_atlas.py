@@ -110,3 +110,10 @@ def test_a_volume_patch_is_drawn_as_its_depth_slices_one_above_the_other():
     assert patch_shape(field, images.shape[1:]) == (LEAST_PATCH * (9 + GAP) - GAP, 9)
     grid, _, _ = atlas_grid(images, atlas, field, (4, 6, 5), [0], 1)
     assert grid.shape == (LEAST_PATCH * 10 - 1, 9, 1) and np.isfinite(grid).any()
+
+
+def test_a_field_on_other_axes_than_the_images_gives_whole_images():
+    from tensorviz_pv.analysis.atlas import usable_field
+    one_axis = {"origin": [-3.0], "stride": [0.33], "size": [6]}  # a Conv1D after a Reshape
+    assert usable_field(one_axis, (16, 16, 2)) is None
+    assert usable_field(one_axis, (40, 2)) is one_axis and usable_field(None, (40, 2)) is None
