@@ -28,7 +28,8 @@ class ActivationMaps(FilterView):
     the probe image; port 2: the highlighted filter's tile outlined."""
 
     def shows_layer(self, entry):
-        return F.layer_kind(entry).spatial
+        """The convolutions whose probe activations were recorded."""
+        return F.layer_kind(entry).spatial and "activation_shape" in entry
 
     def __init__(self):
         FilterView.__init__(self, "vtkImageData", "vtkImageData")

@@ -11,6 +11,7 @@ from vtkmodules.vtkCommonDataModel import vtkDataObject
 from vtkmodules.vtkCommonExecutionModel import vtkExecutive, vtkStreamingDemandDrivenPipeline
 
 from ..errors import SettingError, StoreError, TensorVizError
+from ..store import format as F
 from ..store.layer_groups import LIST_MOST, group_layers
 from .convert import string_array
 
@@ -142,6 +143,13 @@ class TensorVizView(ReportsOnce, VTKPythonAlgorithmBase):
     def shows_layer(self, entry):
         """Whether the Layer list offers this layer (a run_info layer entry): all, by default."""
         return True
+
+    def has_shown(self, entry, role, gradient=False):
+        """Whether a layer (a run_info entry) has the series a view shows for `role`
+        (store/format.py: shown_variable) and the run upstream recorded it."""
+        quantity = F.shown_variable(entry, role, gradient)
+        run = self.run()
+        return quantity is not None and (run is None or run.has_series(entry["name"], quantity))
 
     def layer_names(self):
         """Every layer this view can show, in model order."""

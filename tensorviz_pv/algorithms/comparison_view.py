@@ -94,5 +94,6 @@ def activation_layers(entries):
 
 
 def weights_of(run, layer):
-    """The series of a layer's main weights (a kernel, a normalization's gamma)."""
-    return F.layer_kind(run.layer_info(layer)).weights
+    """The series of a layer's main weights (a kernel, a normalization's gamma; None for a
+    layer without)."""
+    return F.shown_variable(run.layer_info(layer))

@@ -19,7 +19,9 @@ class CorrelationView(FilterView):
     """What Filter Correlation and Filter Groups share: layer, basis and threshold."""
 
     def shows_layer(self, entry):
-        return F.layer_kind(entry).spatial
+        """The convolutions; on the Activations basis, those whose activations were recorded."""
+        return F.layer_kind(entry).spatial and (self._basis != F.ACTIVATION
+                                                or "activation_shape" in entry)
 
     def __init__(self, *output_types):
         FilterView.__init__(self, *output_types)
@@ -36,7 +38,7 @@ class CorrelationView(FilterView):
         """The series correlated: the probe activations, or the layer's weights."""
         if self._basis == F.ACTIVATION:
             return F.ACTIVATION
-        return F.layer_kind(run.layer_info(layer)).weights
+        return F.shown_variable(run.layer_info(layer))
 
     def basis_steps(self, run, layer):
         return run.snapshot_steps(layer, self.basis_quantity(run, layer))

@@ -7,7 +7,7 @@ import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
 from ..analysis.atlas import (IMAGE, POSITION, RESPONSE, atlas_grid, atlas_layout, patch_shape,
-                              response_image, row_width)
+                              response_image, row_width, usable_field)
 from ..analysis.selection import parse_filter_list
 from ..errors import SettingError, StoreError
 from ..store import format as F
@@ -64,10 +64,10 @@ class FilterAtlas(FilterView):
         stored_k, count = run.file[F.series_path(layer, F.ATLAS, F.SERIES_VALUE)].shape[2:4]
         filters = parse_filter_list(self._filters, count)
         filters = list(range(min(count, MOST_FILTERS))) if filters is None else filters
-        field = None if self._whole else entry.get("receptive_field")
-        if len(shape) > 4:
-            raise SettingError(f"{run.path}: the Filter Atlas draws 1-D and 2-D inputs; this "
-                               f"run's are {len(shape) - 2}-D")
+        field = None if self._whole else usable_field(entry.get("receptive_field"), shape[1:])
+        if len(shape) > 5:
+            raise SettingError(f"{run.path}: the Filter Atlas draws 1-D, 2-D and 3-D inputs; "
+                               f"this run's are {len(shape) - 2}-D")
         return filters, min(self._top, stored_k), field, shape
 
     def image_shapes(self, run):

@@ -65,9 +65,10 @@ class LayerSimilarity(ComparisonView):
                 for step, i, j in common_snapshots(run_a, run_b, layer, F.ACTIVATION, F.ACTIVATION)}
         for entry in entries:
             layer = entry["name"]
-            if entry["kernel_shape"] != run_b.layer_info(layer)["kernel_shape"]:
-                continue
             quantity_a, quantity_b = weights_of(run_a, layer), weights_of(run_b, layer)
+            if entry["kernel_shape"] != run_b.layer_info(layer)["kernel_shape"] \
+                    or None in (quantity_a, quantity_b):
+                continue
             distance[f"{layer} {DISTANCE}"] = {
                 step: relative_distance(np.nan_to_num(run_a.series_value(layer, quantity_a, i)),
                                         np.nan_to_num(run_b.series_value(layer, quantity_b, j)))

@@ -14,21 +14,14 @@ from .convert import add_cell, add_field, build_polygons, new_array, string_arra
 from .highlight import FilterView
 from .lineage import removed_entries
 
-# the Quantity property: (name of the drawn array, the variable: a LayerKind field or a variable
-# name, its gradient?). Weights are a BatchNormalization's gamma, biases its beta.
+# the Quantity property: (name of the drawn array, the role of the variable (store/format.py:
+# shown_variable), its gradient?). Weights are a BatchNormalization's gamma, biases its beta.
 QUANTITY_CHOICES = (
-    (F.KERNEL, "weights", False), (F.KERNEL_GRADIENT, "weights", True),
-    (F.BIAS, "bias", False), (F.BIAS_GRADIENT, "bias", True),
+    (F.KERNEL, F.WEIGHTS, False), (F.KERNEL_GRADIENT, F.WEIGHTS, True),
+    (F.BIAS, F.BIASES, False), (F.BIAS_GRADIENT, F.BIASES, True),
     (F.DEPTHWISE_KERNEL, F.DEPTHWISE_KERNEL, False),
     (F.gradient_of(F.DEPTHWISE_KERNEL), F.DEPTHWISE_KERNEL, True),
     ("moving_mean", "moving_mean", False), ("moving_variance", "moving_variance", False))
-
-
-def chosen_series(kind, choice):
-    """(array name, the series a Quantity choice shows for a layer of that LayerKind)."""
-    name, variable, gradient = QUANTITY_CHOICES[choice]
-    variable = getattr(kind, variable, variable)
-    return name, F.gradient_of(variable) if gradient else variable
 
 
 MOST_LABELS = 256  # filter numbers drawn (a 1024-unit dense layer's would not read)
@@ -64,10 +57,17 @@ class WeightGlyphs(FilterView):
     def SetOrder(self, text):
         self.set_value("_order", text or "")
 
+    def shows_layer(self, entry):
+        """The layers that recorded the chosen Quantity (gradients: the convolutions')."""
+        _, role, gradient = QUANTITY_CHOICES[self._choice]
+        return self.has_shown(entry, role, gradient)
+
     def produce(self, run, outputs):
         layer = self.current_layer(run)
-        kind = F.layer_kind(run.layer_info(layer))
-        name, quantity = chosen_series(kind, self._choice)
+        entry = run.layer_info(layer)
+        kind = F.layer_kind(entry)
+        name, role, gradient = QUANTITY_CHOICES[self._choice]
+        quantity = F.shown_variable(entry, role, gradient)
         steps = run.snapshot_steps(layer, quantity)
         step, tensor = run.tensor_at(layer, quantity, self.requested_step(outputs, steps))
         layout = F.quantity_layout(kind, quantity)

@@ -8,6 +8,8 @@ NaN for a filter that no longer exists (merged away)."""
 
 import numpy as np
 
+from .tiles import depth_slices, slices_shape
+
 IMAGE, RESPONSE, POSITION = range(3)
 GAP = 1  # pixels between patches, NaN (shown as the background)
 LEAST_PATCH = 9  # pixels: a smaller receptive field is shown amid its surroundings
@@ -58,11 +60,28 @@ def cut_patch(image, box):
     return patch
 
 
+def usable_field(field, image_shape):
+    """A layer's receptive field if it lies on the atlas images' axes (image_shape: positions...,
+    channels), else None: whole images (a Reshape between the input and the layer)."""
+    return field if field and len(field["size"]) == len(image_shape) - 1 else None
+
+
 def patch_shape(field, image_shape):
     """(rows, cols) of one drawn patch: the receptive field, at least LEAST_PATCH wide (the
-    whole image when unknown); a 1-D input's patch is one row."""
+    whole image when unknown); a 1-D input's patch is one row, a 3-D input's its depth slices
+    one above the other (Activation Maps draw a 3-D map's side by side; here a filter's row of
+    patches runs across)."""
     size = [max(int(n), LEAST_PATCH) for n in field["size"]] if field else list(image_shape[:-1])
+    if len(size) == 3:
+        return slices_shape(*size, stacked=True)
     return (1, size[0]) if len(size) == 1 else (size[0], size[1])
+
+
+def drawn_patch(patch):
+    """A patch (positions..., channels) as it is drawn: a volume's depth slices stacked."""
+    if patch.ndim == 4:
+        return np.moveaxis(depth_slices(np.moveaxis(patch, -1, 0), stacked=True), 0, -1)
+    return patch
 
 
 def atlas_blocks(rows, k, patch):
@@ -122,7 +141,8 @@ def atlas_grid(images, atlas, field, positions_shape, filters, k, blocks=None):
             else:
                 patch = image
             column = left + rank * (width + GAP)
-            grid[top:top + height, column:column + width] = patch.reshape(height, width, channels)
+            grid[top:top + height, column:column + width] = \
+                drawn_patch(patch).reshape(height, width, channels)
             responses[row, rank] = atlas[RESPONSE, rank, filter_index]
     return grid, responses, corners
 

@@ -11,6 +11,28 @@ from .grid import near_square_grid
 GAP = 1  # pixels between tiles, NaN (shown as the background)
 
 
+def depth_slices(volumes, stacked=False):
+    """Volumes (..., D, H, W) -> pictures of their depth slices GAP NaN pixels apart: side by
+    side (..., H, D * (W + GAP) - GAP), as a 3-D map is drawn, or `stacked` top to bottom
+    (..., D * (H + GAP) - GAP, W), as a 3-D atlas patch is (its row of patches runs across)."""
+    volumes = np.asarray(volumes, dtype=np.float32)
+    *lead, depth, height, width = volumes.shape
+    if stacked:
+        tall = np.full((*lead, depth, height + GAP, width), np.nan, np.float32)
+        tall[..., :height, :] = volumes
+        return tall.reshape(*lead, depth * (height + GAP), width)[..., :-GAP, :]
+    wide = np.full((*lead, height, depth, width + GAP), np.nan, np.float32)
+    wide[..., :width] = np.swapaxes(volumes, -3, -2)
+    return wide.reshape(*lead, height, depth * (width + GAP))[..., :-GAP]
+
+
+def slices_shape(depth, height, width, stacked=False):
+    """(H, W) of the picture depth_slices makes of a D x H x W volume."""
+    if stacked:
+        return depth * (height + GAP) - GAP, width
+    return height, depth * (width + GAP) - GAP
+
+
 def filter_maps(activation):
     """One image's activation (positions..., C) -> (C, H, W) maps, one per filter."""
     activation = np.asarray(activation, dtype=np.float32)
@@ -18,10 +40,7 @@ def filter_maps(activation):
     if maps.ndim == 2:  # (C, L)
         return maps[:, None, :]
     if maps.ndim == 4:  # (C, D, H, W) -> (C, H, D * (W + 1) - 1)
-        count, depth, height, width = maps.shape
-        wide = np.full((count, height, depth, width + GAP), np.nan, np.float32)
-        wide[..., :width] = np.moveaxis(maps, 1, 2)
-        return wide.reshape(count, height, depth * (width + GAP))[..., :-GAP]
+        return depth_slices(maps)
     return maps
 
 
@@ -31,8 +50,7 @@ def map_shape(activation_shape):
     if len(positions) == 1:
         return count, 1, positions[0]
     if len(positions) == 3:
-        depth, height, width = positions
-        return count, height, depth * (width + GAP) - GAP
+        return (count,) + slices_shape(*positions)
     return count, positions[0], positions[1]
 
 

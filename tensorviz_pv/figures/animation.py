@@ -22,7 +22,8 @@ def render(run, layer=None, frames=FRAMES):
     view = render_view(run.size)
     show_glyphs(view, proxy, limit)
     label = title(view, "")
-    snapshots = [float(s) for s in run.stored.series_steps(layer, F.KERNEL)]  # where they change
+    quantity = F.shown_variable(run.stored.layer_info(layer))  # the glyphs' (their Quantity's)
+    snapshots = [float(s) for s in run.stored.series_steps(layer, quantity)]  # where they change
     pick = sorted(set(int(round(i)) for i in
                       [k * (len(snapshots) - 1) / max(frames - 1, 1) for k in range(frames)]))
     folder = os.path.join(run.out_dir, "animation")

@@ -4,7 +4,7 @@ most; the panel serves the dashboard too."""
 
 from paraview import servermanager, simple
 
-from ..analysis.atlas import LEAST_PATCH
+from ..analysis.atlas import LEAST_PATCH, usable_field
 from ..store import format as F
 from .camera import data_bounds, flat_camera
 from .outputs import field_value, has_cell_array
@@ -33,7 +33,8 @@ def atlas_panel(run, view, layer, step, caption=True):
         grey.NanColor = [0.8, 0.8, 0.8]  # between the patches: apart from white strokes
         simple.HideScalarBarIfNotNeeded(grey, view)
     shown, corners, (height, width) = atlas_rows(atlas)
-    field = run.entries[layer].get("receptive_field")
+    field = usable_field(run.entries[layer].get("receptive_field"),  # as the view decides
+                         run.stored.file[F.atlas_path(F.ATLAS_IMAGES)].shape[1:])
     stored = run.stored
     alive = stored.alive_at(layer, step) if stored.has_series(layer, F.ALIVE) else None
     for f, (top, left) in zip(shown, corners):  # set_image: pixel (i, j) spans y in [-i-1, -i]

@@ -102,9 +102,10 @@ class FigureRun(FigureSet):
         self.steps = list(self.reader.TimestepValues or [])
         if not self.steps:
             raise FigureError(f"{store}: no recorded steps to render")
-        # the layers the views list: all, and the conv layers
+        # the layers the views list: all, and the conv layers (on the weights basis: also
+        # those without probe activations)
         self.layers = self._listed_layers("WeightGlyphs", Input=self.reader)
-        self.conv_layers = self._listed_layers("FilterCorrelation", Input=self.reader)
+        self.conv_layers = self._listed_layers("FilterCorrelation", Input=self.reader, Basis=1)
         self.stored = stored = RunReader(store)
         self.entries = {entry["name"]: entry for entry in stored.info.get("layers", [])}
         # the conv layers whose probe activations were recorded (Fig. 4 and 5 need them): as

@@ -8,6 +8,7 @@ from paraview import simple
 from ..store import format as F
 from .camera import axes, data_bounds, flat_camera
 from .colour import colour
+from .outputs import field_value
 from .text import title
 from .views import render_view
 
@@ -16,7 +17,7 @@ def moving_weights(stored, layer):
     """(the flat indices of two weights that travel far over the layer's snapshots in the
     store `stored` (a RunReader): the farthest, and the farthest of another filter (one
     filter's weights tend to move together); a short name for each: 'f3 i0 r1 c2')."""
-    quantity = F.layer_kind(stored.layer_info(layer)).weights
+    quantity = F.shown_variable(stored.layer_info(layer))  # the Weight Trajectory's default
     snapshots = np.stack([np.asarray(stored.series_value(layer, quantity, i)).ravel()
                           for i in range(len(stored.series_steps(layer, quantity)))])
     shape = stored.series_value(layer, quantity, 0).shape
@@ -57,6 +58,7 @@ def render(run):
     marker.ColorArrayName = ["POINTS", ""]
     marker.AmbientColor = marker.DiffuseColor = [0.85, 0.1, 0.1]
     trajectory.UpdatePipeline(run.steps[-1])
+    field_value(trajectory, "snapshot_step", port=1)  # FigureError when it drew nothing
     # one scale for both axes (the longer side fills the view), the labels show true values
     bounds = trajectory.GetDataInformation(0).GetBounds()
     size = 1.0 / max(bounds[1] - bounds[0], bounds[3] - bounds[2], 1e-12)

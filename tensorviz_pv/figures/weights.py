@@ -23,8 +23,8 @@ def telling_steps(stored, layer, steps):
     `steps` when there is no kernel."""
     steps = sorted(steps)
     fallback = [steps[0], steps[len(steps) // 2], steps[-1]]
-    quantity = F.layer_kind(stored.layer_info(layer)).weights
-    if not stored.has_series(layer, quantity) or len(stored.series_steps(layer, quantity)) < 3:
+    quantity = F.shown_variable(stored.layer_info(layer))  # the glyphs' Weights
+    if quantity is None or not stored.has_series(layer, quantity) or len(stored.series_steps(layer, quantity)) < 3:
         return fallback
     snapshots = stored.series_steps(layer, quantity)
     first = np.nan_to_num(stored.series_value(layer, quantity, 0))

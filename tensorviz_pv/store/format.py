@@ -127,6 +127,32 @@ def layer_kind(entry):
     return KINDS.get(entry["kind"], KINDS[DENSE])
 
 
+# what a view asks of a layer: a role, the LayerKind field that names the variable (a kernel; a
+# separable convolution's pointwise kernel; a normalization's gamma, and beta for its biases),
+# or a variable's own name (depthwise_kernel, moving_mean); shown_variable says which series
+WEIGHTS, BIASES = "weights", "bias"
+
+
+def layer_variables(entry):
+    """The names of a layer's variables (a run_info layer entry); a format-1 store's entries
+    name none: their kernel and bias."""
+    if "variables" in entry:
+        return list(entry["variables"])
+    return [KERNEL] + ([BIAS] if entry.get("bias_shape") else [])
+
+
+def shown_variable(entry, role=WEIGHTS, gradient=False):
+    """The series a view shows of a layer for `role` (WEIGHTS, BIASES or a variable's name),
+    its gradient when `gradient` (recorded for the spatial kinds' variables only); None when
+    the layer has no such series. Every view asks here: which variable of a layer kind it
+    shows is decided once."""
+    kind = layer_kind(entry)
+    variable = getattr(kind, role) if role in (WEIGHTS, BIASES) else role
+    if variable not in layer_variables(entry) or (gradient and not kind.spatial):
+        return None
+    return gradient_of(variable) if gradient else variable
+
+
 def gradient_of(quantity):
     return quantity + GRADIENT_SUFFIX
 

@@ -86,3 +86,34 @@ def test_a_dead_filters_zero_responses_draw_no_patch():
     np.testing.assert_array_equal(grid[5:9, 0:4], images[3])
     assert np.isnan(grid[5:9, 5:9]).all()
     np.testing.assert_allclose(responses, [[np.nan, np.nan], [0.5, np.nan]])
+
+
+def test_a_volume_patch_is_drawn_as_its_depth_slices_one_above_the_other():
+    """Conv3D: each patch a column of depth slices, GAP apart, the row of patches across."""
+    rng = np.random.default_rng(1)
+    images = rng.random((3, 4, 6, 5, 1), dtype=np.float32)  # 3 volumes of depth 4, 6 x 5
+    atlas = np.zeros((3, 2, 1), dtype=np.float32)  # filter 0: volumes 2 then 0, both at 0
+    atlas[IMAGE, :, 0], atlas[RESPONSE, :, 0] = [2, 0], [2.0, 1.0]
+    grid, responses, corners = atlas_grid(images, atlas, None, (4, 6, 5), [0], 2)
+    height, width = patch_shape(None, images.shape[1:])
+    assert (height, width) == (4 * (6 + GAP) - GAP, 5)
+    assert grid.shape == (height, 2 * (width + GAP) - GAP, 1) and corners == [(0, 0)]
+    for rank, volume in enumerate([2, 0]):
+        left = rank * (width + GAP)
+        for depth in range(4):
+            top = depth * (6 + GAP)
+            np.testing.assert_array_equal(grid[top:top + 6, left:left + 5], images[volume, depth])
+            if depth < 3:  # a NaN row between slices
+                assert np.isnan(grid[top + 6, left:left + 5]).all()
+    np.testing.assert_array_equal(responses, [[2.0, 1.0]])
+    field = {"origin": [0.0, 0.0, 0.0], "stride": [1.0, 1.0, 1.0], "size": [2, 9, 9]}
+    assert patch_shape(field, images.shape[1:]) == (LEAST_PATCH * (9 + GAP) - GAP, 9)
+    grid, _, _ = atlas_grid(images, atlas, field, (4, 6, 5), [0], 1)
+    assert grid.shape == (LEAST_PATCH * 10 - 1, 9, 1) and np.isfinite(grid).any()
+
+
+def test_a_field_on_other_axes_than_the_images_gives_whole_images():
+    from tensorviz_pv.analysis.atlas import usable_field
+    one_axis = {"origin": [-3.0], "stride": [0.33], "size": [6]}  # a Conv1D after a Reshape
+    assert usable_field(one_axis, (16, 16, 2)) is None
+    assert usable_field(one_axis, (40, 2)) is one_axis and usable_field(None, (40, 2)) is None

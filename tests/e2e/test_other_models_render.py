@@ -5,6 +5,7 @@ import json
 
 import keras
 import numpy as np
+import pytest
 
 from conftest import tensorviz
 from trainer.recording.callback import TensorVizCallback
@@ -43,3 +44,48 @@ def test_render_and_info_for_a_nested_model_of_every_convolution_kind(tmp_path):
         image = np.asarray(Image.open(out / name).convert("RGB")).astype(int)
         coloured = (image.max(axis=-1) - image.min(axis=-1)) > 60
         assert coloured.sum() > 200, name  # something drawn, not a blank page
+
+
+def volume_and_signal_model(kind):
+    """A small model of Conv3D layers on volumes, or of 1-D layers (a separable and a plain
+    Conv1D, BatchNormalization, LayerNormalization) on signals; (model, inputs)."""
+    rng = np.random.default_rng(0)
+    if kind == "conv3d":
+        inputs = keras.Input((6, 8, 8, 1))
+        h = keras.layers.Conv3D(4, 3, padding="same", activation="relu", name="c3a")(inputs)
+        h = keras.layers.Conv3D(4, 3, activation="relu", name="c3b")(h)
+        h = keras.layers.GlobalAveragePooling3D()(h)
+        x = rng.random((32, 6, 8, 8, 1), dtype=np.float32)
+    else:
+        inputs = keras.Input((40, 2))
+        h = keras.layers.SeparableConv1D(6, 3, activation="relu", name="sep1d")(inputs)
+        h = keras.layers.BatchNormalization(name="bn")(h)
+        h = keras.layers.Conv1D(4, 5, strides=2, activation="relu", name="c1d")(h)
+        h = keras.layers.LayerNormalization(name="ln")(h)
+        h = keras.layers.GlobalAveragePooling1D()(h)
+        x = rng.random((32, 40, 2), dtype=np.float32)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="head")(h))
+    model.compile("sgd", loss="sparse_categorical_crossentropy")
+    return model, x, rng.integers(0, 3, len(x))
+
+
+@pytest.mark.parametrize("kind", ["conv3d", "conv1d"])
+def test_render_draws_every_figure_of_volume_and_signal_layers(tmp_path, kind):
+    """Conv3D's Filter Atlas by depth slices, the Weight Trajectory of a separable layer's
+    pointwise kernel: exit 0, nothing 'not drawn', every skip said in one line."""
+    keras.utils.set_random_seed(0)
+    model, x, y = volume_and_signal_model(kind)
+    run = tmp_path / "run"
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[TensorVizCallback(str(run))])
+    out = tmp_path / "figures"
+    result = tensorviz("render", run, "--out", out, "--size", "400x300")
+    said = result.stdout + result.stderr
+    assert "not drawn" not in said and "Traceback" not in said, said
+    names = {p.name for p in out.glob("*.png")}
+    convs = ["c3a", "c3b"] if kind == "conv3d" else ["sep1d", "c1d"]
+    assert {"fig2_weights.png", "fig3_trajectory.png", "fig5_groups.png", "fig7_distributions.png"
+            } | {f"fig{n}_{layer}.png" for n in (4, 6) for layer in convs} <= names, names
+    from PIL import Image
+    for layer in convs:  # the atlas's patches: many grey levels, not an empty panel
+        atlas = np.asarray(Image.open(out / f"fig6_{layer}.png").convert("L"))
+        assert len(np.unique(atlas)) > 40, layer

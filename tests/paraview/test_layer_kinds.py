@@ -1,5 +1,6 @@
 """Every layer kind the trainer records, through the views (a synthetic store, numpy truth)."""
 
+import h5py
 import numpy as np
 import pytest
 
@@ -19,6 +20,13 @@ def kinds_run(tmp_path):
     reader = simple.TensorVizReader(FileName=path)
     yield reader
     simple.Delete(reader)
+
+
+def stored(reader, layer, quantity):
+    """(steps, values) of a series, read from the store with h5py (not through TensorViz)."""
+    with h5py.File(reader.FileName, "r", locking=False) as store:
+        group = store[f"{F.TENSORS_GROUP}/{layer}/{quantity}"]
+        return group[F.SERIES_STEP][:], group[F.SERIES_VALUE][:]
 
 
 def box_tops(glyphs, time):
@@ -57,7 +65,8 @@ def test_the_filters_of_transposed_and_depthwise_kernels(kinds_run):
 
 def test_activation_maps_of_one_and_three_dimensional_layers(kinds_run):
     maps = simple.ActivationMaps(Input=kinds_run, Layer="c1d", ProbeImage=1)
-    assert list(maps.GetProperty("LayerNames")) == ["c1d", "block/c3d", "up", "dw", "sep"]
+    # the convolutions whose activations were recorded (not up's and sep's in this run)
+    assert list(maps.GetProperty("LayerNames")) == ["c1d", "block/c3d", "dw"]
     maps.UpdatePipeline(4.0)
     image = servermanager.Fetch(maps)
     assert image.GetDimensions()[:2] == (13, 5)  # one filter per row, 12 positions: cells
@@ -95,3 +104,58 @@ def test_the_reader_and_the_norm_table_know_nested_paths(kinds_run):
     np.testing.assert_allclose(vtk_to_numpy(table.GetRowData().GetArray("out_a_accuracy")),
                                0.1 * np.arange(1, 5), rtol=1e-6)
     simple.Delete(norms)
+
+
+@pytest.mark.parametrize("layer,variable,quantity", [
+    ("sep", 0, "pointwise_kernel"), ("sep", 1, F.DEPTHWISE_KERNEL), ("bn", 0, "gamma"),
+    ("bn", 2, "beta"), ("dw", 0, F.KERNEL), ("block/c3d", 0, F.KERNEL), ("c1d", 2, F.BIAS)])
+def test_weight_trajectory_follows_the_variable_each_kind_records(kinds_run, layer, variable,
+                                                                  quantity):
+    trajectory = simple.WeightTrajectory(Input=kinds_run, Layer=layer, Variable=variable,
+                                         Indices=[2, 1, 0])
+    trajectory.UpdatePipeline(4.0)
+    path = servermanager.Fetch(trajectory)
+    steps, values = stored(kinds_run, layer, quantity)
+    assert path.GetFieldData().GetAbstractArray("quantity").GetValue(0) == quantity
+    np.testing.assert_array_equal(vtk_to_numpy(path.GetPointData().GetArray("step")), steps)
+    np.testing.assert_allclose(vtk_to_numpy(path.GetPoints().GetData())[:, :2],
+                               values.reshape(len(steps), -1)[:, [2, 1]], rtol=1e-6)
+    trajectory.Mode, trajectory.Dimensions = "PCA", 2  # two snapshots: one component moves
+    trajectory.UpdatePipeline(4.0)
+    points = vtk_to_numpy(servermanager.Fetch(trajectory).GetPoints().GetData())
+    travel = np.linalg.norm(values[-1].ravel() - values[0].ravel())
+    assert abs(points[1, 0] - points[0, 0]) == pytest.approx(travel, rel=1e-5)
+    simple.Delete(trajectory)
+
+
+def drawn(proxy, time=4.0):
+    """Whether a view's first output holds something (points, rows or cells) at `time`."""
+    proxy.UpdatePipeline(time)
+    data = servermanager.Fetch(proxy)
+    if hasattr(data, "GetNumberOfRows"):
+        return data.GetNumberOfRows() > 0
+    return data.GetNumberOfPoints() > 0 or data.GetNumberOfCells() > 0
+
+
+VIEWS = [("WeightGlyphs", "Quantity", range(8)), ("WeightTrajectory", "Variable", range(3)),
+         ("ActivationMaps", None, [None]), ("FilterCorrelation", "Basis", range(2)),
+         ("FilterGroups", "Basis", range(2))]
+
+
+@pytest.mark.parametrize("view,setting,choices", VIEWS)
+def test_no_view_offers_a_layer_it_cannot_draw(kinds_run, view, setting, choices):
+    proxy = getattr(simple, view)(Input=kinds_run)
+    offered = {}
+    for choice in choices:
+        if setting:
+            setattr(proxy, setting, choice)
+        proxy.UpdatePropertyInformation()
+        offered[choice] = list(proxy.GetProperty("LayerNames"))
+        for layer in offered[choice]:
+            proxy.Layer = layer
+            assert drawn(proxy), (view, setting, choice, layer)
+    simple.Delete(proxy)
+    everything = {layer for names in offered.values() for layer in names}
+    spatial = {name for name, kind, _, _ in KIND_LAYERS if F.KINDS[kind].spatial}
+    assert everything == ({name for name, _, _, _ in KIND_LAYERS} if view.startswith("Weight")
+                          else spatial if view != "ActivationMaps" else {"c1d", "block/c3d", "dw"})

@@ -137,3 +137,13 @@ def test_an_atlas_that_costs_too_much_is_ranked_less_often_but_always_first_and_
     assert len(activation_steps) >= 8
     # no time is enough for a ranking that may take a billionth of it: only the first and last
     assert atlas_steps == [activation_steps[0], activation_steps[-1]]
+
+
+def test_a_map_on_other_axes_than_the_input_has_no_receptive_field():
+    """A Conv1D after a Reshape of 2-D images: its positions are not the images' (whole images
+    in the atlas, not a 1-D box cut from a 2-D image, which made the Filter Atlas fail)."""
+    from trainer.recording.atlas import _field
+    reached = np.zeros((16, 16), dtype=bool)
+    reached[5:8, 6:9] = True
+    assert _field(reached, (24,), (48,)) is None
+    assert _field(reached, (8, 8), (16, 16))["size"] == [3, 3]

@@ -117,8 +117,8 @@ def _centre_sum(output):
 
 def _field(reached, centre, positions):
     """A field from the input pixels the centre's gradient reached (spatial boolean map)."""
-    if not reached.any():
-        return None
+    if not reached.any() or len(positions) != reached.ndim:
+        return None  # or the map's axes are not the input's (a Reshape between them)
     origin, stride, size = [], [], []
     for axis, (index, count) in enumerate(zip(centre, positions)):
         along = np.flatnonzero(reached.any(axis=tuple(a for a in range(reached.ndim) if a != axis)))
