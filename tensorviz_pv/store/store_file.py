@@ -38,7 +38,7 @@ def check_store_file(path):
         raise StoreError(f"{path}: not a TensorViz run store (not an HDF5 file)")
 
 
-def _first_line(error):
+def first_line(error):
     return str(error).splitlines()[0][:160] if str(error) else type(error).__name__
 
 
@@ -162,7 +162,7 @@ class StoreFile:
         except KeyError:
             raise StoreError(f"{self.path}: missing dataset '{path}'") from None
         except (OSError, ValueError) as error:
-            raise StoreError(f"{self.path}: '{path}' is damaged ({_first_line(error)})") from None
+            raise StoreError(f"{self.path}: '{path}' is damaged ({first_line(error)})") from None
 
     def _read(self, path, selection=slice(None), what=None):
         """Values of a dataset. A read that fails (a checksum, a truncated file) is a
@@ -172,4 +172,4 @@ class StoreFile:
             return dataset[selection]
         except (OSError, ValueError) as error:
             raise StoreError(f"{self.path}: {what or repr(path)} is damaged "
-                             f"({_first_line(error)})") from None
+                             f"({first_line(error)})") from None
