@@ -15,12 +15,18 @@ from trainer.folders import unwritable_reason
 from . import launch
 
 
-def checked_store(run_dir, layer=None):
-    """The run's store, checked to open (a damaged one is said here, before ParaView starts),
-    and to hold `layer` when one is named."""
+def existing_store(run_dir):
+    """The run's store file, which must exist (else StoreError: no run there)."""
     path = resolve_store_path(run_dir)
     if not os.path.exists(path):
         raise StoreError(f"{run_dir}: no TensorViz run there ({path} is missing)")
+    return path
+
+
+def checked_store(run_dir, layer=None):
+    """The run's store, checked to open (a damaged one is said here, before ParaView starts),
+    and to hold `layer` when one is named."""
+    path = existing_store(run_dir)
     with RunReader(path) as run:
         for note in run.notes:
             print(f"tensorviz: {note}", file=sys.stderr)

@@ -14,6 +14,7 @@ FILE_EXTENSION = ".tvz"
 STORE_FILENAME = "run" + FILE_EXTENSION
 CHECKPOINT_DIR = "checkpoints"  # Keras checkpoints to resume from (trainer/checkpoints.py)
 LOCK_SUFFIX = ".lock"  # the writer lock beside the store: run.tvz.lock (lock.py)
+CHECKED_SUFFIX = ".checked"  # the last `tensorviz check` beside the store: run.tvz.checked
 DASHBOARD_STATE = "dashboard.pvsm"  # the GUI dashboard's state, saved in the run directory
 
 # root attributes

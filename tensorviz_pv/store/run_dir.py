@@ -1,5 +1,6 @@
-"""The files of a run directory, named in one place: the store, its writer lock, the Keras
-checkpoints to resume from and the dashboard's state file (format.py names each)."""
+"""The files of a run directory, named in one place: the store, its writer lock, the result of
+its last check, the Keras checkpoints to resume from and the dashboard's state file (format.py
+names each)."""
 
 import os
 
@@ -24,6 +25,10 @@ class RunDir:
         return lock_path(self.store)
 
     @property
+    def checked(self):
+        return checked_path(self.store)
+
+    @property
     def checkpoints(self):
         return os.path.join(self.path, F.CHECKPOINT_DIR)
 
@@ -38,6 +43,11 @@ class RunDir:
 def lock_path(store):
     """The writer lock of a store: beside it (run.tvz.lock)."""
     return store + F.LOCK_SUFFIX
+
+
+def checked_path(store):
+    """The result of the store's last `tensorviz check`: beside it (run.tvz.checked)."""
+    return store + F.CHECKED_SUFFIX
 
 
 def resolve_store_path(path):

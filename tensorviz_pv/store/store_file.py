@@ -40,7 +40,7 @@ def check_store_file(path):
         raise StoreError(f"{path}: not a TensorViz run store (not an HDF5 file)")
 
 
-def _first_line(error):
+def first_line(error):
     return str(error).splitlines()[0][:160] if str(error) else type(error).__name__
 
 
@@ -178,7 +178,7 @@ class StoreFile:
                 raise StoreError(f"{self.path}: missing dataset '{path}'") from None
             raise StoreError(f"{self.path}: '{path}' is damaged ({_first_line(error)})") from None
         except (OSError, ValueError) as error:
-            raise StoreError(f"{self.path}: '{path}' is damaged ({_first_line(error)})") from None
+            raise StoreError(f"{self.path}: '{path}' is damaged ({first_line(error)})") from None
 
     def _listed(self, path):
         """Whether the group above `path` names it (None: that group does not read either)."""
@@ -196,4 +196,4 @@ class StoreFile:
             return dataset[selection]
         except (OSError, ValueError) as error:
             raise StoreError(f"{self.path}: {what or repr(path)} is damaged "
-                             f"({_first_line(error)})") from None
+                             f"({first_line(error)})") from None

@@ -4,6 +4,7 @@ from collections import Counter
 
 import numpy as np
 
+from .check_record import check_status, check_text
 from .layer_groups import LIST_MOST, Group, group_layers
 from . import format as F
 from .reader import RunReader
@@ -68,6 +69,7 @@ def run_summary(path):
             "evaluation": [{c: (int(evaluation[c][i]) if c in ("epoch", "step")
                                 else _float(evaluation[c][i])) for c in F.EVAL_COLUMNS}
                            for i in range(len(evaluation["epoch"]))],
+            "check": check_status(run.path),
         }
 
 
@@ -128,6 +130,8 @@ def format_summary(summary, every_layer=False):
     """The summary as lines a person reads; a model of more than LIST_MOST recorded layers by
     blocks (store/layer_groups.py), unless `every_layer`."""
     lines = [f"store      {summary['store']}  ({summary['format']} v{summary['format_version']})"]
+    if "check" in summary:
+        lines.append(f"check      {check_text(summary['check'])}")
     s = summary["steps"]
     lines.append(f"steps      {s['count']} (first {s['first']}, last {s['last']}); "
                  f"{summary['time_steps']} time steps in the viewer")
