@@ -176,7 +176,7 @@ class StoreFile:
         except KeyError as error:  # missing, or named by its group and yet not opening
             if self._listed(path) is False:
                 raise StoreError(f"{self.path}: missing dataset '{path}'") from None
-            raise StoreError(f"{self.path}: '{path}' is damaged ({_first_line(error)})") from None
+            raise StoreError(f"{self.path}: '{path}' is damaged ({first_line(error)})") from None
         except (OSError, ValueError) as error:
             raise StoreError(f"{self.path}: '{path}' is damaged ({first_line(error)})") from None
 
