@@ -170,6 +170,7 @@ class TensorVizCallback(keras.callbacks.Callback):
                 self._store_plan.check_budget(self._attached)
                 self._begin_recording()
         except TensorVizError:  # bad input: said before training starts, the model untouched
+            at_exit.fit_ends(self)
             self._detach()
             raise
         except Exception as error:  # noqa: BLE001 - a failure stops recording, not training
@@ -282,7 +283,8 @@ class TensorVizCallback(keras.callbacks.Callback):
         """The fit raised, so Keras never called on_train_end: its steps still in the training
         graph are written, the store closed, the hooks taken out (at exit, or when this callback
         starts another fit)."""
-        say_unfinished(self._step, self.store_path)
+        if self._output is not None:
+            say_unfinished(self._step, self.store_path)
         self.on_train_end()
 
     def close(self):
