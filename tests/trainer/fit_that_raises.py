@@ -21,20 +21,24 @@ def slow_write_tensors(self, *args):
     write_tensors(self, *args)
 
 
-StoreOutput._write_tensors = slow_write_tensors
-
-
 class Raises(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if batch == 2:
             raise KeyboardInterrupt() if sys.argv[2] == "interrupt" else RuntimeError("boom")
 
 
-keras.utils.set_random_seed(0)
-model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, name="conv"),
-                          keras.layers.Flatten(), keras.layers.Dense(3, name="head")])
-model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-rng = np.random.default_rng(0)
-x, y = rng.random((64, 8, 8, 1), dtype=np.float32), rng.integers(0, 3, 64)
-model.fit(x, y, batch_size=4, epochs=2, verbose=0,
-          callbacks=[TensorVizCallback(sys.argv[1], conv_every=1, activations_every=1), Raises()])
+def small_model(samples):
+    """A compiled conv net and `samples` random images with labels."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, name="conv"),
+                              keras.layers.Flatten(), keras.layers.Dense(3, name="head")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    return model, rng.random((samples, 8, 8, 1), dtype=np.float32), rng.integers(0, 3, samples)
+
+
+if __name__ == "__main__":
+    StoreOutput._write_tensors = slow_write_tensors
+    model, x, y = small_model(64)
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0, callbacks=[
+        TensorVizCallback(sys.argv[1], conv_every=1, activations_every=1), Raises()])

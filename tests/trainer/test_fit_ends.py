@@ -11,6 +11,7 @@ import pytest
 
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
+from fit_that_raises import small_model
 from trainer.recording import TensorVizCallback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,12 +46,7 @@ class RaisesOnce(keras.callbacks.Callback):
 
 
 def test_a_fit_after_one_that_raised_continues_the_run(tmp_path):
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, name="conv"),
-                              keras.layers.Flatten(), keras.layers.Dense(3, name="head")])
-    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    rng = np.random.default_rng(0)
-    x, y = rng.random((32, 8, 8, 1), dtype=np.float32), rng.integers(0, 3, 32)
+    model, x, y = small_model(32)
     callback, raises = TensorVizCallback(str(tmp_path / "run")), RaisesOnce()
     with pytest.raises(RuntimeError):
         model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[callback, raises])
