@@ -15,6 +15,7 @@ STORE_FILENAME = "run" + FILE_EXTENSION
 CHECKPOINT_DIR = "checkpoints"  # Keras checkpoints to resume from (trainer/checkpoints.py)
 LOCK_SUFFIX = ".lock"  # the writer lock beside the store: run.tvz.lock (lock.py)
 CHECKED_SUFFIX = ".checked"  # the last `tensorviz check` beside the store: run.tvz.checked
+STEERING_DIR = "steering"  # the live training's command channel (steering.py)
 DASHBOARD_STATE = "dashboard.pvsm"  # the GUI dashboard's state, saved in the run directory
 
 # root attributes

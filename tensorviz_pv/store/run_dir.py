@@ -33,6 +33,10 @@ class RunDir:
         return os.path.join(self.path, F.CHECKPOINT_DIR)
 
     @property
+    def steering(self):
+        return os.path.join(self.path, F.STEERING_DIR)
+
+    @property
     def dashboard_state(self):
         return os.path.join(self.path, F.DASHBOARD_STATE)
 
