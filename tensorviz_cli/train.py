@@ -79,6 +79,8 @@ def _add_options(train):
                        help="never reduce a layer below this many filters")
     train.add_argument("--no-record", action="store_true",
                        help="plain model.fit with nothing recorded (a baseline to compare with)")
+    train.add_argument("--no-steer", action="store_true",
+                       help="no command channel: `tensorviz steer` cannot steer this training")
     train.add_argument("--continue-on-nan", action="store_true",
                        help="keep training when the loss or weights become NaN/Inf")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
@@ -96,7 +98,7 @@ def train_config(args):
     """The TrainConfig of `tensorviz train`'s options."""
     options = {name: value for name, value in vars(args).items()
                if name in TrainConfig.__dataclass_fields__}
-    return TrainConfig(record=not args.no_record, **options)
+    return TrainConfig(record=not args.no_record, steer=not args.no_steer, **options)
 
 
 def run(args):

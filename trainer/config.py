@@ -55,6 +55,7 @@ class TrainConfig:
     reduce: merge correlated filters of `reduce_layers` every `reduce_every` epochs (r >=
         `reduce_threshold`, never below `min_filters`).
     record: False trains with plain model.fit and records nothing (a baseline).
+    steer: let `tensorviz steer RUN_DIR` steer the training (RUN_DIR/steering/).
     continue_on_nan: keep training when the loss or the weights become NaN/Inf.
     resume: continue the run in run_dir from its last checkpoint.
     overwrite: replace the run in run_dir (only a run's own files go).
@@ -83,6 +84,7 @@ class TrainConfig:
     reduce_every: int = 1
     min_filters: int = 4
     record: bool = True
+    steer: bool = True
     continue_on_nan: bool = False
     resume: bool = False
     overwrite: bool = False

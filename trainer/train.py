@@ -130,6 +130,7 @@ def _train(config, dataset, task):
 
     from .recording.callback import TensorVizCallback
     from .recording.reducing import ReducingCallback
+    from .recording.steering import SteeringCallback
     from .checkpoints import RunCheckpoints
     from .model import poster_model
     from .progress import ProgressLine
@@ -171,8 +172,9 @@ def _train(config, dataset, task):
     started = time.time()
     progress = ProgressLine(callback, config.epochs, steps_per_epoch)
     checkpoints = RunCheckpoints(config.run_dir, resume_from)
+    steering = [SteeringCallback(config.run_dir, callback)] if config.steer and chief else []
     fit = dict(batch_size=config.batch_size, validation_data=(dataset.x_val, dataset.y_val),
-               callbacks=[callback, checkpoints, progress], verbose=0)
+               callbacks=[callback, *steering, checkpoints, progress], verbose=0)
     try:
         if config.reduce:
             train_with_reduction(model, dataset, config, callback, initial_epoch, fit)
@@ -188,6 +190,8 @@ def _train(config, dataset, task):
         return 1
     finally:  # also when fit raises (Ctrl-C, memory): flushed rows kept, model unhooked
         callback.close()
+        for control in steering:
+            control.close()
     if callback.stopped or checkpoints.failed:
         return 1  # the callback that failed said why, in one line
     LOG.info(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "

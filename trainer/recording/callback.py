@@ -133,6 +133,12 @@ class TensorVizCallback(keras.callbacks.Callback):
         """(the last step read back from the training graph, its loss, its accuracy)."""
         return (self._rows.read_to,) + self._rows.latest
 
+    def flush(self):
+        """Write every step so far to the store now (a steered pause)."""
+        if self._stopped is None and self._output is not None:
+            self._drain()
+            self._output.flush()
+
     # ---- the model
     def set_model(self, model):
         if self._stopped is None and self in at_exit.unfinished_fits():
