@@ -172,7 +172,9 @@ def _train(config, dataset, task):
     started = time.time()
     progress = ProgressLine(callback, config.epochs, steps_per_epoch)
     checkpoints = RunCheckpoints(config.run_dir, resume_from)
-    steering = [SteeringCallback(config.run_dir, callback)] if config.steer and chief else []
+    # one worker: steering the chief alone would take the workers' steps apart
+    steering = [SteeringCallback(config.run_dir, callback)] if config.steer and task is None \
+        else []
     fit = dict(batch_size=config.batch_size, validation_data=(dataset.x_val, dataset.y_val),
                callbacks=[callback, *steering, checkpoints, progress], verbose=0)
     try:
