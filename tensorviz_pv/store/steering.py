@@ -109,10 +109,8 @@ class SteeringChannel:
         try:
             with open(self._answer_path(seq)) as f:
                 return json.load(f)
-        except FileNotFoundError:
+        except (OSError, ValueError):  # not answered yet
             return None
-        except (OSError, ValueError):
-            return None  # being renamed into place: asked again
 
     def wait(self, seq, timeout, poll=0.05):
         """The answer to command `seq`, waiting up to `timeout` seconds (None: no answer)."""

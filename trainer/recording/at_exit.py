@@ -21,8 +21,9 @@ def fit_ends(callback):
     _unfinished_fits.discard(callback)
 
 
-def unfinished_fits():
-    return list(_unfinished_fits)
+def unfinished(callback):
+    """Whether `callback`'s last fit began and never ended."""
+    return callback in _unfinished_fits
 
 
 def output_opened(output):

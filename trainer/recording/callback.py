@@ -141,7 +141,7 @@ class TensorVizCallback(keras.callbacks.Callback):
 
     # ---- the model
     def set_model(self, model):
-        if self._stopped is None and self in at_exit.unfinished_fits():
+        if self._stopped is None and at_exit.unfinished(self):
             self.finish_unfinished_fit()  # a new fit with this callback, after one that raised
         super().set_model(model)
         if self._stopped is None and is_built(model):

@@ -65,7 +65,8 @@ class RecordingHooks:
         self.row_layout = step_row_layout(n, METRIC_SLOTS, health.width if health is not None else 0)
         self.ring = stash((RING_ROWS, self.row_layout.width))
         # the row without its metrics (taken after the update, in the train step)
-        self.step_values = stash((self.row_layout.width - 2 * METRIC_SLOTS,))
+        self.step_values = stash((sum(width for name, width in self.row_layout.fields
+                                      if name not in (F.METRICS_GROUP, METRICS_FOUND)),))
         self.gradients = {path: stash(v.shape) for path, v in zip(self.paths, self.variables)
                           if path in set(gradient_copies)}
         self.probe_inputs = self.probe_labels = None
