@@ -6,7 +6,7 @@ import sys
 
 from tensorviz_pv.store.lock import live_writer
 from tensorviz_pv.store.run_dir import RunDir
-from tensorviz_pv.store.steering import APPLIED, Command, SteeringChannel, checked_command
+from tensorviz_pv.store.steering import APPLIED, SteeringChannel, checked_command
 
 WAIT_SECONDS = 30  # for the training's answer (a step takes well under that)
 
@@ -60,14 +60,7 @@ def run(args):
 
 
 def _show(channel, args):
-    rows = []
-    for command, answer in channel.history():
-        if isinstance(command, Command):
-            rows.append({"seq": command.seq, "command": command.kind, "value": command.value,
-                         **(answer or {"status": "pending"})})
-        else:
-            rows.append({"seq": command[0], "command": None, "value": None,
-                         **(answer or {"status": "pending", "reason": command[1]})})
+    rows = channel.rows()
     live = live_writer(RunDir(args.run_dir).store) is not None
     if args.json:
         print(json.dumps({"live": live, "steering": rows}, indent=2))

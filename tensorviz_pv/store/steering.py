@@ -145,6 +145,23 @@ class SteeringChannel:
         """[(Command or (seq, why unreadable), answer or None)] of every command sent."""
         return [(self._read(seq), self.outcome(seq)) for seq in self._sequence_numbers()]
 
+    def rows(self):
+        """Every command sent as a plain dict, in order: seq, command (kind, or None when
+        unreadable), value, status (applied / refused / pending), step (where applied), reason.
+        What `tensorviz steer`, `info` and the views show."""
+        rows = []
+        for command, answer in self.history():
+            if isinstance(command, Command):
+                row = {"seq": command.seq, "command": command.kind, "value": command.value}
+                answer = answer or {"status": "pending"}
+            else:
+                row = {"seq": command[0], "command": None, "value": None}
+                answer = answer or {"status": "pending", "reason": command[1]}
+            row.update(status=answer.get("status"), step=answer.get("step"),
+                       reason=answer.get("reason"))
+            rows.append(row)
+        return rows
+
     # ---- files
     def _read(self, seq):
         path = self._command_path(seq)
