@@ -84,6 +84,13 @@ def _add_options(train):
     train.add_argument("--continue-on-nan", action="store_true",
                        help="keep training when the loss or weights become NaN/Inf")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument("--fork-from", metavar="PARENT_RUN", default=d.fork_from,
+                       help="a new run continued from PARENT_RUN's newest checkpoint at or "
+                            "before --fork-step (steered checkpoints included), recorded as its "
+                            "child; --lr sets its learning rate")
+    train.add_argument("--fork-step", type=int, metavar="STEP", default=d.fork_step,
+                       help="with --fork-from: the step to fork at (default: the newest "
+                            "checkpoint)")
     train.add_argument("--overwrite", action="store_true", help="replace an existing run")
 
 

@@ -4,7 +4,10 @@
 RUN_DIR/checkpoints/epoch-NNNN.keras is the model after epoch NNNN (epoch-0000: before
 training); epoch-NNNN.json beside it,
 written last, holds {"epoch", "step"}: a checkpoint without it is an interrupted save and is
-never resumed from. Both are written under a temporary name and renamed, so a killed save
+never resumed from. A steered checkpoint (`tensorviz steer --checkpoint`, `--stop`, `--fork`)
+is step-NNNNNNNN.keras, taken mid-epoch at that step ({"epoch": the epoch in progress, "step",
+"steered": true}): a fork continues from it; `--resume` does not (Keras restarts an epoch from
+its first batch), it continues from the last epoch's checkpoint. Both are written under a temporary name and renamed, so a killed save
 leaves no half file under the real name; a damaged checkpoint is passed over for the one
 before it.
 """
@@ -22,21 +25,29 @@ from tensorviz_pv.store.run_dir import RunDir
 from .multi_worker import is_chief
 
 LOG = logger("train")
-NAME = re.compile(r"epoch-\d{4}\.(keras|json)(\.partial(\.keras)?)?$")  # what RunCheckpoints writes
+# what RunCheckpoints and a steered checkpoint write
+NAME = re.compile(r"(epoch-\d{4}|step-\d{8})\.(keras|json)(\.partial(\.keras)?)?$")
+STEERED = "step-"
 
 
 def checkpoint_path(run_dir, epoch):
     return os.path.join(RunDir(run_dir).checkpoints, f"epoch-{epoch:04d}.keras")
 
 
-def checkpoints(run_dir):
-    """[(path, {"epoch", "step"})] of the complete, intact checkpoints, newest first; a
-    damaged one is named on stderr and passed over."""
+def steered_checkpoint_path(run_dir, step):
+    return os.path.join(RunDir(run_dir).checkpoints, f"{STEERED}{step:08d}.keras")
+
+
+def checkpoints(run_dir, steered=False):
+    """[(path, {"epoch", "step"})] of the complete, intact checkpoints, newest first (steered
+    ones too when `steered`); a damaged one is named on stderr and passed over."""
     directory = RunDir(run_dir).checkpoints
     if not os.path.isdir(directory):
         return []
     found = []
-    for name in sorted((n for n in os.listdir(directory) if n.endswith(".keras")), reverse=True):
+    names = [n for n in os.listdir(directory) if NAME.match(n) and n.endswith(".keras")
+             and (steered or not n.startswith(STEERED))]
+    for name in sorted(names, reverse=True):
         path = os.path.join(directory, name)
         try:
             with open(path[:-len(".keras")] + ".json") as f:
@@ -51,7 +62,7 @@ def checkpoints(run_dir):
             LOG.warning(f"TensorViz: {path}: damaged (not a complete Keras file); passed over")
             continue
         found.append((path, meta))
-    return found
+    return sorted(found, key=lambda item: -int(item[1]["step"]))  # stable: epoch ends first
 
 
 def intact(path):
@@ -63,13 +74,39 @@ def intact(path):
         return False
 
 
-def latest_checkpoint(run_dir, at_most_step=None):
-    """(path, {"epoch", "step"}) of the newest intact checkpoint (at or before `at_most_step`),
-    or None."""
-    for path, meta in checkpoints(run_dir):
+def latest_checkpoint(run_dir, at_most_step=None, steered=False):
+    """(path, {"epoch", "step"}) of the newest intact checkpoint (at or before `at_most_step`;
+    steered ones too when `steered`), or None."""
+    for path, meta in checkpoints(run_dir, steered):
         if at_most_step is None or int(meta["step"]) <= at_most_step:
             return path, meta
     return None
+
+
+def save_checkpoint(model, path, meta):
+    """The model at `path`, then `meta` beside it (written last: the checkpoint is complete
+    then), each under a temporary name renamed into place; OSError leaves no part of it."""
+    meta_path = path[:-len(".keras")] + ".json"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        model.save(path + ".partial.keras")  # Keras wants the extension
+        os.replace(path + ".partial.keras", path)
+        with open(meta_path + ".partial", "w") as f:
+            json.dump(meta, f)
+        os.replace(meta_path + ".partial", meta_path)
+    except OSError:
+        for partial in (path + ".partial.keras", meta_path + ".partial", path):
+            if os.path.exists(partial):  # no metadata: none of them is a checkpoint
+                os.remove(partial)
+        raise
+
+
+def save_steered_checkpoint(model, run_dir, step, epoch):
+    """A checkpoint at `step`, mid-epoch (`epoch` the one in progress, counted from 0): the
+    path, or OSError."""
+    path = steered_checkpoint_path(run_dir, step)
+    save_checkpoint(model, path, {"epoch": epoch, "step": step, "steered": True})
+    return path
 
 
 def remove_checkpoints(run_dir):
@@ -106,11 +143,12 @@ class RunCheckpoints(keras.callbacks.Callback):
         super().__init__()
         self.run_dir = run_dir
         self.step = int(resume_from["step"]) if resume_from else 0
+        self._first_epoch = int(resume_from["epoch"]) if resume_from else 0
         self.failed = None  # why a save failed: training was stopped then
 
     def on_train_begin(self, logs=None):
-        if self.step == 0 and not checkpoints(self.run_dir):  # a new run: its start, too, so
-            self._save(0)  # that a run killed before its first epoch's end resumes
+        if not checkpoints(self.run_dir):  # a new run (or a fork): its start, too, so that a
+            self._save(self._first_epoch)  # run killed before its first epoch's end resumes
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
@@ -122,18 +160,9 @@ class RunCheckpoints(keras.callbacks.Callback):
         if not is_chief(self.model.distribute_strategy):
             return  # the chief saves a multi-worker training's checkpoints (the same model)
         path = checkpoint_path(self.run_dir, epoch)
-        meta = path[:-len(".keras")] + ".json"
         try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            self.model.save(path + ".partial.keras")  # Keras wants the extension
-            os.replace(path + ".partial.keras", path)
-            with open(meta + ".partial", "w") as f:
-                json.dump({"epoch": epoch, "step": self.step}, f)
-            os.replace(meta + ".partial", meta)  # last: the checkpoint is complete now
+            save_checkpoint(self.model, path, {"epoch": epoch, "step": self.step})
         except OSError as error:  # a full disk, say: stop, with what was saved before intact
-            for partial in (path + ".partial.keras", meta + ".partial", path):
-                if os.path.exists(partial):  # no metadata: none of them is a checkpoint
-                    os.remove(partial)
             self.failed = f"{path}: the checkpoint could not be saved ({error.strerror or error})"
             # training already stopping: the failure that stopped it (a full disk) was said
             say = LOG.debug if self.model.stop_training else LOG.warning

@@ -58,6 +58,9 @@ class TrainConfig:
     steer: let `tensorviz steer RUN_DIR` steer the training (RUN_DIR/steering/).
     continue_on_nan: keep training when the loss or the weights become NaN/Inf.
     resume: continue the run in run_dir from its last checkpoint.
+    fork_from: a parent run directory: this new run continues from the parent's newest
+        checkpoint at or before `fork_step` (None: its newest), `lr` its learning rate (None:
+        the checkpoint's); its store names its parent and that step.
     overwrite: replace the run in run_dir (only a run's own files go).
     """
 
@@ -87,6 +90,8 @@ class TrainConfig:
     steer: bool = True
     continue_on_nan: bool = False
     resume: bool = False
+    fork_from: Optional[str] = None
+    fork_step: Optional[int] = None
     overwrite: bool = False
 
     @property
@@ -102,6 +107,10 @@ class TrainConfig:
         """TrainError for a request that cannot be carried out (before anything is touched)."""
         if self.resume and self.overwrite:
             raise TrainError("--resume and --overwrite exclude each other")
+        if self.fork_from is not None and self.resume:
+            raise TrainError("--fork-from and --resume exclude each other (a fork is a new run)")
+        if self.fork_step is not None and (self.fork_from is None or self.fork_step < 0):
+            raise TrainError(f"--fork-step {self.fork_step}: give a step >= 0, with --fork-from")
         for option, value, low in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
                                    ("--fc-units", self.fc_units, 1),
                                    ("--max-samples", self.max_samples, 1),

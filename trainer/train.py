@@ -10,6 +10,7 @@ from tensorviz_pv.store import format as F
 from tensorviz_pv.store.lock import WriterLock, describe, live_writer
 from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.run_dir import RunDir
+from tensorviz_pv.store.steering import APPLIED, SteeringChannel
 
 from .config import TrainError
 from .datasets import load_dataset
@@ -42,6 +43,14 @@ def check_run_dir(run_dir, resume, overwrite):
         raise TrainError(f"{run_dir}: not writable ({reason})")
 
 
+def check_parent(parent, run_dir):
+    """Refuse a --fork-from that names no run, or the new run itself."""
+    if not RunDir(parent).holds_store():
+        raise TrainError(f"{parent}: no run to fork from ({RunDir(parent).store} is missing)")
+    if os.path.realpath(parent) == os.path.realpath(run_dir):
+        raise TrainError(f"{run_dir}: a fork goes into a new run directory, not its parent's")
+
+
 def make_optimizer(keras, config, steps_per_epoch):
     lr = config.learning_rate
     if config.lr_schedule == "exponential":
@@ -72,6 +81,17 @@ def remove_run(run_dir):
     remove_checkpoints(run_dir)
 
 
+def fork_point(parent, step):
+    """(checkpoint path, {"epoch", "step"}) a fork of run `parent` continues from: its newest
+    checkpoint at or before `step` (None: its newest), steered ones included."""
+    from .checkpoints import latest_checkpoint  # Keras: once the request is checked
+    found = latest_checkpoint(parent, at_most_step=step, steered=True)
+    if found is None:
+        at = "" if step is None else f" at or before step {step}"
+        raise TrainError(f"{parent}: no intact checkpoint{at} to fork from")
+    return found[0], {"epoch": int(found[1]["epoch"]), "step": int(found[1]["step"])}
+
+
 def resume_point(run_dir):
     """(checkpoint path, {"epoch", "step"}): the newest intact checkpoint at or before the last
     step the store holds, so that the resumed run is contiguous."""
@@ -85,7 +105,20 @@ def resume_point(run_dir):
     if newest is not None and newest[0] != found[0]:
         LOG.warning(f"TensorViz: {newest[0]} (step {newest[1]['step']}) is past the store's last "
                     f"step ({last}); resuming from {found[0]} (step {found[1]['step']})")
+    say_undone_commands(run_dir, int(found[1]["step"]))
     return found
+
+
+def say_undone_commands(run_dir, step):
+    """Commands applied after the step a resume starts from: their effect is undone, and they
+    are not applied again (a command is answered once); say so."""
+    channel = SteeringChannel(run_dir)
+    for row in channel.rows() if os.path.isdir(channel.path) else []:
+        if row["status"] == APPLIED and row["step"] is not None and row["step"] > step:
+            LOG.warning(f"TensorViz: steering command {row['seq']} ({row['command']}"
+                        f"{'' if row['value'] is None else ' ' + str(row['value'])}), applied at "
+                        f"step {row['step']}, is undone by resuming from step {step}, and not "
+                        "applied again: send it again if it is still wanted")
 
 
 def train(config):
@@ -100,6 +133,8 @@ def train(config):
                          "a multi-worker training (TF_CONFIG) cannot; train on one worker")
     if config.record and (task is None or task.chief):
         check_run_dir(config.run_dir, config.resume, config.overwrite)
+        if config.fork_from is not None:
+            check_parent(config.fork_from, config.run_dir)
     dataset = load_dataset(config.dataset).limited(config.max_samples)
     if not config.record:
         return _train(config, dataset, task)
@@ -130,7 +165,8 @@ def _train(config, dataset, task):
 
     from .recording.callback import TensorVizCallback
     from .recording.reducing import ReducingCallback
-    from .recording.steering import SteeringCallback
+    from .recording.steering import SteeringCallback, set_learning_rate
+    from .steered import SteeredMerges, fit_steered
     from .checkpoints import RunCheckpoints
     from .model import poster_model
     from .progress import ProgressLine
@@ -142,12 +178,15 @@ def _train(config, dataset, task):
     steps_per_epoch = -(-len(dataset.x_train) // config.batch_size)
     resume_from = None
     with strategy.scope():
-        if config.resume:
-            path, resume_from = resume_point(config.run_dir)
+        if config.resume or config.fork_from:
+            path, resume_from = resume_point(config.run_dir) if config.resume \
+                else fork_point(config.fork_from, config.fork_step)
             try:
                 model = keras.models.load_model(path)
             except (OSError, ValueError) as error:
                 raise TrainError(f"{path}: cannot be loaded ({error})") from None
+            if config.fork_from and config.lr is not None:
+                set_learning_rate(model, config.lr)
         else:
             model = poster_model(dataset.x_train.shape[1:], dataset.classes, config.conv_filters,
                                  config.fc_units, config.dropout)
@@ -155,7 +194,10 @@ def _train(config, dataset, task):
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     if not config.record:
         return _train_plain(model, dataset, config)
-    callback = (ReducingCallback if config.reduce else TensorVizCallback)(
+    # one worker: steering the chief alone would take the workers' steps apart
+    steer = config.steer and task is None
+    # steered merges rebuild the model between fits, as filter reduction does
+    callback = (ReducingCallback if config.reduce or steer else TensorVizCallback)(
         config.run_dir, probe=(dataset.x_test, dataset.y_test),
         test_data=(dataset.x_test, dataset.y_test), resume_from=resume_from,
         conv_every=config.conv_every, dense_every=config.dense_every,
@@ -163,7 +205,9 @@ def _train(config, dataset, task):
         stop_on_nonfinite=not config.continue_on_nan,
         stop_training_on_failure=True,
         run_info={"dataset": dataset.summary(), "hyperparameters": config.hyperparameters(),
-                  "tensorflow_version": _tf_version()})
+                  "tensorflow_version": _tf_version(),
+                  **({"parent": {"run": os.path.abspath(config.fork_from), **resume_from}}
+                     if config.fork_from else {})})
     initial_epoch = resume_from["epoch"] if resume_from else 0
     chief = task is None or task.chief
     where = f"recording into {callback.store_path}" if chief else \
@@ -172,17 +216,21 @@ def _train(config, dataset, task):
     started = time.time()
     progress = ProgressLine(callback, config.epochs, steps_per_epoch)
     checkpoints = RunCheckpoints(config.run_dir, resume_from)
-    # one worker: steering the chief alone would take the workers' steps apart
-    steering = [SteeringCallback(config.run_dir, callback)] if config.steer and task is None \
-        else []
+    rebuild = poster_rebuild(dataset, config)
+    steering = [SteeringCallback(config.run_dir, callback, SteeredMerges(
+        callback, rebuild, config.conv_layer_names))] if steer else []
     fit = dict(batch_size=config.batch_size, validation_data=(dataset.x_val, dataset.y_val),
                callbacks=[callback, *steering, checkpoints, progress], verbose=0)
+
+    def fit_epochs(model, first, last):
+        model.fit(dataset.x_train, dataset.y_train, initial_epoch=first, epochs=last, **fit)
+
     try:
         if config.reduce:
-            train_with_reduction(model, dataset, config, callback, initial_epoch, fit)
+            train_with_reduction(model, dataset, config, callback, initial_epoch, fit_epochs,
+                                 rebuild, *steering)
         else:
-            model.fit(dataset.x_train, dataset.y_train, epochs=config.epochs,
-                      initial_epoch=initial_epoch, **fit)
+            fit_steered(model, fit_epochs, initial_epoch, config.epochs, *(steering or [None]))
     except tf.errors.UnavailableError as error:  # a worker of a multi-worker training is gone
         if task is None:
             raise
@@ -202,15 +250,24 @@ def _train(config, dataset, task):
     return 0
 
 
-def train_with_reduction(model, dataset, config, callback, initial_epoch, fit):
-    """One fit per stretch of reduce_every epochs; between them, merge correlated filters of
-    reduce_layers into a smaller model that training continues with."""
+def poster_rebuild(dataset, config):
+    """What builds the poster's network again with given conv filters (filter reduction and
+    steered merges rebuild the model with it)."""
     from .model import poster_model
-    from .reduction import plan_merges, reduced_model
 
     def rebuild(filters):
         return poster_model(dataset.x_train.shape[1:], dataset.classes, filters,
                             config.fc_units, config.dropout)
+    return rebuild
+
+
+def train_with_reduction(model, dataset, config, callback, initial_epoch, fit_epochs, rebuild,
+                         steering=None):
+    """One fit per stretch of reduce_every epochs; between them, merge correlated filters of
+    reduce_layers into a smaller model that training continues with (and the merges a
+    SteeringCallback `steering` has due, where a fit ended for them)."""
+    from .reduction import plan_merges, reduced_model
+    from .steered import fit_steered
 
     def reduce(model):
         activations = callback.probe_activations()
@@ -234,7 +291,7 @@ def train_with_reduction(model, dataset, config, callback, initial_epoch, fit):
         model = reduce(model)
     while epoch < config.epochs:
         last = min((epoch // every + 1) * every, config.epochs)  # reductions stay on multiples
-        model.fit(dataset.x_train, dataset.y_train, initial_epoch=epoch, epochs=last, **fit)
+        model = fit_steered(model, fit_epochs, epoch, last, steering)
         epoch = last
         if model.stop_training or epoch >= config.epochs:
             break

@@ -9,7 +9,7 @@ initial state before any update.
 from collections import namedtuple
 
 FORMAT_NAME = "tensorviz-run"
-FORMAT_VERSION = 2  # 2: any layer kind (KINDS), full layer paths, per-step metrics
+FORMAT_VERSION = 3  # 2: any layer kind (KINDS), full layer paths, per-step metrics; 3: steering events
 FILE_EXTENSION = ".tvz"
 STORE_FILENAME = "run" + FILE_EXTENSION
 CHECKPOINT_DIR = "checkpoints"  # Keras checkpoints to resume from (trainer/checkpoints.py)
@@ -93,6 +93,13 @@ ATLAS_LABELS = "labels"
 MERGES_GROUP = "merges"
 MERGE_COLUMNS = ("step", "layer", "kept", "removed", "correlation", "scale", "offset")
 MERGE_COLUMN_DTYPES = {"step": "int64", "layer": "int32", "kept": "int32", "removed": "int32"}
+
+# steering (issue 23): one row per command the training answered, in the order answered. Text
+# columns are fixed-length UTF-8 bytes (SWMR appends them like numbers); value is JSON text
+STEERING_GROUP = "steering"
+STEERING_COLUMNS = ("seq", "kind", "value", "status", "step", "reason", "answered")
+STEERING_COLUMN_DTYPES = {"seq": "int64", "kind": "S16", "value": "S512", "status": "S8",
+                          "step": "int64", "reason": "S512", "answered": "float64"}
 
 # one row per finished epoch
 EVALUATION_GROUP = "evaluation"
@@ -221,6 +228,10 @@ def evaluation_path(column):
 
 def merges_path(column):
     return "/".join((MERGES_GROUP, column))
+
+
+def steering_path(column):
+    return "/".join((STEERING_GROUP, column))
 
 
 def probe_path(part):

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import StoreError
 from . import format as F
+from .steering_events import steering_events
 from .store_file import StoreFile
 
 
@@ -58,6 +59,21 @@ class RunReader(StoreFile):
         columns = {c: self._read(F.merges_path(c)) for c in F.MERGE_COLUMNS}
         n = min(len(v) for v in columns.values())
         return {c: v[:n] for c, v in columns.items()}
+
+    def steering_table(self):
+        """{column: array} of the store's steering table (empty in stores of version 2); rows
+        a killed writer left without their companions are left out."""
+        if F.STEERING_GROUP not in self.file:
+            return {c: np.zeros(0) for c in F.STEERING_COLUMNS}
+        columns = {c: self._read(F.steering_path(c)) for c in F.STEERING_COLUMNS}
+        n = min(len(v) for v in columns.values())
+        return {c: v[:n] for c, v in columns.items()}
+
+    def steering_events(self):
+        """Every command sent to the training and its outcome, in order (steering_events.py:
+        [{"seq", "command", "value", "status", "step", "reason", "answered_step",
+        "answered", "source"}])."""
+        return steering_events(self)
 
     def alive_at(self, layer, step):
         """Which of the layer's original filters exist in the tensors recorded at `step` (all,

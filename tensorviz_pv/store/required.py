@@ -13,6 +13,7 @@ ALWAYS = ([F.steps_path(column) for column in F.STEP_COLUMNS]
 TABLES = {F.STEPS_GROUP: [F.steps_path(c) for c in F.STEP_COLUMNS],
           F.EVALUATION_GROUP: [F.evaluation_path(c) for c in F.EVAL_COLUMNS],
           F.MERGES_GROUP: [F.merges_path(c) for c in F.MERGE_COLUMNS],
+          F.STEERING_GROUP: [F.steering_path(c) for c in F.STEERING_COLUMNS],
           F.PROBE_GROUP: [F.probe_path(p) for p in (F.PROBE_IMAGES, F.PROBE_LABELS)],
           F.ATLAS_GROUP: [F.atlas_path(p) for p in (F.ATLAS_IMAGES, F.ATLAS_LABELS)]}
 SERIES_PARTS = (F.SERIES_STEP, F.SERIES_VALUE)

@@ -30,7 +30,7 @@ from .store_file import first_line
 
 LOG = logger("check")
 BLOCK_BYTES = 1 << 20  # chunks read in one go (larger blocks were no faster)
-CHECKPOINT = re.compile(r"epoch-\d{4}\.keras$")
+CHECKPOINT = re.compile(r"(epoch-\d{4}|step-\d{8})\.keras$")  # at epoch ends; steered
 READ_ERRORS = (OSError, RuntimeError, ValueError, KeyError)  # what h5py raises on damage
 ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError)
 
@@ -234,7 +234,8 @@ def _step_source(path):
         return f"{group}/{F.SERIES_STEP}"
     if group in (F.STEPS_GROUP, F.NORMS_GROUP, F.METRICS_GROUP):
         return F.steps_path(F.STEP)
-    return f"{group}/step" if group in (F.EVALUATION_GROUP, F.MERGES_GROUP) else None
+    return f"{group}/step" if group in (F.EVALUATION_GROUP, F.MERGES_GROUP,
+                                        F.STEERING_GROUP) else None
 
 
 def _dataset_damage(path, bad, datasets):

@@ -59,8 +59,11 @@ def checked_command(kind, value=None):
                                "keep and remove")
     elif kind == "fork":
         if not (isinstance(value, dict) and isinstance(value.get("step"), int)
-                and value["step"] >= 0 and isinstance(value.get("run_dir"), str)):
+                and value["step"] >= 0 and isinstance(value.get("run_dir"), str)
+                and value["run_dir"]):
             raise SettingError(f"fork {value!r}: give a step and a new run directory")
+        if value.get("lr") is not None:  # the fork's learning rate (None: the checkpoint's)
+            value = dict(value, lr=checked_command("learning_rate", value["lr"])[1])
     elif value is not None:
         raise SettingError(f"{kind} takes no value")
     return kind, value
@@ -132,10 +135,11 @@ class SteeringChannel:
             found.append(self._read(seq))
         return found
 
-    def answer(self, seq, status, step=None, reason=None):
-        """Answer command `seq` once: APPLIED at `step`, or REFUSED with `reason`."""
+    def answer(self, seq, status, step=None, reason=None, **detail):
+        """Answer command `seq` once: APPLIED at `step`, or REFUSED with `reason`; `detail`
+        adds what the sender needs (a checkpoint's {"path", "step", "epoch"})."""
         text = json.dumps({"status": status, "step": step, "reason": reason,
-                           "answered": time.time()})
+                           "answered": time.time(), **detail})
         handle, temporary = tempfile.mkstemp(dir=self.path, prefix=".answering-")
         with os.fdopen(handle, "w") as f:
             f.write(text)

@@ -1,5 +1,6 @@
 """`tensorviz info`: a summary of a run store as one JSON-ready dict (docs/INFO.md)."""
 
+import json
 from collections import Counter
 
 import numpy as np
@@ -70,7 +71,29 @@ def run_summary(path):
                                 else _float(evaluation[c][i])) for c in F.EVAL_COLUMNS}
                            for i in range(len(evaluation["epoch"]))],
             "check": check_status(run.path),
+            "parent": run.info.get("parent"),
+            "steering": [_steering_row(event) for event in run.steering_events()],
         }
+
+
+def _steering_row(event):
+    """A steering event as `info` gives it: the command, its value, where applied or why
+    refused, and when (docs/INFO.md)."""
+    return {key: event[key] for key in ("seq", "command", "value", "status", "step", "reason",
+                                        "answered_step", "answered")}
+
+
+def _steering_text(event):
+    value = "" if event["value"] is None else f" {json.dumps(event['value'])}"
+    if event["status"] == "applied":
+        outcome = f"applied at step {event['step']}"
+    elif event["status"] == "refused":
+        at = "" if event["answered_step"] is None else f" at step {event['answered_step']}"
+        outcome = f"refused{at}"
+    else:
+        outcome = event["status"]
+    why = f": {event['reason']}" if event["reason"] else ""
+    return f"steer      #{event['seq']} {event['command'] or '(unreadable)'}{value} {outcome}{why}"
 
 
 def _cadence_text(cadence):
@@ -177,6 +200,10 @@ def format_summary(summary, every_layer=False):
     if "alerts" in summary and not summary["alerts"]:
         lines.append("alerts     none (dead filters, exploding or vanishing gradients, update "
                      "ratios, a stalled loss, NaN/Inf)")
+    parent = summary.get("parent")
+    if parent:
+        lines.append(f"parent     {parent['run']} at step {parent['step']} (a fork of that run)")
+    lines += [_steering_text(event) for event in summary.get("steering", [])]
     for merge in summary["merges"]:
         lines.append(f"merge      step {merge['step']}: {merge['layer']} filter {merge['removed']} "
                      f"into {merge['kept']} (r = {merge['correlation']:.3f})")

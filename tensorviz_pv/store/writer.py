@@ -71,6 +71,21 @@ def _create_growing(group, name, row_shape, dtype, checksums=True):
     return _Growing(dataset)
 
 
+def _create_steering(h5file):
+    """The table of steering events (format version 3): created with the store, since SWMR
+    adds no datasets later."""
+    group = h5file.create_group(F.STEERING_GROUP)
+    for column in F.STEERING_COLUMNS:
+        _create_growing(group, column, (), F.STEERING_COLUMN_DTYPES[column])
+
+
+def _text(value, dtype):
+    """`value` as the UTF-8 bytes of a fixed-length text column, cut to fit on a character."""
+    size = np.dtype(dtype).itemsize
+    data = str(value).encode("utf-8")
+    return data if len(data) <= size else data[:size].decode("utf-8", "ignore").encode("utf-8")
+
+
 def _create_fixed(group, name, values, dtype, checksums=True):
     """A dataset written once, checksummed like every other (Fletcher32 needs chunks: one)."""
     values = np.asarray(values, dtype)
@@ -94,6 +109,8 @@ class RunWriter:
                        for w in (F.WEIGHT_NORM, F.GRADIENT_NORM)}
         self._evaluation = {c: _Growing(h5file[F.evaluation_path(c)]) for c in F.EVAL_COLUMNS}
         self._merges = {c: _Growing(h5file[F.merges_path(c)]) for c in F.MERGE_COLUMNS}
+        self._steering = {c: _Growing(h5file[F.steering_path(c)]) for c in F.STEERING_COLUMNS} \
+            if F.STEERING_GROUP in h5file else {}  # absent in stores of version 2
         metrics = h5file.get(F.metrics_path(F.METRICS_VALUE))  # absent in version 1 stores
         self._metrics = None if metrics is None else _Growing(metrics)
         self._series = {}
@@ -140,6 +157,7 @@ class RunWriter:
             merges = f.create_group(F.MERGES_GROUP)
             for column in F.MERGE_COLUMNS:
                 _create_growing(merges, column, (), F.MERGE_COLUMN_DTYPES.get(column, "float32"))
+            _create_steering(f)
             tensors = f.create_group(F.TENSORS_GROUP)
             for spec in series:
                 group = tensors.require_group(spec.layer).create_group(spec.quantity)
@@ -199,6 +217,7 @@ class RunWriter:
             growing.truncate(rows)
         # a reduction recorded at the resume step came after its checkpoint: it goes too
         reduction_side = "left" if last_step > 0 else "right"
+        # the steering events stay: commands answered once, also those a resume undid
         for table, side in ((self._evaluation, "right"), (self._merges, reduction_side)):
             complete = min(growing.dataset.shape[0] for growing in table.values())
             rows = int(np.searchsorted(table["step"].dataset[:complete], last_step, side=side))
@@ -240,6 +259,17 @@ class RunWriter:
         for column in F.MERGE_COLUMNS:
             self._merges[column].append(row[column])
 
+    def add_steering_event(self, **row):
+        """One answered command (STEERING_COLUMNS; text columns as str, value as JSON text);
+        False in a store of version 2, which has no table for it."""
+        if not self._steering:
+            return False
+        for column in F.STEERING_COLUMNS:
+            dtype = F.STEERING_COLUMN_DTYPES[column]
+            value = row[column]
+            self._steering[column].append(_text(value, dtype) if dtype.startswith("S") else value)
+        return True
+
     def maybe_flush(self):
         """Flush when the last flush is older than flush_interval (readers see new rows)."""
         if self.flush_due():
@@ -251,7 +281,7 @@ class RunWriter:
         for steps, values in self._series.values():
             everything += [values, steps]
         everything += (self._step_data() + list(self._evaluation.values())
-                       + list(self._merges.values()))
+                       + list(self._merges.values()) + list(self._steering.values()))
         return everything + [self._columns[c] for c in reversed(F.STEP_COLUMNS)]
 
     def _check_space(self):

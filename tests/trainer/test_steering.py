@@ -2,17 +2,20 @@
 after the answered step, a pause holds the steps while the process lives, resume goes on, stop
 ends the training with exit 0; bad values and a run with no training are said in one line."""
 
+import json
 import os
 import subprocess
 import time
 
 import keras
 import numpy as np
+import pytest
 
 from conftest import tensorviz, tensorviz_command
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.lock import live_writer
 from tensorviz_pv.store.reader import RunReader
+from tensorviz_pv.store.runs import RunSet
 
 
 def applied_step(result):
@@ -20,29 +23,53 @@ def applied_step(result):
     return int(result.stdout.split("applied at step ")[1].split()[0])
 
 
+def wait_until_live(run_dir, training):
+    deadline = time.monotonic() + 120
+    while live_writer(str(run_dir / "run.tvz")) is None or not (run_dir / "steering").exists():
+        assert training.poll() is None and time.monotonic() < deadline, training.stderr.read()
+        time.sleep(0.1)
+
+
+def refused(result, why):
+    assert result.returncode == 1 and why in result.stderr, result.stderr
+
+
 def test_a_live_training_is_steered_from_the_command_line(tmp_path):
+    """learning rate, checkpoint, merge (at the epoch's end), pause, resume, stop; bad values
+    and impossible merges refused while the training goes on; every outcome in the store and
+    in `info --json`; then a fork of the stopped run opens as its child."""
     run_dir = tmp_path / "live"
     training = subprocess.Popen(tensorviz_command("train", run_dir, "--max-samples", 4000,
                                                   "--epochs", 20, "--budget", "none"),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while live_writer(str(run_dir / "run.tvz")) is None or not (run_dir / "steering").exists():
-            assert training.poll() is None and time.monotonic() < deadline, training.stderr.read()
-            time.sleep(0.1)
+        wait_until_live(run_dir, training)
         bad = tensorviz("steer", run_dir, "--lr", "-1", check=False)
         assert bad.returncode == 2 and "positive finite" in bad.stderr
+        bad = tensorviz("steer", run_dir, "--merge", "conv1:3", check=False)
+        assert bad.returncode == 2 and "LAYER:KEEP,REMOVE" in bad.stderr
         changed = applied_step(tensorviz("steer", run_dir, "--lr", "0.01"))
+        refused(tensorviz("steer", run_dir, "--merge", "dense:0,1", check=False),
+                "no conv layer 'dense' to merge filters in (layers: conv1, conv2)")
+        refused(tensorviz("steer", run_dir, "--merge", "conv1:3,16", check=False),
+                "conv1 has no filter 16 (filters 0-15)")
+        saved = applied_step(tensorviz("steer", run_dir, "--checkpoint"))
+        with open(run_dir / "checkpoints" / f"step-{saved:08d}.json") as f:
+            assert json.load(f)["step"] == saved
+        merge = tensorviz("steer", run_dir, "--merge", "conv1:3,7")
+        merged = applied_step(merge)
+        assert merged % 80 == 0 and "the model was rebuilt there" in merge.stdout  # epoch end
+        refused(tensorviz("steer", run_dir, "--merge", "conv1:7,2", check=False),
+                "filter 7 of conv1 was merged away already")
         paused = applied_step(tensorviz("steer", run_dir, "--pause"))
-        assert paused >= changed
+        assert paused >= merged
         with RunReader(str(run_dir / "run.tvz")) as run:
             held = run.last_step()
         time.sleep(1.5)
         with RunReader(str(run_dir / "run.tvz")) as run:
             assert run.last_step() == held == paused  # flushed, and holding
         assert training.poll() is None  # alive, holding its lock
-        again = tensorviz("steer", run_dir, "--pause", check=False)
-        assert again.returncode == 1 and "already paused" in again.stderr
+        refused(tensorviz("steer", run_dir, "--pause", check=False), "already paused")
         resumed = applied_step(tensorviz("steer", run_dir, "--resume"))
         assert resumed == paused
         stopped = applied_step(tensorviz("steer", run_dir, "--stop"))
@@ -50,18 +77,62 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
     finally:
         training.kill()
         training.wait()
+    with open(run_dir / "checkpoints" / f"step-{stopped:08d}.json") as f:
+        assert json.load(f)["step"] == stopped  # stop's checkpoint, at the stop step
     with RunReader(str(run_dir / "run.tvz")) as run:
         table = run.step_table()
         assert run.last_step() == stopped < 20 * 80
         rates = dict(zip(table[F.STEP], table[F.LEARNING_RATE]))
         np.testing.assert_allclose([rates[s] for s in range(1, changed + 1)], 0.05, rtol=1e-6)
         np.testing.assert_allclose([rates[s] for s in range(changed + 1, stopped + 1)], 0.01,
-                                   rtol=1e-6)
+                                   rtol=1e-6)  # the rebuilt model's optimizer kept it
+        alive = [run.alive_at("conv1", s) for s in (merged, merged + 1, stopped)]
+        assert alive[0].all() and np.flatnonzero(~alive[1]).tolist() == [7]
+        assert np.flatnonzero(~alive[2]).tolist() == [7]
+        kernel = run.tensor_at("conv1", F.KERNEL, stopped)[1]
+        assert np.isnan(kernel[..., 7]).all() and np.isfinite(np.delete(kernel, 7, -1)).all()
+        merges = run.merges()
+        assert (merges["step"].tolist(), merges["kept"].tolist(), merges["removed"].tolist()) \
+            == ([merged], [3], [7])
+        last_epoch = int(table[F.EPOCH][-1])
+    summary = json.loads(tensorviz("info", run_dir, "--json").stdout)
+    assert [layer["filters_now"] for layer in summary["layers"][:2]] == [15, 32]
+    outcomes = [(e["command"], e["status"], e["step"]) for e in summary["steering"]]
+    assert outcomes == [("learning_rate", "applied", changed), ("merge", "refused", None),
+                        ("merge", "refused", None), ("checkpoint", "applied", saved),
+                        ("merge", "applied", merged), ("merge", "refused", None),
+                        ("pause", "applied", paused), ("pause", "refused", None),
+                        ("resume", "applied", resumed), ("stop", "applied", stopped)]
+    assert summary["steering"][4]["value"] == {"layer": "conv1", "keep": 3, "remove": 7}
+    assert summary["steering"][1]["answered_step"] >= changed
     history = tensorviz("steer", run_dir).stdout
-    assert "no training running; 5 command(s)" in history
+    assert "no training running; 10 command(s)" in history
     assert "pause  refused: already paused" in history
     ended = tensorviz("steer", run_dir, "--lr", "0.1", check=False)
     assert ended.returncode == 1 and "no training is running there" in ended.stderr
+    fork_is_a_child(run_dir, stopped, last_epoch, tmp_path / "fork")
+
+
+def fork_is_a_child(parent, stopped, last_epoch, child):
+    """A fork of the stopped run from its stop checkpoint, one epoch at another learning rate:
+    its store names its parent and step, and its steps go on from there."""
+    started = tensorviz("steer", parent, "--fork", stopped, child, "--lr", "0.02",
+                        "--epochs", last_epoch + 1)
+    assert f"fork {child} trains from step {stopped}" in started.stdout
+    deadline = time.monotonic() + 120
+    while "steps in" not in (child / "train.log").read_text():
+        assert time.monotonic() < deadline and "Error" not in (child / "train.log").read_text()
+        time.sleep(0.2)
+    summary = json.loads(tensorviz("info", child, "--json").stdout)
+    assert summary["parent"] == {"run": str(parent), "step": stopped, "epoch": last_epoch}
+    assert summary["steps"]["first"] == stopped + 1
+    assert summary["steps"]["last"] == stopped + 80  # its epoch in progress, run in full
+    assert summary["last"]["learning_rate"] == pytest.approx(0.02)
+    assert summary["layers"][0]["filters_now"] == 15  # the merged model goes on
+    assert f"parent     {parent} at step {stopped}" in tensorviz("info", child).stdout
+    with RunSet([str(parent), str(child)]) as runs:  # one step axis: the global steps
+        steps = {label: run.step_table()[F.STEP] for label, run in runs.runs}
+    assert steps["live"][-1] == stopped and steps["fork"][0] == stopped + 1
 
 
 class Slow(keras.callbacks.Callback):
@@ -101,8 +172,15 @@ def test_your_own_fit_with_a_schedule_and_bad_commands(tmp_path):
     assert answers[2]["status"] == "applied" and "replacing the schedule" in answers[2]["reason"]
     if os.getuid() == 0:
         assert "only the user who runs the training" in answers[other]["reason"]
-    assert "not built yet" in answers[max(answers)]["reason"]
+    assert "needs `tensorviz train`" in answers[max(answers)]["reason"]
     with RunReader(run_dir) as run:
+        events = run.steering_events()  # each outcome in the store, as the channel says it
+        assert [e["source"] for e in events] == ["store"] * len(answers)
+        assert [(e["seq"], e["status"], e["step"], e["reason"]) for e in events] == \
+            [(seq, a["status"], a["step"], a["reason"]) for seq, a in sorted(answers.items())]
+        assert events[0]["command"] is None and events[1]["value"] == 0.003
+        assert events[-1]["value"] == {"layer": "conv", "keep": 0, "remove": 1}
+        assert all(e["answered_step"] == answers[2]["step"] for e in events)  # all at one step
         table = run.step_table()
         assert len(table[F.STEP]) == 40  # never stopped by another user's command
         after = table[F.STEP] > answers[2]["step"]

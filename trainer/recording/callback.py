@@ -139,6 +139,12 @@ class TensorVizCallback(keras.callbacks.Callback):
             self._drain()
             self._output.flush()
 
+    def record_steering(self, **row):
+        """A steering command's outcome, into the store now (RunWriter.add_steering_event);
+        nothing while recording is stopped or before the store exists."""
+        if self._stopped is None and self._output is not None:
+            self._output.steering_event(**row)
+
     # ---- the model
     def set_model(self, model):
         if self._stopped is None and at_exit.unfinished(self):
@@ -171,6 +177,8 @@ class TensorVizCallback(keras.callbacks.Callback):
                 self._run_dir = RunDir(self._worker_dir)
             if store_continues(self.store_path, self._overwrite, self._resume_from):
                 self._continue()
+            elif self._resume_from is not None:  # a new run from another's checkpoint (a fork)
+                self._step = self._epoch_first_step = int(self._resume_from["step"])
             if self._attached is not None:
                 self._attached.say_unrecorded()
                 self._store_plan.check_budget(self._attached)

@@ -66,6 +66,12 @@ class StoreOutput:
         self.alive(step, filter_ids)
         self.flush()
 
+    def steering_event(self, **row):
+        """An answered command (RunWriter.add_steering_event's row), in the store before the
+        answer is: written and flushed now (commands are few)."""
+        self._background.submit(self._writer.add_steering_event, **row)
+        self.flush()
+
     def flush_due(self):
         return self._writer.flush_due()
 

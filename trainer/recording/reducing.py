@@ -22,6 +22,14 @@ class ReducingCallback(TensorVizCallback):
         """{conv layer: activations of the probe batch} under the current weights."""
         return self._attached.activations() if self._attached is not None else {}
 
+    def original_filters(self, layer):
+        """How many filters conv layer `layer` had at the start (its filter ids: 0..n-1)."""
+        return self._filter_ids.original[layer]
+
+    def filter_ids_now(self, layer):
+        """The original ids of the filters conv layer `layer` holds now, in model order."""
+        return self._filter_ids.ids[layer]
+
     def filter_counts(self):
         """{conv layer: how many of its filters exist now}."""
         return {name: len(ids) for name, ids in self._filter_ids.ids.items()}
