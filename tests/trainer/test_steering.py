@@ -4,6 +4,7 @@ ends the training with exit 0; bad values and a run with no training are said in
 
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -162,7 +163,10 @@ def test_your_own_fit_with_a_schedule_and_bad_commands(tmp_path):
     if os.getuid() == 0:
         other = channel.send("stop")
         os.chown(f"{channel.path}/{other:08d}.json", 4321, 4321)
-    channel.send("merge", {"layer": "conv", "keep": 0, "remove": 1})
+    merge = channel.send("merge", {"layer": "conv", "keep": 0, "remove": 1})
+    saved = channel.send("checkpoint")
+    too_early = channel.send("fork", {"step": 0, "run_dir": str(tmp_path / "a")})
+    now = channel.send("fork", {"step": 10 ** 6, "run_dir": str(tmp_path / "b"), "lr": 0.1})
     recording = TensorVizCallback(run_dir)
     model.fit(x, y, batch_size=8, epochs=1, verbose=0,
               callbacks=[recording, SteeringCallback(run_dir, recording), Slow()])
@@ -172,17 +176,60 @@ def test_your_own_fit_with_a_schedule_and_bad_commands(tmp_path):
     assert answers[2]["status"] == "applied" and "replacing the schedule" in answers[2]["reason"]
     if os.getuid() == 0:
         assert "only the user who runs the training" in answers[other]["reason"]
-    assert "needs `tensorviz train`" in answers[max(answers)]["reason"]
+    assert "needs `tensorviz train`" in answers[merge]["reason"]
+    step = answers[2]["step"]  # all arrived before the first step boundary: answered there
+    checkpoint = f"checkpoints/step-{step:08d}.keras"
+    assert answers[saved]["checkpoint"] == {"path": checkpoint, "step": step, "epoch": 0}
+    assert os.path.exists(os.path.join(run_dir, checkpoint))
+    assert answers[too_early]["reason"] == "no checkpoint at or before step 0"
+    assert answers[now]["status"] == "applied" and answers[now]["checkpoint"]["step"] == step
     with RunReader(run_dir) as run:
         events = run.steering_events()  # each outcome in the store, as the channel says it
         assert [e["source"] for e in events] == ["store"] * len(answers)
         assert [(e["seq"], e["status"], e["step"], e["reason"]) for e in events] == \
             [(seq, a["status"], a["step"], a["reason"]) for seq, a in sorted(answers.items())]
         assert events[0]["command"] is None and events[1]["value"] == 0.003
-        assert events[-1]["value"] == {"layer": "conv", "keep": 0, "remove": 1}
-        assert all(e["answered_step"] == answers[2]["step"] for e in events)  # all at one step
+        assert events[merge - 1]["value"] == {"layer": "conv", "keep": 0, "remove": 1}
+        assert events[-1]["value"] == {"step": 10 ** 6, "run_dir": str(tmp_path / "b"),
+                                       "lr": 0.1}
+        assert all(e["answered_step"] == step for e in events)
         table = run.step_table()
         assert len(table[F.STEP]) == 40  # never stopped by another user's command
         after = table[F.STEP] > answers[2]["step"]
         np.testing.assert_allclose(table[F.LEARNING_RATE][after], 0.003, rtol=1e-6)
         assert (table[F.LEARNING_RATE][~after] > 0.003).all()  # the schedule's, before
+
+
+def test_a_killed_training_resumed_does_not_apply_a_command_again(tmp_path):
+    """SIGKILL after a command was applied: `--resume` goes on from the last epoch's checkpoint,
+    the command keeps its one answer and its one event in the store, and is not applied again
+    (the learning rate after the resume step is the checkpoint's)."""
+    run_dir = tmp_path / "killed"
+    options = ("--max-samples", 2000, "--epochs", 4, "--budget", "none")
+    training = subprocess.Popen(tensorviz_command("train", run_dir, *options),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_live(run_dir, training)
+        changed = applied_step(tensorviz("steer", run_dir, "--lr", "0.02"))
+        answer = (run_dir / "steering" / "00000001.ack.json").read_text()
+    finally:
+        training.send_signal(signal.SIGKILL)
+        training.wait()
+    resumed = tensorviz("train", run_dir, "--resume", *options)
+    start = int(resumed.stderr.split("resuming from the checkpoint of step ")[1].split()[0])
+    assert (run_dir / "steering" / "00000001.ack.json").read_text() == answer  # answered once
+    assert sorted(os.listdir(run_dir / "steering")) == ["00000001.ack.json", "00000001.json"]
+    with RunReader(str(run_dir / "run.tvz")) as run:
+        events = run.steering_events()
+        table = run.step_table()
+    assert [(e["seq"], e["status"], e["step"], e["source"]) for e in events] == \
+        [(1, "applied", changed, "store")]
+    assert table[F.STEP].tolist() == list(range(1, 4 * 40 + 1))  # contiguous, once each
+    rates, steps = table[F.LEARNING_RATE], table[F.STEP]
+    np.testing.assert_allclose(rates[steps <= min(changed, start)], 0.05, rtol=1e-6)
+    np.testing.assert_allclose(rates[(steps > changed) & (steps <= start)], 0.02, rtol=1e-6)
+    # after the resume: the checkpoint's rate, the command not applied again
+    np.testing.assert_allclose(rates[steps > start], 0.02 if start >= changed else 0.05,
+                               rtol=1e-6)
+    undone = f"steering command 1 (learning_rate 0.02), applied at step {changed}, is undone"
+    assert (undone in resumed.stderr) == (changed > start)
