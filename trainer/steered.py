@@ -28,6 +28,8 @@ class SteeredMerges:
         """Why the merge `value` ({"layer", "keep", "remove"}, original filter ids) cannot be
         done, `waiting` the merges accepted before it this epoch; None when it can."""
         layer, keep, remove = value["layer"], value["keep"], value["remove"]
+        if self._recording.stopped:  # the merge is planned from the recorded probe activations
+            return f"recording has stopped ({self._recording.stopped}): no merge without it"
         if layer not in self._layers:
             return f"no conv layer {layer!r} to merge filters in (layers: {', '.join(self._layers)})"
         filters = self._recording.original_filters(layer)

@@ -51,23 +51,24 @@ class RunReader(StoreFile):
         n = self.step_count()
         return self._read(F.norms_path(which), slice(0, n))
 
+    def _table(self, group, columns, required=False):
+        """{column: array} of a table of `group` (empty when the store has none, unless
+        `required`: a StoreError names it), the rows a killed writer left without their
+        companions left out."""
+        if group not in self.file and not required:
+            return {c: np.zeros(0) for c in columns}
+        values = {c: self._read(f"{group}/{c}") for c in columns}
+        n = min(len(v) for v in values.values())
+        return {c: v[:n] for c, v in values.items()}
+
     def merges(self):
         """The merge events ({column: array}); empty for runs without filter reduction or
         stores written before reduction existed."""
-        if F.MERGES_GROUP not in self.file:
-            return {c: np.zeros(0) for c in F.MERGE_COLUMNS}
-        columns = {c: self._read(F.merges_path(c)) for c in F.MERGE_COLUMNS}
-        n = min(len(v) for v in columns.values())
-        return {c: v[:n] for c, v in columns.items()}
+        return self._table(F.MERGES_GROUP, F.MERGE_COLUMNS)
 
     def steering_table(self):
-        """{column: array} of the store's steering table (empty in stores of version 2); rows
-        a killed writer left without their companions are left out."""
-        if F.STEERING_GROUP not in self.file:
-            return {c: np.zeros(0) for c in F.STEERING_COLUMNS}
-        columns = {c: self._read(F.steering_path(c)) for c in F.STEERING_COLUMNS}
-        n = min(len(v) for v in columns.values())
-        return {c: v[:n] for c, v in columns.items()}
+        """{column: array} of the store's steering table (empty in stores of version 2)."""
+        return self._table(F.STEERING_GROUP, F.STEERING_COLUMNS)
 
     def steering_events(self):
         """Every command sent to the training and its outcome, in order (steering_events.py:
@@ -86,9 +87,7 @@ class RunReader(StoreFile):
         return np.ones(self.layer_info(layer)["filters"], dtype=bool)
 
     def evaluation(self):
-        columns = {c: self._read(F.evaluation_path(c)) for c in F.EVAL_COLUMNS}
-        n = min(len(v) for v in columns.values())
-        return {c: v[:n] for c, v in columns.items()}
+        return self._table(F.EVALUATION_GROUP, F.EVAL_COLUMNS, required=True)
 
     # ---- snapshots
     def layer_info(self, layer):

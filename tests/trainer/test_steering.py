@@ -81,6 +81,10 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
     with open(run_dir / "checkpoints" / f"step-{stopped:08d}.json") as f:
         assert json.load(f)["step"] == stopped  # stop's checkpoint, at the stop step
     with RunReader(str(run_dir / "run.tvz")) as run:
+        last_epoch = int(run.step_table()[F.EPOCH][-1])
+    with open(run_dir / "checkpoints" / f"epoch-{last_epoch + 1:04d}.json") as f:
+        assert json.load(f)["step"] == stopped  # Keras ended the epoch there: --resume goes on
+    with RunReader(str(run_dir / "run.tvz")) as run:
         table = run.step_table()
         assert run.last_step() == stopped < 20 * 80
         rates = dict(zip(table[F.STEP], table[F.LEARNING_RATE]))
@@ -95,7 +99,6 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
         merges = run.merges()
         assert (merges["step"].tolist(), merges["kept"].tolist(), merges["removed"].tolist()) \
             == ([merged], [3], [7])
-        last_epoch = int(table[F.EPOCH][-1])
     summary = json.loads(tensorviz("info", run_dir, "--json").stdout)
     assert [layer["filters_now"] for layer in summary["layers"][:2]] == [15, 32]
     outcomes = [(e["command"], e["status"], e["step"]) for e in summary["steering"]]
