@@ -70,8 +70,9 @@ def _command(args):
             step = int(step)
         except ValueError:
             raise SettingError(f"--fork {step!r}: give a step number") from None
-        if RunDir(new_run).holds_store():
-            raise SettingError(f"--fork: {new_run} already holds a run; name a new run directory")
+        if os.path.exists(new_run) and (not os.path.isdir(new_run) or os.listdir(new_run)):
+            raise SettingError(f"--fork: {new_run} exists and is not an empty folder; name a new "
+                               "run directory")
         return checked_command("fork", {"step": step, "run_dir": os.path.abspath(new_run),
                                         "lr": args.lr})
     if args.epochs is not None:
@@ -143,15 +144,17 @@ def fork_command(parent, value, step, epochs=None):
 
 
 def _start_fork(args, value, step):
-    """Start the forked training in the background; its output goes to NEW_RUN/train.log."""
-    step = value["step"] if step is None else step
-    argv = fork_command(args.run_dir, value, step, args.epochs)
+    """Start the forked training in the background, from the checkpoint of `step` (None: the
+    newest at or before the step asked); its output goes to NEW_RUN/train.log."""
+    where = f"the checkpoint of step {step}" if step is not None else \
+        f"the newest checkpoint at or before step {value['step']}"
+    argv = fork_command(args.run_dir, value, value["step"] if step is None else step, args.epochs)
     os.makedirs(value["run_dir"], exist_ok=True)
     with open(os.path.join(value["run_dir"], FORK_LOG), "ab") as log:
         child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, start_new_session=True)
-    print(f"tensorviz steer: fork {value['run_dir']} trains from step {step} or the checkpoint "
-          f"before it (pid {child.pid}; its output: {os.path.join(value['run_dir'], FORK_LOG)})")
+    print(f"tensorviz steer: fork {value['run_dir']} trains from {where} (pid {child.pid}; its "
+          f"output: {os.path.join(value['run_dir'], FORK_LOG)})")
     return 0
 
 

@@ -124,8 +124,10 @@ def _recording_lines(summary):
         lines.append(f"note       loss from {recording['loss']}; probe: {recording['probe']}"
                      + (f"; Filter Atlas of {summary['atlas_size']} images" if summary["atlas_size"]
                         else "")
-                     + (f"; recording began at step {recording['first_step']} (the model was "
-                        "built by its first step)" if recording["first_step"] else ""))
+                     + (f"; recording began at step {recording['first_step']} ("
+                        + ("a fork: its parent recorded the steps before" if summary.get("parent")
+                           else "the model was built by its first step") + ")"
+                        if recording["first_step"] else ""))
         if recording.get("replicas", 1) > 1:
             workers = recording.get("workers", 1)
             lines.append(f"trained    on {recording['replicas']} replicas"

@@ -114,7 +114,7 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
     assert "pause  refused: already paused" in history
     ended = tensorviz("steer", run_dir, "--lr", "0.1", check=False)
     assert ended.returncode == 1 and "no training is running there" in ended.stderr
-    fork_is_a_child(run_dir, stopped, last_epoch, tmp_path / "fork")
+    fork_is_a_child(run_dir, stopped, last_epoch, tmp_path / "fork 'ü\"; $(x) -lr")
 
 
 def fork_is_a_child(parent, stopped, last_epoch, child):
@@ -122,7 +122,10 @@ def fork_is_a_child(parent, stopped, last_epoch, child):
     its store names its parent and step, and its steps go on from there."""
     started = tensorviz("steer", parent, "--fork", stopped, child, "--lr", "0.02",
                         "--epochs", last_epoch + 1)
-    assert f"fork {child} trains from step {stopped}" in started.stdout
+    assert f"fork {child} trains from the newest checkpoint at or before step {stopped}" \
+        in started.stdout
+    again = tensorviz("steer", parent, "--fork", stopped, child, check=False)
+    assert again.returncode == 2 and "exists and is not an empty folder" in again.stderr
     deadline = time.monotonic() + 120
     while "steps in" not in (child / "train.log").read_text():
         assert time.monotonic() < deadline and "Error" not in (child / "train.log").read_text()
@@ -133,10 +136,13 @@ def fork_is_a_child(parent, stopped, last_epoch, child):
     assert summary["steps"]["last"] == stopped + 80  # its epoch in progress, run in full
     assert summary["last"]["learning_rate"] == pytest.approx(0.02)
     assert summary["layers"][0]["filters_now"] == 15  # the merged model goes on
-    assert f"parent     {parent} at step {stopped}" in tensorviz("info", child).stdout
+    text = tensorviz("info", child).stdout
+    assert f"parent     {parent} at step {stopped}" in text and "a fork: its parent" in text
     with RunSet([str(parent), str(child)]) as runs:  # one step axis: the global steps
-        steps = {label: run.step_table()[F.STEP] for label, run in runs.runs}
-    assert steps["live"][-1] == stopped and steps["fork"][0] == stopped + 1
+        (_, parent_run), (label, child_run) = runs.runs
+        assert label == child.name
+        assert parent_run.step_table()[F.STEP][-1] == stopped
+        assert child_run.step_table()[F.STEP][0] == stopped + 1
 
 
 class Slow(keras.callbacks.Callback):
