@@ -158,7 +158,8 @@ def test_your_own_fit_with_a_schedule_and_bad_commands(tmp_path):
     from trainer.recording.steering import SteeringCallback
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, name="conv"),
-                              keras.layers.Flatten(), keras.layers.Dense(3)])
+                              keras.layers.Flatten(),
+                              keras.layers.Dense(3, activation="softmax")])
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
     model.compile(optimizer=keras.optimizers.SGD(schedule),
                   loss="sparse_categorical_crossentropy")
@@ -176,7 +177,7 @@ def test_your_own_fit_with_a_schedule_and_bad_commands(tmp_path):
     saved = channel.send("checkpoint")
     too_early = channel.send("fork", {"step": 0, "run_dir": str(tmp_path / "a")})
     now = channel.send("fork", {"step": 10 ** 6, "run_dir": str(tmp_path / "b"), "lr": 0.1})
-    recording = TensorVizCallback(run_dir)
+    recording = TensorVizCallback(run_dir, conv_every=1)  # every step: kernel and gradient
     model.fit(x, y, batch_size=8, epochs=1, verbose=0,
               callbacks=[recording, SteeringCallback(run_dir, recording), Slow()])
     answers = {command[0] if isinstance(command, tuple) else command.seq: answer
@@ -207,6 +208,18 @@ def test_your_own_fit_with_a_schedule_and_bad_commands(tmp_path):
         after = table[F.STEP] > answers[2]["step"]
         np.testing.assert_allclose(table[F.LEARNING_RATE][after], 0.003, rtol=1e-6)
         assert (table[F.LEARNING_RATE][~after] > 0.003).all()  # the schedule's, before
+        # the rate the optimizer used, from the weights (plain SGD: w(s) = w(s-1) - lr g(s))
+        kernel_steps = run.series_steps("conv", F.KERNEL)
+        used = {}
+        for s in (step, step + 1, step + 2):
+            before, now = (run.series_value("conv", F.KERNEL, int(np.flatnonzero(
+                kernel_steps == t)[0])) for t in (s - 1, s))
+            gradient = run.tensor_at("conv", F.KERNEL_GRADIENT, s)[1]
+            used[s] = float(np.sum((before - now) * gradient) / np.sum(gradient ** 2))
+        rates = dict(zip(table[F.STEP], table[F.LEARNING_RATE]))
+        assert used[step] == pytest.approx(rates[step], rel=1e-3) and rates[step] > 0.0031
+        assert used[step + 1] == pytest.approx(0.003, rel=1e-3)
+        assert used[step + 2] == pytest.approx(0.003, rel=1e-3)
 
 
 def test_a_killed_training_resumed_does_not_apply_a_command_again(tmp_path):
