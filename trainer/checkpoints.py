@@ -2,12 +2,12 @@
 (as Keras keeps BackupAndRestore and ModelCheckpoint apart from TensorBoard).
 
 RUN_DIR/checkpoints/epoch-NNNN.keras is the model after epoch NNNN (epoch-0000: before
-training); epoch-NNNN.json beside it,
-written last, holds {"epoch", "step"}: a checkpoint without it is an interrupted save and is
-never resumed from. A steered checkpoint (`tensorviz steer --checkpoint`, `--stop`, `--fork`)
-is step-NNNNNNNN.keras, taken mid-epoch at that step ({"epoch": the epoch in progress, "step",
-"steered": true}): a fork continues from it; `--resume` does not (Keras restarts an epoch from
-its first batch), it continues from the last epoch's checkpoint. Both are written under a temporary name and renamed, so a killed save
+training); epoch-NNNN.json beside it, written last, holds {"epoch", "step"}: a checkpoint
+without it is an interrupted save and is never resumed from. A steered checkpoint (`tensorviz
+steer --checkpoint`, `--stop`, `--fork`) is step-NNNNNNNN.keras, taken mid-epoch at that step
+({"epoch": the epoch in progress, "step", "steered": true}): a fork continues from it;
+`--resume` does not (Keras restarts an epoch from its first batch), it continues from the last
+epoch's checkpoint. Both are written under a temporary name and renamed, so a killed save
 leaves no half file under the real name; a damaged checkpoint is passed over for the one
 before it.
 """

@@ -31,7 +31,8 @@ class SteeredMerges:
         if self._recording.stopped:  # the merge is planned from the recorded probe activations
             return f"recording has stopped ({self._recording.stopped}): no merge without it"
         if layer not in self._layers:
-            return f"no conv layer {layer!r} to merge filters in (layers: {', '.join(self._layers)})"
+            return (f"no conv layer {layer!r} to merge filters in (layers: "
+                    f"{', '.join(self._layers)})")
         filters = self._recording.original_filters(layer)
         alive = set(self._recording.filter_ids_now(layer).tolist())
         gone = {merge["remove"] for merge in waiting if merge["layer"] == layer}
