@@ -239,9 +239,9 @@ def _train(config, dataset, task):
                     + (f"; {callback.store_path} keeps the steps written before" if chief else ""))
         return 1
     finally:  # also when fit raises (Ctrl-C, memory): flushed rows kept, model unhooked
-        callback.close()
-        for control in steering:
+        for control in steering:  # first: what it answers last goes into the open store
             control.close()
+        callback.close()
     if callback.stopped or checkpoints.failed:
         return 1  # the callback that failed said why, in one line
     LOG.info(f"TensorViz: {callback.step} steps in {time.time() - started:.1f} s; "
