@@ -17,6 +17,7 @@ from tensorviz_pv.store import format as F
 from tensorviz_pv.store.lock import live_writer
 from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.runs import RunSet
+from tensorviz_pv.store.steering import SteeringChannel
 
 
 def applied_step(result):
@@ -73,8 +74,13 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
         refused(tensorviz("steer", run_dir, "--pause", check=False), "already paused")
         resumed = applied_step(tensorviz("steer", run_dir, "--resume"))
         assert resumed == paused
-        stopped = applied_step(tensorviz("steer", run_dir, "--stop"))
+        channel = SteeringChannel(str(run_dir)).open()  # two at once, answered in order:
+        late = channel.send("merge", {"layer": "conv1", "keep": 0, "remove": 1})  # waits for
+        stop = channel.send("stop")  # the epoch's end, which the stop comes before
+        stopped = channel.wait(stop, 30)["step"]
         assert training.wait(120) == 0
+        assert channel.outcome(late)["reason"] == ("the training ended before the epoch's end "
+                                                   "this merge waited for")
     finally:
         training.kill()
         training.wait()
@@ -106,11 +112,13 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
                         ("merge", "refused", None), ("checkpoint", "applied", saved),
                         ("merge", "applied", merged), ("merge", "refused", None),
                         ("pause", "applied", paused), ("pause", "refused", None),
-                        ("resume", "applied", resumed), ("stop", "applied", stopped)]
+                        ("resume", "applied", resumed), ("stop", "applied", stopped),
+                        ("merge", "refused", None)]
+    assert summary["steering"][-1]["answered_step"] == stopped
     assert summary["steering"][4]["value"] == {"layer": "conv1", "keep": 3, "remove": 7}
     assert summary["steering"][1]["answered_step"] >= changed
     history = tensorviz("steer", run_dir).stdout
-    assert "no training running; 10 command(s)" in history
+    assert "no training running; 11 command(s)" in history
     assert "pause  refused: already paused" in history
     ended = tensorviz("steer", run_dir, "--lr", "0.1", check=False)
     assert ended.returncode == 1 and "no training is running there" in ended.stderr
@@ -153,7 +161,6 @@ class Slow(keras.callbacks.Callback):
 def test_your_own_fit_with_a_schedule_and_bad_commands(tmp_path):
     """A user's model.fit with the callbacks: a schedule is replaced from the answered step;
     garbage and another user's command are refused with the reason while training goes on."""
-    from tensorviz_pv.store.steering import SteeringChannel
     from trainer.recording import TensorVizCallback
     from trainer.recording.steering import SteeringCallback
     keras.utils.set_random_seed(0)
