@@ -33,8 +33,9 @@ def add_parser(sub):
     what.add_argument("--stop", action="store_true",
                       help="save a checkpoint and end the training after this step (exit 0)")
     what.add_argument("--merge", metavar="LAYER:KEEP,REMOVE",
-                      help="merge filter REMOVE into filter KEEP of LAYER (original filter ids), "
-                           "keeping the network's function; applied at the end of the epoch")
+                      help="merge filter REMOVE into filter KEEP of LAYER (original filter ids; "
+                           "LAYER:REMOVE: into its best-correlated filter), keeping the "
+                           "network's function; applied at the end of the epoch")
     what.add_argument("--fork", nargs=2, metavar=("STEP", "NEW_RUN"),
                       help="a new run continued from the newest checkpoint at or before STEP "
                            "(--lr: its learning rate), trained in the background")
@@ -50,15 +51,17 @@ def add_parser(sub):
 
 
 def parse_merge(text):
-    """'conv1:3,7' -> {"layer": "conv1", "keep": 3, "remove": 7}; SettingError otherwise."""
+    """'conv1:3,7' -> {"layer": "conv1", "keep": 3, "remove": 7}; 'conv1:7' -> keep None (the
+    training picks filter 7's best-correlated partner); SettingError otherwise."""
     layer, _, filters = text.rpartition(":")
-    keep, _, remove = filters.partition(",")
+    keep, _, remove = filters.rpartition(",")
     try:
-        if not layer:
+        if not layer or (filters.count(",") == 1 and not keep):
             raise ValueError(text)
-        value = {"layer": layer, "keep": int(keep), "remove": int(remove)}
+        value = {"layer": layer, "keep": int(keep) if keep else None, "remove": int(remove)}
     except ValueError:
-        raise SettingError(f"--merge {text!r}: give LAYER:KEEP,REMOVE, e.g. conv1:3,7") from None
+        raise SettingError(f"--merge {text!r}: give LAYER:KEEP,REMOVE, e.g. conv1:3,7 (or "
+                           "LAYER:REMOVE: into its best-correlated filter)") from None
     return checked_command("merge", value)[1]
 
 

@@ -25,8 +25,10 @@ class SteeredMerges:
         self._recording, self._rebuild, self._layers = recording, rebuild, list(layers)
 
     def refusal(self, value, waiting):
-        """Why the merge `value` ({"layer", "keep", "remove"}, original filter ids) cannot be
-        done, `waiting` the merges accepted before it this epoch; None when it can."""
+        """Why the merge `value` ({"layer", "keep", "remove"}, original filter ids; keep None:
+        into the filter whose probe activations correlate best with remove's, picked when it
+        is applied) cannot be done, `waiting` the merges accepted before it this epoch; None
+        when it can."""
         layer, keep, remove = value["layer"], value["keep"], value["remove"]
         if self._recording.stopped:  # the merge is planned from the recorded probe activations
             return f"recording has stopped ({self._recording.stopped}): no merge without it"
@@ -36,14 +38,25 @@ class SteeredMerges:
         filters = self._recording.original_filters(layer)
         alive = set(self._recording.filter_ids_now(layer).tolist())
         gone = {merge["remove"] for merge in waiting if merge["layer"] == layer}
-        for which, f in (("keep", keep), ("remove", remove)):
+        for f in (remove,) if keep is None else (keep, remove):
             if f >= filters:
                 return f"{layer} has no filter {f} (filters 0-{filters - 1})"
             if f not in alive:
                 return f"filter {f} of {layer} was merged away already"
             if f in gone:
                 return f"filter {f} of {layer} is merged away at this epoch's end already"
+        if not alive - gone - {remove}:
+            return f"filter {remove} is the last filter of {layer}"
         return None
+
+    def _best_partner(self, layer, remove, candidates, activations):
+        """The filter of `candidates` (original ids) whose probe `activations` correlate best
+        with filter `remove`'s."""
+        now = list(self._recording.filter_ids_now(layer))
+        samples = samples_from_activations(activations[layer])
+        r, _ = pearson(samples)
+        ids = sorted(candidates)
+        return ids[int(np.argmax([r[now.index(remove), now.index(f)] for f in ids]))]
 
     def apply(self, model, merges):
         """The rebuilt model with `merges` ([value], checked by refusal) applied and recorded;
@@ -54,6 +67,11 @@ class SteeredMerges:
         for value in merges:
             layer = value["layer"]
             now = list(self._recording.filter_ids_now(layer))
+            picked = value["keep"] is None
+            if picked:  # the best-correlated of the filters that stay
+                gone = {merge["remove"] for merge in merges if merge["layer"] == layer}
+                value = dict(value, keep=self._best_partner(
+                    layer, value["remove"], set(now) - gone, activations))
             kept, removed = now.index(value["keep"]), now.index(value["remove"])
             samples = samples_from_activations(activations[layer])
             r, dead = pearson(samples[:, [kept, removed]])
@@ -63,7 +81,9 @@ class SteeredMerges:
                 scale, offset = (float(c) for c in np.polyfit(samples[:, kept],
                                                               samples[:, removed], 1))
             plans.setdefault(layer, []).append(Merge(kept, removed, float(r[0, 1]), scale, offset))
-            said.append(f"filter {value['remove']} merged into filter {value['keep']} of {layer} "
+            said.append(f"filter {value['remove']} merged into "
+                        + ("its best-correlated filter, " if picked else "")
+                        + f"filter {value['keep']} of {layer} "
                         f"at step {step}, the end of its epoch: the model was rebuilt there "
                         f"(r = {r[0, 1]:.3f}, scale {scale:.3g}, offset {offset:.3g})")
         model, kept = reduced_model(model, plans, self._rebuild)

@@ -51,12 +51,14 @@ def checked_command(kind, value=None):
             raise SettingError(f"learning rate {value!r}: give a number") from None
         if not math.isfinite(value) or value <= 0:
             raise SettingError(f"learning rate {value!r}: give a positive finite number")
-    elif kind == "merge":
+    elif kind == "merge":  # keep None: the training merges into the best-correlated filter
         if not (isinstance(value, dict) and isinstance(value.get("layer"), str)
                 and all(isinstance(value.get(k), int) and value[k] >= 0
-                        for k in ("keep", "remove")) and value["keep"] != value["remove"]):
+                        for k in ("keep", "remove") if k == "remove" or value.get(k) is not None)
+                and value.get("keep") != value["remove"]):
             raise SettingError(f"merge {value!r}: give a layer and two different filters, "
-                               "keep and remove")
+                               "keep (or none: the best-correlated) and remove")
+        value = {"layer": value["layer"], "keep": value.get("keep"), "remove": value["remove"]}
     elif kind == "fork":
         if not (isinstance(value, dict) and isinstance(value.get("step"), int)
                 and value["step"] >= 0 and isinstance(value.get("run_dir"), str)

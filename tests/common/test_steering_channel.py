@@ -58,6 +58,9 @@ def test_each_command_is_answered_once_in_order(tmp_path):
     ("learning_rate", "nan", "positive finite"), ("learning_rate", -1, "positive finite"),
     ("learning_rate", "fast", "give a number"), ("jump", None, "unknown command 'jump'"),
     ("merge", {"layer": "conv1", "keep": 3, "remove": 3}, "two different filters"),
+    ("merge", {"layer": "conv1", "keep": -1, "remove": 3}, "two different filters"),
+    ("merge", {"layer": "conv1", "keep": 3}, "two different filters"),
+    ("fork", {"step": 4, "run_dir": "x", "lr": 0}, "positive finite"),
     ("fork", {"step": -1, "run_dir": "x"}, "a step and a new run directory"),
     ("pause", 5, "takes no value"),
 ])
@@ -93,3 +96,13 @@ def test_garbage_and_another_users_commands_are_refused_with_the_reason(tmp_path
 def test_steering_a_run_without_a_channel_is_said(tmp_path):
     with pytest.raises(SettingError, match="no steering channel"):
         SteeringChannel(tmp_path).open()
+
+
+def test_a_merge_without_keep_and_a_fork_with_a_rate_are_sent_as_given(tmp_path):
+    """keep None: the training picks the best-correlated partner; a fork's lr is checked."""
+    channel = SteeringChannel(tmp_path).open(create=True)
+    channel.send("merge", {"layer": "conv1", "remove": 7})
+    channel.send("fork", {"step": 4, "run_dir": "b", "lr": "0.5"})
+    assert [(c.kind, c.value) for c in channel.unanswered()] == [
+        ("merge", {"layer": "conv1", "keep": None, "remove": 7}),
+        ("fork", {"step": 4, "run_dir": "b", "lr": 0.5})]

@@ -48,7 +48,7 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
         wait_until_live(run_dir, training)
         bad = tensorviz("steer", run_dir, "--lr", "-1", check=False)
         assert bad.returncode == 2 and "positive finite" in bad.stderr
-        bad = tensorviz("steer", run_dir, "--merge", "conv1:3", check=False)
+        bad = tensorviz("steer", run_dir, "--merge", "conv1:3,", check=False)
         assert bad.returncode == 2 and "LAYER:KEEP,REMOVE" in bad.stderr
         changed = applied_step(tensorviz("steer", run_dir, "--lr", "0.01"))
         refused(tensorviz("steer", run_dir, "--merge", "dense:0,1", check=False),
@@ -58,9 +58,13 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
         saved = applied_step(tensorviz("steer", run_dir, "--checkpoint"))
         with open(run_dir / "checkpoints" / f"step-{saved:08d}.json") as f:
             assert json.load(f)["step"] == saved
-        merge = tensorviz("steer", run_dir, "--merge", "conv1:3,7")
+        channel = SteeringChannel(str(run_dir)).open()
+        first = channel.send("merge", {"layer": "conv1", "keep": 3, "remove": 7})
+        merge = tensorviz("steer", run_dir, "--merge", "conv2:5")  # into its best partner
         merged = applied_step(merge)
         assert merged % 80 == 0 and "the model was rebuilt there" in merge.stdout  # epoch end
+        assert channel.outcome(first)["step"] == merged  # both at that epoch's end
+        partner = int(merge.stdout.split("its best-correlated filter, filter ")[1].split()[0])
         refused(tensorviz("steer", run_dir, "--merge", "conv1:7,2", check=False),
                 "filter 7 of conv1 was merged away already")
         paused = applied_step(tensorviz("steer", run_dir, "--pause"))
@@ -74,7 +78,7 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
         refused(tensorviz("steer", run_dir, "--pause", check=False), "already paused")
         resumed = applied_step(tensorviz("steer", run_dir, "--resume"))
         assert resumed == paused
-        channel = SteeringChannel(str(run_dir)).open()  # two at once, answered in order:
+        # two at once, answered in order:
         late = channel.send("merge", {"layer": "conv1", "keep": 0, "remove": 1})  # waits for
         stop = channel.send("stop")  # the epoch's end, which the stop comes before
         stopped = channel.wait(stop, 30)["step"]
@@ -104,21 +108,27 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
         assert np.isnan(kernel[..., 7]).all() and np.isfinite(np.delete(kernel, 7, -1)).all()
         merges = run.merges()
         assert (merges["step"].tolist(), merges["kept"].tolist(), merges["removed"].tolist()) \
-            == ([merged], [3], [7])
+            == ([merged, merged], [3, partner], [7, 5])
+        activation = run.tensor_at("conv2", F.ACTIVATION, merged)[1]  # before the merge
+        r = np.corrcoef(activation.reshape(-1, activation.shape[-1]).T)[5]
+        r[5] = -np.inf
+        assert partner == int(np.nanargmax(r))
     summary = json.loads(tensorviz("info", run_dir, "--json").stdout)
-    assert [layer["filters_now"] for layer in summary["layers"][:2]] == [15, 32]
+    assert [layer["filters_now"] for layer in summary["layers"][:2]] == [15, 31]
     outcomes = [(e["command"], e["status"], e["step"]) for e in summary["steering"]]
     assert outcomes == [("learning_rate", "applied", changed), ("merge", "refused", None),
                         ("merge", "refused", None), ("checkpoint", "applied", saved),
-                        ("merge", "applied", merged), ("merge", "refused", None),
+                        ("merge", "applied", merged), ("merge", "applied", merged),
+                        ("merge", "refused", None),
                         ("pause", "applied", paused), ("pause", "refused", None),
                         ("resume", "applied", resumed), ("stop", "applied", stopped),
                         ("merge", "refused", None)]
     assert summary["steering"][-1]["answered_step"] == stopped
     assert summary["steering"][4]["value"] == {"layer": "conv1", "keep": 3, "remove": 7}
+    assert summary["steering"][5]["value"] == {"layer": "conv2", "keep": None, "remove": 5}
     assert summary["steering"][1]["answered_step"] >= changed
     history = tensorviz("steer", run_dir).stdout
-    assert "no training running; 11 command(s)" in history
+    assert "no training running; 12 command(s)" in history
     assert "pause  refused: already paused" in history
     ended = tensorviz("steer", run_dir, "--lr", "0.1", check=False)
     assert ended.returncode == 1 and "no training is running there" in ended.stderr

@@ -214,9 +214,9 @@ class Steering:
     def apply_merges(self, model, step):
         """The waiting merges, applied now (the fit ended at an epoch end): the rebuilt model;
         each merge answered."""
-        commands, self._waiting_merges = self._waiting_merges, []
-        model, said = self._merger.apply(model, [c.value for c in commands])
-        for command, reason in zip(commands, said):
+        waiting, self._waiting_merges = self._waiting_merges, []
+        model, said = self._merger.apply(model, [command.value for command in waiting])
+        for command, reason in zip(waiting, said):
             self._answer(command, APPLIED, step, reason)
         return model
 
