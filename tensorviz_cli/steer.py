@@ -14,6 +14,7 @@ from tensorviz_pv.store.lock import live_writer
 from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.run_dir import RunDir
 from tensorviz_pv.store.steering import APPLIED, SteeringChannel, checked_command
+from trainer.config import OPTIMIZERS
 
 WAIT_SECONDS = 30  # for the training's answer (a step takes well under that)
 MERGE_WAIT_SECONDS = 600  # a merge is answered at the end of the epoch it arrived in
@@ -43,6 +44,9 @@ def add_parser(sub):
                        help="the learning rate from the next step (with --fork: the fork's)")
     steer.add_argument("--epochs", type=int, metavar="N",
                        help="with --fork: the fork's last epoch (default: the parent's)")
+    steer.add_argument("--optimizer", choices=OPTIMIZERS,
+                       help="with --fork: the fork's optimizer (default: the parent's, its state "
+                            "kept; another starts afresh at --lr or its default rate)")
     steer.add_argument("--json", action="store_true", help="the history as one JSON object")
     steer.add_argument("--wait", type=float, default=None,
                        help=f"seconds to wait for the training's answer (default {WAIT_SECONDS}; "
@@ -78,8 +82,8 @@ def _command(args):
                                "run directory")
         return checked_command("fork", {"step": step, "run_dir": os.path.abspath(new_run),
                                         "lr": args.lr})
-    if args.epochs is not None:
-        raise SettingError("--epochs goes with --fork")
+    if args.epochs is not None or args.optimizer is not None:
+        raise SettingError("--epochs and --optimizer go with --fork")
     if args.merge is not None:
         return "merge", parse_merge(args.merge)
     chosen = [kind for kind in ("pause", "resume", "checkpoint", "stop") if getattr(args, kind)]
@@ -122,7 +126,7 @@ def run(args):
     return 0
 
 
-def fork_command(parent, value, step, epochs=None):
+def fork_command(parent, value, step, epochs=None, optimizer=None):
     """The argv of the forked training: `tensorviz train` with the parent's dataset and
     hyper-parameters (its run info), from its checkpoint at or before `step`."""
     with RunReader(RunDir(parent).store) as run:
@@ -134,7 +138,8 @@ def fork_command(parent, value, step, epochs=None):
         argv += ["--fork-step", str(step)]
     options = {"--dataset": dataset.get("name"), "--epochs": epochs or hyper.get("epochs"),
                "--batch-size": hyper.get("batch_size"), "--lr-schedule": hyper.get("lr_schedule"),
-               "--optimizer": hyper.get("optimizer"), "--momentum": hyper.get("momentum"),
+               "--optimizer": optimizer or hyper.get("optimizer"),
+               "--momentum": hyper.get("momentum"),
                "--seed": hyper.get("seed"), "--max-samples": hyper.get("max_samples"),
                "--fc-units": hyper.get("fc_units"), "--dropout": hyper.get("dropout"),
                "--lr": value.get("lr")}
@@ -151,7 +156,8 @@ def _start_fork(args, value, step):
     newest at or before the step asked); its output goes to NEW_RUN/train.log."""
     where = f"the checkpoint of step {step}" if step is not None else \
         f"the newest checkpoint at or before step {value['step']}"
-    argv = fork_command(args.run_dir, value, value["step"] if step is None else step, args.epochs)
+    argv = fork_command(args.run_dir, value, value["step"] if step is None else step, args.epochs,
+                        args.optimizer)
     os.makedirs(value["run_dir"], exist_ok=True)
     with open(os.path.join(value["run_dir"], FORK_LOG), "ab") as log:
         child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,

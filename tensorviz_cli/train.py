@@ -4,8 +4,9 @@ TrainConfig's (trainer/config.py, no TensorFlow); TensorFlow is imported only wh
 import argparse
 
 from tensorviz_pv.errors import TensorVizError
+from tensorviz_pv.store.run_dir import RunDir
 from trainer.config import (DEFAULT_LEARNING_RATES, LR_SCHEDULES, OPTIMIZERS, TrainConfig,
-                            parse_budget)
+                            parent_optimizer, parse_budget)
 
 DEFAULTS = TrainConfig(run_dir="")
 
@@ -47,7 +48,8 @@ def _add_options(train):
                        + ")")
     train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=d.lr_schedule,
                        help="exponential: x0.9 per epoch; cosine: to 0")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                       help=f"(default {d.optimizer}; a fork: its parent's)")
     train.add_argument("--momentum", type=float, default=d.momentum, help="for --optimizer momentum")
     train.add_argument("--conv-filters", type=_positive_ints, default=d.conv_filters,
                        help="filters per conv layer, comma-separated (also sets how many)")
@@ -105,6 +107,9 @@ def train_config(args):
     """The TrainConfig of `tensorviz train`'s options."""
     options = {name: value for name, value in vars(args).items()
                if name in TrainConfig.__dataclass_fields__}
+    if options["optimizer"] is None:
+        options["optimizer"] = DEFAULTS.optimizer if args.fork_from is None or \
+            not RunDir(args.fork_from).holds_store() else parent_optimizer(args.fork_from)
     return TrainConfig(record=not args.no_record, steer=not args.no_steer, **options)
 
 

@@ -152,3 +152,12 @@ class TrainConfig:
                 "seed": self.seed, "max_samples": self.max_samples,
                 "conv_filters": list(self.conv_filters), "fc_units": self.fc_units,
                 "dropout": self.dropout}
+
+
+def parent_optimizer(parent):
+    """The optimizer a run was trained with (its run info; "sgd" when it does not say): a
+    fork keeps it unless asked for another."""
+    from tensorviz_pv.store.reader import RunReader
+    from tensorviz_pv.store.run_dir import RunDir
+    with RunReader(RunDir(parent).store) as run:
+        return (run.info.get("hyperparameters") or {}).get("optimizer") or "sgd"

@@ -12,7 +12,7 @@ from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.run_dir import RunDir
 from tensorviz_pv.store.steering import APPLIED, SteeringChannel
 
-from .config import TrainError
+from .config import TrainError, parent_optimizer
 from .datasets import load_dataset
 from .folders import unwritable_reason
 from .multi_worker import cluster_task
@@ -185,7 +185,10 @@ def _train(config, dataset, task):
                 model = keras.models.load_model(path)
             except (OSError, ValueError) as error:
                 raise TrainError(f"{path}: cannot be loaded ({error})") from None
-            if config.fork_from and config.lr is not None:
+            if config.fork_from and config.optimizer != parent_optimizer(config.fork_from):
+                model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
+                              loss=model.loss, metrics=["accuracy"])  # another optimizer
+            elif config.fork_from and config.lr is not None:
                 set_learning_rate(model, config.lr)
         else:
             model = poster_model(dataset.x_train.shape[1:], dataset.classes, config.conv_filters,

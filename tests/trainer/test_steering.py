@@ -136,10 +136,10 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
 
 
 def fork_is_a_child(parent, stopped, last_epoch, child):
-    """A fork of the stopped run from its stop checkpoint, one epoch at another learning rate:
-    its store names its parent and step, and its steps go on from there."""
+    """A fork of the stopped run from its stop checkpoint, one epoch with another optimizer and
+    learning rate: its store names its parent and step, and its steps go on from there."""
     started = tensorviz("steer", parent, "--fork", stopped, child, "--lr", "0.02",
-                        "--epochs", last_epoch + 1)
+                        "--optimizer", "momentum", "--epochs", last_epoch + 1)
     assert f"fork {child} trains from the newest checkpoint at or before step {stopped}" \
         in started.stdout
     again = tensorviz("steer", parent, "--fork", stopped, child, check=False)
@@ -154,6 +154,10 @@ def fork_is_a_child(parent, stopped, last_epoch, child):
     assert summary["steps"]["last"] == stopped + 80  # its epoch in progress, run in full
     assert summary["last"]["learning_rate"] == pytest.approx(0.02)
     assert summary["layers"][0]["filters_now"] == 15  # the merged model goes on
+    assert summary["hyperparameters"]["optimizer"] == "momentum"
+    optimizer = keras.models.load_model(
+        child / "checkpoints" / f"epoch-{last_epoch + 1:04d}.keras").optimizer
+    assert optimizer.momentum == pytest.approx(0.9)  # the parent's was plain SGD
     text = tensorviz("info", child).stdout
     assert f"parent     {parent} at step {stopped}" in text and "a fork: its parent" in text
     with RunSet([str(parent), str(child)]) as runs:  # one step axis: the global steps
