@@ -81,7 +81,7 @@ def _command(args):
             raise SettingError(f"--fork: {new_run} exists and is not an empty folder; name a new "
                                "run directory")
         return checked_command("fork", {"step": step, "run_dir": os.path.abspath(new_run),
-                                        "lr": args.lr})
+                                        "lr": args.lr, "optimizer": args.optimizer})
     if args.epochs is not None or args.optimizer is not None:
         raise SettingError("--epochs and --optimizer go with --fork")
     if args.merge is not None:
