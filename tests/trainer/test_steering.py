@@ -58,17 +58,7 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
         saved = applied_step(tensorviz("steer", run_dir, "--checkpoint"))
         with open(run_dir / "checkpoints" / f"step-{saved:08d}.json") as f:
             assert json.load(f)["step"] == saved
-        channel = SteeringChannel(str(run_dir)).open()
-        first = channel.send("merge", {"layer": "conv1", "keep": 3, "remove": 7})
-        merge = tensorviz("steer", run_dir, "--merge", "conv2:5")  # into its best partner
-        merged = applied_step(merge)
-        assert merged % 80 == 0 and "the model was rebuilt there" in merge.stdout  # epoch end
-        assert channel.outcome(first)["step"] == merged  # both at that epoch's end
-        partner = int(merge.stdout.split("its best-correlated filter, filter ")[1].split()[0])
-        refused(tensorviz("steer", run_dir, "--merge", "conv1:7,2", check=False),
-                "filter 7 of conv1 was merged away already")
         paused = applied_step(tensorviz("steer", run_dir, "--pause"))
-        assert paused >= merged
         with RunReader(str(run_dir / "run.tvz")) as run:
             held = run.last_step()
         time.sleep(1.5)
@@ -76,11 +66,26 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
             assert run.last_step() == held == paused  # flushed, and holding
         assert training.poll() is None  # alive, holding its lock
         refused(tensorviz("steer", run_dir, "--pause", check=False), "already paused")
-        resumed = applied_step(tensorviz("steer", run_dir, "--resume"))
+        # two merges accepted while paused, applied together at the next epoch's end
+        channel = SteeringChannel(str(run_dir)).open()
+        first = channel.send("merge", {"layer": "conv1", "keep": 3, "remove": 7})
+        merge = subprocess.Popen(tensorviz_command("steer", run_dir, "--merge", "conv2:5"),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while len(channel.rows()) < 8:  # into its best-correlated filter: sent
+            time.sleep(0.05)
+        resumed = channel.wait(channel.send("resume"), 30)["step"]
         assert resumed == paused
-        # two at once, answered in order:
-        late = channel.send("merge", {"layer": "conv1", "keep": 0, "remove": 1})  # waits for
-        stop = channel.send("stop")  # the epoch's end, which the stop comes before
+        out, err = merge.communicate(timeout=120)
+        merged = applied_step(subprocess.CompletedProcess([], merge.returncode, out, err))
+        assert merged % 80 == 0 and "the model was rebuilt there" in out  # an epoch's end
+        assert channel.outcome(first)["step"] == merged
+        partner = int(out.split("its best-correlated filter, filter ")[1].split()[0])
+        refused(tensorviz("steer", run_dir, "--merge", "conv1:7,2", check=False),
+                "filter 7 of conv1 was merged away already")
+        # held, then three at once, answered in order: a merge waits for the epoch's end,
+        channel.send("pause")  # which the stop comes before
+        late = channel.send("merge", {"layer": "conv1", "keep": 0, "remove": 1})
+        stop = channel.send("stop")
         stopped = channel.wait(stop, 30)["step"]
         assert training.wait(120) == 0
         assert channel.outcome(late)["reason"] == ("the training ended before the epoch's end "
@@ -118,17 +123,17 @@ def test_a_live_training_is_steered_from_the_command_line(tmp_path):
     outcomes = [(e["command"], e["status"], e["step"]) for e in summary["steering"]]
     assert outcomes == [("learning_rate", "applied", changed), ("merge", "refused", None),
                         ("merge", "refused", None), ("checkpoint", "applied", saved),
-                        ("merge", "applied", merged), ("merge", "applied", merged),
-                        ("merge", "refused", None),
                         ("pause", "applied", paused), ("pause", "refused", None),
-                        ("resume", "applied", resumed), ("stop", "applied", stopped),
-                        ("merge", "refused", None)]
+                        ("resume", "applied", resumed),
+                        ("merge", "applied", merged), ("merge", "applied", merged),
+                        ("merge", "refused", None), ("pause", "applied", stopped),
+                        ("stop", "applied", stopped), ("merge", "refused", None)]
     assert summary["steering"][-1]["answered_step"] == stopped
-    assert summary["steering"][4]["value"] == {"layer": "conv1", "keep": 3, "remove": 7}
-    assert summary["steering"][5]["value"] == {"layer": "conv2", "keep": None, "remove": 5}
+    assert summary["steering"][7]["value"] == {"layer": "conv1", "keep": 3, "remove": 7}
+    assert summary["steering"][8]["value"] == {"layer": "conv2", "keep": None, "remove": 5}
     assert summary["steering"][1]["answered_step"] >= changed
     history = tensorviz("steer", run_dir).stdout
-    assert "no training running; 12 command(s)" in history
+    assert "no training running; 13 command(s)" in history
     assert "pause  refused: already paused" in history
     ended = tensorviz("steer", run_dir, "--lr", "0.1", check=False)
     assert ended.returncode == 1 and "no training is running there" in ended.stderr
