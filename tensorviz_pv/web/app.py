@@ -1,0 +1,196 @@
+"""The web page of `tensorviz serve`, a trame app run by pvpython (`tensorviz_cli/serve.py`
+starts it: `pvpython app.py --venv DIR`, DIR a virtual environment with trame). The dashboard's
+six views are ParaView views rendered here and sent as images (VtkRemoteView: no tensor leaves
+the machine); a step slider and play, the step, a layer chooser, the run's alerts, a live run
+followed, and a click on a filter in a view outlines it in all.
+
+Its settings come in the environment (never as code): TENSORVIZ_RUN (the store), TENSORVIZ_LAYER,
+TENSORVIZ_SERVE_HOST, TENSORVIZ_SERVE_PORT, TENSORVIZ_SERVE_TOKEN (empty: no token),
+TENSORVIZ_SERVE_LABEL (the run's name on the page: the page never sees a path). The page can
+only show: nothing it sends reaches the file system or the training."""
+
+from paraview.web import venv  # noqa: F401 (puts --venv's packages on the path: ParaView 5.11)
+
+import asyncio  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+from trame.app import asynchronous, get_server  # noqa: E402
+from trame.ui.vuetify3 import SinglePageLayout  # noqa: E402
+from trame.widgets import html, paraview as pv_widgets, vuetify3 as v3  # noqa: E402
+
+from tensorviz_pv.errors import TensorVizError  # noqa: E402
+from tensorviz_pv.messages import logger, show_messages  # noqa: E402
+from tensorviz_pv.web import guard  # noqa: E402
+from tensorviz_pv.web.board import VIEWS, Board  # noqa: E402
+
+LOG = logger("web")
+FOLLOW_SECONDS = 2.0  # how often a live run is looked at
+PLAY_SECONDS = 0.25  # a step shown this long while playing
+
+# inline styles: a <style> element in a Vue template is dropped
+GRID = ("display: grid; grid-template-columns: 1fr 1fr 0.8fr; grid-template-rows: 1fr 1fr; "
+        "gap: 4px; height: calc(100vh - 100px); padding: 4px; background: #ddd")
+CELL = "position: relative; background: white; min-height: 0; min-width: 0; overflow: hidden"
+NAME = ("position: absolute; right: 6px; bottom: 2px; z-index: 2; font: 12px sans-serif; "
+        "color: #555; pointer-events: none")
+ALERTS = ("font: 13px sans-serif; padding: 2px 12px; height: 24px; overflow: hidden; "
+          "white-space: nowrap; text-overflow: ellipsis")
+
+
+class Page:
+    """The trame server and its state, bound to one run's Board."""
+
+    def __init__(self, board, label, token):
+        self.board, self.token = board, token
+        self.server = get_server(client_type="vue3")
+        self.state, self.ctrl = self.server.state, self.server.controller
+        self.widgets = {}
+        self.follower = board.follower()
+        self.ctrl.on_server_bind.add(self._bind)
+        self.ctrl.on_server_ready.add(self._start_tasks)
+        steps = board.steps
+        self.state.update({
+            "trame__title": f"TensorViz: {label}", "run_label": label,
+            "step_index": len(steps) - 1, "step_count": len(steps), "step_label": "",
+            "playing": False, "follow": True, "layer": board.layer, "layers": board.layers,
+            "alerts": board.alerts(), "picked": -1})
+        self._show_step(len(steps) - 1)
+        self._build_ui()
+        self.state.change("step_index")(self._on_step)
+        self.state.change("layer")(self._on_layer)
+
+    # ---- the page's events
+    def _on_step(self, step_index, **_):
+        self._show_step(step_index)
+        self.update_views()
+
+    def _show_step(self, index):
+        step = self.board.go_to(index)
+        self.state.step_label = "no steps yet" if step is None else f"step {step}"
+
+    def _on_layer(self, layer, **_):
+        if layer == self.board.layer:
+            return
+        try:
+            views = self.board.show_layer(layer)
+        except TensorVizError as error:
+            LOG.error(str(error))
+            self.state.layer = self.board.layer
+            return
+        self.follower = self.board.follower()
+        for name, widget in self.widgets.items():
+            widget.replace_view(views[name])
+        self._show_step(self.state.step_index)
+        self.state.picked = -1
+
+    def toggle_play(self):
+        self.state.playing = not self.state.playing
+
+    def on_click(self, name, x, y, width, height):
+        """A click at (x, y) CSS pixels from the top left of view `name`'s `width` x `height`
+        box: the view's own pixels count from the bottom left, at the view's size."""
+        view = self.board.views[name]
+        size = view.ViewSize
+        if not width or not height:
+            return
+        picked = self.board.pick(name, x * size[0] / width, (height - y) * size[1] / height)
+        if picked is not None:
+            self.state.picked = picked
+            self.update_views()
+
+    def update_views(self):
+        for widget in self.widgets.values():
+            widget.update()
+
+    # ---- the server
+    def _bind(self, wslink_server, **_):
+        wslink_server.app.middlewares[:0] = guard.middlewares(self.token)
+
+    def _start_tasks(self, **_):
+        asynchronous.create_task(self._follow())
+        asynchronous.create_task(self._play())
+
+    async def _follow(self):
+        while True:
+            await asyncio.sleep(FOLLOW_SECONDS)
+            if not self.state.follow or self.state.playing:
+                continue
+            try:
+                changed = self.follower.tick()
+            except TensorVizError as error:  # a store mid-write: the next tick reads it
+                LOG.info(f"follow: {error}")
+                continue
+            if changed:
+                with self.state:
+                    steps = self.board.steps
+                    self.state.step_count = len(steps)
+                    self.state.step_index = len(steps) - 1
+                    self.state.alerts = self.board.alerts()
+                    self._show_step(len(steps) - 1)
+                self.update_views()
+
+    async def _play(self):
+        while True:
+            await asyncio.sleep(PLAY_SECONDS)
+            if self.state.playing and self.state.step_count:
+                with self.state:
+                    self.state.step_index = (self.state.step_index + 1) % self.state.step_count
+
+    # ---- the page
+    def _build_ui(self):
+        with SinglePageLayout(self.server, full_height=True) as layout:
+            layout.title.set_text("TensorViz")
+            with layout.toolbar:
+                html.Div("{{ run_label }}", classes="mx-2 text-subtitle-1", id="run-label")
+                v3.VSpacer()
+                with v3.VBtn(icon=True, click=self.toggle_play, id="play",
+                             density="compact"):
+                    v3.VIcon("{{ playing ? 'mdi-pause' : 'mdi-play' }}")
+                v3.VSlider(v_model=("step_index",), min=0, max=("step_count - 1",), step=1,
+                           hide_details=True, density="compact", id="step-slider",
+                           style="max-width: 420px; min-width: 200px")
+                html.Div("{{ step_label }}", id="step-label", classes="mx-3",
+                         style="min-width: 90px")
+                v3.VSwitch(v_model=("follow",), label="follow", hide_details=True,
+                           density="compact", id="follow", classes="mx-2", color="primary")
+                v3.VAutocomplete(v_model=("layer",), items=("layers",), label="layer",
+                                 hide_details=True, density="compact", id="layer",
+                                 style="max-width: 260px")
+            with layout.content:
+                html.Div("{{ alerts }}", id="alerts", style=ALERTS,
+                         classes=("alerts === 'no alerts' ? 'text-grey-darken-3' : 'text-red'",))
+                with html.Div(style=GRID):
+                    for name, label in VIEWS:
+                        self._view_cell(name, label)
+            return layout
+
+    def _view_cell(self, name, label):
+        """One view: its image, its name, and its clicks sent here as view pixels."""
+        with html.Div(style=CELL, classes="tv-cell", id=name, click=(
+                self.on_click, f"['{name}', $event.clientX - $event.currentTarget.getBoundingClientRect().left, "
+                "$event.clientY - $event.currentTarget.getBoundingClientRect().top, "
+                "$event.currentTarget.clientWidth, $event.currentTarget.clientHeight]")):
+            html.Div(label, style=NAME)
+            self.widgets[name] = pv_widgets.VtkRemoteView(
+                self.board.views[name], interactive_ratio=1, still_quality=95,
+                style="position: absolute; inset: 0")
+
+
+def main():
+    show_messages()
+    store = os.environ["TENSORVIZ_RUN"]
+    try:
+        board = Board(store, os.environ.get("TENSORVIZ_LAYER") or None)
+    except TensorVizError as error:
+        LOG.error(f"tensorviz serve: {error}")
+        raise SystemExit(1)
+    page = Page(board, os.environ.get("TENSORVIZ_SERVE_LABEL", "run"),
+                os.environ.get("TENSORVIZ_SERVE_TOKEN") or None)
+    page.server.start(host=os.environ.get("TENSORVIZ_SERVE_HOST", "127.0.0.1"),
+                      port=int(os.environ.get("TENSORVIZ_SERVE_PORT", "8080")),
+                      open_browser=False, show_connection_info=False, timeout=0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
