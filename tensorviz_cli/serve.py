@@ -5,6 +5,7 @@ machine: open the printed URL, through `ssh -L PORT:localhost:PORT` from elsewhe
 Bound to 127.0.0.1 by default. Any other --host needs the random token the URL carries (printed
 once): a request without it is refused. The page names the run by its folder's name only."""
 
+import glob
 import ipaddress
 import os
 import secrets
@@ -44,8 +45,8 @@ def add_parser(sub):
 
 def trame_site_packages(venv=TRAME_VENV):
     """The trame environment's site-packages for ParaView's Python, or TrameMissing."""
-    version = "python3.11"
-    site = os.path.join(venv, "lib", version, "site-packages")
+    sites = glob.glob(os.path.join(glob.escape(venv), "lib", "python3*", "site-packages"))
+    site = sites[0] if len(sites) == 1 else ""
     if not all(os.path.isdir(os.path.join(site, p)) for p in ("trame", "trame_vtk", "wslink")):
         raise TrameMissing(f"no trame environment for ParaView's Python at {venv}: run "
                            "`bash scripts/setup.sh` (it makes it), or set TENSORVIZ_TRAME_VENV")

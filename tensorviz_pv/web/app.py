@@ -29,8 +29,12 @@ FOLLOW_SECONDS = 2.0  # how often a live run is looked at
 PLAY_SECONDS = 0.25  # a step shown this long while playing
 
 # inline styles: a <style> element in a Vue template is dropped
-GRID = ("display: grid; grid-template-columns: 1fr 1fr 0.8fr; grid-template-rows: 1fr 1fr; "
+# the GUI dashboard's layout (figures/dashboard.py): 2 x 2 views, the Filter Atlas tall at the
+# right over the Filter Health
+GRID = ("display: grid; grid-template-columns: 35fr 35fr 30fr; grid-template-rows: 50fr 15fr 35fr; "
         "gap: 4px; height: calc(100vh - 100px); padding: 4px; background: #ddd")
+PLACES = {"glyph_view": "1 / 1 / 2 / 2", "maps_view": "2 / 1 / 4 / 2", "chart": "1 / 2 / 2 / 3",
+          "heat_view": "2 / 2 / 4 / 3", "atlas_view": "1 / 3 / 3 / 4", "health_view": "3 / 3 / 4 / 4"}
 CELL = "position: relative; background: white; min-height: 0; min-width: 0; overflow: hidden"
 NAME = ("position: absolute; right: 6px; bottom: 2px; z-index: 2; font: 12px sans-serif; "
         "color: #555; pointer-events: none")
@@ -152,6 +156,8 @@ class Page:
                            style="max-width: 420px; min-width: 200px")
                 html.Div("{{ step_label }}", id="step-label", classes="mx-3",
                          style="min-width: 90px")
+                html.Div("{{ picked >= 0 ? 'filter ' + picked : '' }}", id="picked",
+                         classes="mx-2", style="min-width: 60px")
                 v3.VSwitch(v_model=("follow",), label="follow", hide_details=True,
                            density="compact", id="follow", classes="mx-2", color="primary")
                 v3.VAutocomplete(v_model=("layer",), items=("layers",), label="layer",
@@ -167,7 +173,7 @@ class Page:
 
     def _view_cell(self, name, label):
         """One view: its image, its name, and its clicks sent here as view pixels."""
-        with html.Div(style=CELL, classes="tv-cell", id=name, click=(
+        with html.Div(style=f"{CELL}; grid-area: {PLACES[name]}", classes="tv-cell", id=name, click=(
                 self.on_click, f"['{name}', $event.clientX - $event.currentTarget.getBoundingClientRect().left, "
                 "$event.clientY - $event.currentTarget.getBoundingClientRect().top, "
                 "$event.currentTarget.clientWidth, $event.currentTarget.clientHeight]")):

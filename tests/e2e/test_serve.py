@@ -1,0 +1,193 @@
+"""`tensorviz serve` in a real browser (Debian's chromium, headless, driven by selenium): the
+page shows the dashboard's views, the slider moves the step and the images, a click on a row of
+the correlation heatmap outlines that filter in the weight glyphs, a live training's new steps
+appear; a server bound beyond this machine refuses a request without its token, and no request
+reaches a file outside what the page serves."""
+
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import numpy as np
+import pytest
+
+from browser import (Served, browser, open_page, press_on_slider, shown_step, text, view_image,
+                     view_pixels, wait_for)
+try:
+    from selenium.webdriver import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+except ImportError:  # a failure, never a skip: `bash scripts/setup.sh` installs it
+    pytest.fail("selenium is not installed in this venv: run `bash scripts/setup.sh`",
+                pytrace=False)
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.reader import RunReader
+
+
+
+@pytest.fixture(scope="module")
+def driver():
+    chromium = browser()
+    yield chromium
+    chromium.quit()
+
+
+@pytest.fixture(scope="module")
+def served(tiny_run):
+    """The tiny run served beyond this machine (--host 0.0.0.0): with a token."""
+    server = Served(tiny_run, "--host", "0.0.0.0")
+    assert server.url, server.output
+    yield server
+    server.stop()
+
+
+def local(url):
+    """The URL a server printed, on this machine's loopback address."""
+    return url.replace(urllib.parse.urlsplit(url).hostname, "127.0.0.1", 1)
+
+
+def highlight_pixels(image):
+    """Where the picked filter's outline colour is in an RGB image."""
+    target = np.array([0.9, 0.1, 0.9]) * 255  # figures/colour.py's HIGHLIGHT: magenta
+    return np.abs(image - target).max(axis=2) < 40
+
+
+def heatmap_rows(image, filters):
+    """The centre y of each row of the correlation heatmap in the Filter Correlation view's
+    pixels (found from the pixels, not from the server: the heatmap is the leftmost block of
+    coloured pixels, its diagonal r = 1 in every row of a live filter)."""
+    coloured = (image.max(axis=2) - image.min(axis=2)) > 60
+    columns = np.flatnonzero(coloured.any(axis=0))
+    gaps = np.flatnonzero(np.diff(columns) > 8)  # the heatmap, then the colour bar apart
+    right = columns[gaps[0]] if len(gaps) else columns[-1]
+    rows = np.flatnonzero(coloured[:, columns[0]:right + 1].any(axis=1))
+    top, bottom = rows[0], rows[-1] + 1
+    height = (bottom - top) / filters
+    return [top + (i + 0.5) * height for i in range(filters)], (columns[0] + right) / 2
+
+
+def test_the_page_shows_the_views_and_the_slider_moves_step_and_images(served, driver, tiny_run):
+    with RunReader(os.path.join(tiny_run, F.STORE_FILENAME)) as run:
+        steps = [int(s) for s in run.time_steps()]
+    assert "token=" in served.url and "127.0.0.1" not in served.url
+    open_page(driver, local(served.url))
+    assert text(driver, "run-label") == os.path.basename(tiny_run)  # its name, not its path
+    assert str(tiny_run) not in driver.page_source
+    assert shown_step(driver) == steps[-1]  # the newest step first
+    glyphs = view_pixels(driver, "glyph_view")
+    coloured = (glyphs.max(axis=2) - glyphs.min(axis=2)) > 60  # red and blue boxes, white around
+    assert coloured.mean() > 0.02, "the weight glyphs view is blank"
+    for name in ("heat_view", "maps_view", "chart"):
+        pixels = view_pixels(driver, name)
+        assert (pixels.min(axis=2) < 200).mean() > 0.02, f"{name} is blank"
+    driver.save_screenshot(os.path.join(str(tiny_run), "serve.png"))
+
+    before = view_image(driver, "glyph_view")
+    press_on_slider(driver, Keys.HOME)
+    assert wait_for(lambda: shown_step(driver) == steps[0], 15), text(driver, "step-label")
+    assert wait_for(lambda: view_image(driver, "glyph_view") != before, 15)
+    time.sleep(0.3)
+    first = view_pixels(driver, "glyph_view")
+    press_on_slider(driver, Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
+    assert wait_for(lambda: shown_step(driver) == steps[2], 15), text(driver, "step-label")
+    press_on_slider(driver, Keys.END)
+    assert wait_for(lambda: shown_step(driver) == steps[-1], 15)
+    time.sleep(1.0)
+    last = view_pixels(driver, "glyph_view")
+    assert first.shape == last.shape
+    # the boxes moved: more than the step's label changed (the label is in the top left corner)
+    body = np.abs(first - last).max(axis=2)[:, first.shape[1] // 5:] > 40
+    assert body.sum() > 200, body.sum()
+
+
+def test_a_click_on_a_heatmap_row_outlines_that_filter_in_the_glyphs(served, driver, tiny_run):
+    with RunReader(os.path.join(tiny_run, F.STORE_FILENAME)) as run:
+        filters = run.layer_info("conv1")["filters"]
+    open_page(driver, local(served.url))
+    glyphs = view_pixels(driver, "glyph_view")
+    assert not highlight_pixels(glyphs).any()  # nothing picked yet
+    heat = driver.find_element(By.ID, "heat_view")
+    rows, x = heatmap_rows(view_pixels(driver, "heat_view"), filters)
+    outlines = {}
+    for picked in (3, filters - 3):
+        before = view_image(driver, "glyph_view")
+        size = heat.size
+        ActionChains(driver).move_to_element_with_offset(
+            heat, int(x - size["width"] / 2), int(rows[picked] - size["height"] / 2)).click().perform()
+        assert wait_for(lambda: text(driver, "picked") == f"filter {picked}", 15), \
+            text(driver, "picked")
+        assert wait_for(lambda: view_image(driver, "glyph_view") != before, 15)
+        time.sleep(0.5)
+        outline = highlight_pixels(view_pixels(driver, "glyph_view"))
+        assert outline.sum() > 40, "the picked filter is not outlined in the weight glyphs"
+        outlines[picked] = np.argwhere(outline).mean(axis=0)
+    # filter 3 is in the glyphs' first row of blocks, filter C-3 in the last: lower on screen
+    assert outlines[filters - 3][0] > outlines[3][0] + 20, outlines
+
+
+def test_a_server_beyond_this_machine_wants_its_token(served):
+    parts = urllib.parse.urlsplit(served.url)
+    token = urllib.parse.parse_qs(parts.query)["token"][0]
+    assert len(token) >= 24
+    port = int(parts.port)
+
+    def get(path, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        return response.status, body
+
+    assert get("/index.html")[0] == 403
+    assert get("/index.html?token=" + "x" * len(token))[0] == 403
+    assert get("/ws", {"Upgrade": "websocket", "Connection": "Upgrade"})[0] == 403
+    status, body = get(f"/index.html?token={token}")
+    assert status == 200 and b"<html" in body.lower()
+    assert get("/index.html", {"Cookie": f"tensorviz_token={token}"})[0] == 200
+    # no path leaves what the page serves, with or without the token
+    for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd",
+                 "/static/../../../etc/passwd", f"/{F.STORE_FILENAME}"):
+        for query in ("", f"?token={token}"):
+            status, body = get(path + query)
+            assert status in (403, 404) and b"root:" not in body, (path, status)
+
+
+def test_a_local_server_follows_a_live_training(tmp_path, driver):
+    run_dir = tmp_path / "live"
+    trainer = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "tensorviz"), "train", str(run_dir),
+         "--max-samples", "2000", "--epochs", "40", "--batch-size", "20"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = None
+    try:
+        assert wait_for(lambda: (run_dir / F.STORE_FILENAME).exists(), 120, every=0.5)
+        time.sleep(2)  # some steps flushed
+        server = Served(run_dir)
+        assert server.url and server.url.startswith("http://127.0.0.1:"), server.output
+        assert "token" not in server.url
+        open_page(driver, server.url)
+        first = shown_step(driver)
+        assert first is not None
+        grew = wait_for(lambda: (shown_step(driver) or 0) > first, 20, every=0.5)
+        assert grew, f"the page stayed at step {first}"
+        assert trainer.poll() is None, "the training ended before the test could watch it"
+        with RunReader(str(run_dir / F.STORE_FILENAME)) as run:
+            assert shown_step(driver) <= run.last_step()
+    finally:
+        trainer.send_signal(signal.SIGKILL)
+        trainer.wait()
+        if server is not None:
+            server.stop()
+
+
+def test_serve_says_what_is_missing(tiny_run, tmp_path):
+    command = [os.path.join(os.path.dirname(sys.executable), "tensorviz"), "serve", str(tiny_run)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, TENSORVIZ_TRAME_VENV=str(tmp_path / "none")))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "scripts/setup.sh" in result.stderr
