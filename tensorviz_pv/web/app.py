@@ -9,11 +9,13 @@ TENSORVIZ_SERVE_HOST, TENSORVIZ_SERVE_PORT, TENSORVIZ_SERVE_TOKEN (empty: no tok
 TENSORVIZ_SERVE_LABEL (the run's name on the page: the page never sees a path). The page can
 only show: nothing it sends reaches the file system or the training."""
 
-from paraview.web import venv  # noqa: F401 (puts --venv's packages on the path: ParaView 5.11)
+import asyncio
+import importlib
+import os
+import sys
 
-import asyncio  # noqa: E402
-import os  # noqa: E402
-import sys  # noqa: E402
+# imported for what it does: puts --venv's packages (trame) on the path (ParaView 5.11)
+importlib.import_module("paraview.web.venv")
 
 from trame.app import asynchronous, get_server  # noqa: E402
 from trame.ui.vuetify3 import SinglePageLayout  # noqa: E402
@@ -58,7 +60,7 @@ class Page:
             "trame__title": f"TensorViz: {label}", "run_label": label,
             "step_index": len(steps) - 1, "step_count": len(steps), "step_label": "",
             "playing": False, "follow": True, "layer": board.layer, "layers": board.layers,
-            "alerts": board.alerts(), "picked": -1})
+            "alerts": board.alerts(), "picked": -1, "busy": ""})
         self._show_step(len(steps) - 1)
         self._build_ui()
         self.state.change("step_index")(self._on_step)
@@ -74,19 +76,25 @@ class Page:
         self.state.step_label = "no steps yet" if step is None else f"step {step}"
 
     def _on_layer(self, layer, **_):
-        if layer == self.board.layer:
-            return
+        if layer != self.board.layer:  # built after the page has shown that it is building
+            self.state.busy = f"building the views of {layer}..."
+            asynchronous.create_task(self._show_layer(layer))
+
+    async def _show_layer(self, layer):
+        await asyncio.sleep(0.1)
         try:
             views = self.board.show_layer(layer)
         except TensorVizError as error:
             LOG.error(str(error))
-            self.state.layer = self.board.layer
+            with self.state:
+                self.state.layer, self.state.busy = self.board.layer, ""
             return
         self.follower = self.board.follower()
-        for name, widget in self.widgets.items():
-            widget.replace_view(views[name])
-        self._show_step(self.state.step_index)
-        self.state.picked = -1
+        with self.state:
+            for name, widget in self.widgets.items():
+                widget.replace_view(views[name])
+            self._show_step(self.state.step_index)
+            self.state.picked, self.state.busy = -1, ""
 
     def toggle_play(self):
         self.state.playing = not self.state.playing
@@ -164,7 +172,7 @@ class Page:
                                  hide_details=True, density="compact", id="layer",
                                  style="max-width: 260px")
             with layout.content:
-                html.Div("{{ alerts }}", id="alerts", style=ALERTS,
+                html.Div("{{ busy || alerts }}", id="alerts", style=ALERTS,
                          classes=("alerts === 'no alerts' ? 'text-grey-darken-3' : 'text-red'",))
                 with html.Div(style=GRID):
                     for name, label in VIEWS:

@@ -97,17 +97,16 @@ class Board:
 
 
 def _delete_sources(sources):
-    """Delete these pipeline objects, consumers before what they read."""
+    """Delete these pipeline objects, each after the ones that read it."""
     left = [s for s in sources if s in set(simple.GetSources().values())]
     while left:
-        for source in list(left):
-            if not any(source in _inputs(other) for other in left if other is not source):
-                simple.Delete(source)
-                left.remove(source)
+        read = {id(p) for other in left for p in _inputs(other)}
+        for source in [s for s in left if id(s.SMProxy) not in read]:
+            simple.Delete(source)
+            left.remove(source)
 
 
 def _inputs(proxy):
-    value = proxy.GetProperty("Input") if proxy.ListProperties() and "Input" in \
-        proxy.ListProperties() else None
-    value = value if value is None or isinstance(value, list) else [value]
-    return [getattr(v, "Proxy", v) if hasattr(v, "Proxy") else v for v in (value or [])]
+    """The server-manager proxies a pipeline object reads."""
+    inputs = proxy.SMProxy.GetProperty("Input")
+    return [inputs.GetProxy(i) for i in range(inputs.GetNumberOfProxies())] if inputs else []
