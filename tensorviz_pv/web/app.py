@@ -52,6 +52,7 @@ class Page:
         self.server = get_server(client_type="vue3")
         self.state, self.ctrl = self.server.state, self.server.controller
         self.widgets = {}
+        self._sending = None  # the task sending the views' images
         self.follower = board.follower()
         self.ctrl.on_server_bind.add(self._bind)
         self.ctrl.on_server_ready.add(self._start_tasks)
@@ -112,8 +113,16 @@ class Page:
             self.update_views()
 
     def update_views(self):
+        """Send every view's new image, the weight glyphs first: each goes out before the next
+        view renders."""
+        if self._sending is not None:
+            self._sending.cancel()  # a newer step: the images of the older one are not wanted
+        self._sending = asynchronous.create_task(self._send_images())
+
+    async def _send_images(self):
         for widget in self.widgets.values():
             widget.update()
+            await asyncio.sleep(0)
 
     # ---- the server
     def _bind(self, wslink_server, **_):

@@ -50,7 +50,7 @@ class Board:
 
     @property
     def step(self):
-        return int(round(simple.GetAnimationScene().AnimationTime))
+        return int(round(simple.GetTimeKeeper().Time))
 
     def go_to(self, index):
         """Show the step at `index` of the recorded steps (clamped); returns that step."""
@@ -58,7 +58,9 @@ class Board:
         if not steps:
             return None
         step = steps[max(0, min(int(index), len(steps) - 1))]
-        simple.GetAnimationScene().AnimationTime = step
+        # the time keeper's time, not the animation scene's: the scene renders every view at
+        # once, and the page has each view rendered again as it sends its image
+        simple.GetTimeKeeper().Time = step
         return step
 
     def alerts(self):

@@ -1,12 +1,11 @@
 """`tensorviz serve` in a real browser (Debian's chromium, headless, driven by selenium): the
 page shows the dashboard's views, the slider moves the step and the images, a click on a row of
-the correlation heatmap outlines that filter in the weight glyphs, a live training's new steps
+the correlation heatmap outlines that filter in the weight glyphs, a live run's new steps
 appear; a server bound beyond this machine refuses a request without its token, and no request
 reaches a file outside what the page serves."""
 
 import http.client
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -157,30 +156,45 @@ def test_a_server_beyond_this_machine_wants_its_token(served):
             assert status in (403, 404) and b"root:" not in body, (path, status)
 
 
-def test_a_local_server_follows_a_live_training(tmp_path, driver):
+# a run being written: the trainer's store writer adding a step every 0.3 s (no TensorFlow to
+# start: the page sees the store exactly as it sees a training's)
+LIVE_WRITER = """
+import sys, time
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.synthetic import LAYERS, expected_kernel, write_synthetic_run
+_, writer = write_synthetic_run(sys.argv[1], steps=10, every=5, close=False)
+for step in range(11, 1000):
+    time.sleep(0.3)
+    writer.add_step(step, 0, 0.1, 0.5, 0.01, [1.0] * len(LAYERS), [0.5] * len(LAYERS))
+    if step % 5 == 0:
+        writer.add_tensor("conv1", F.KERNEL, step, expected_kernel("conv1", step))
+    writer.flush()
+"""
+
+
+def test_a_local_server_follows_a_live_run(tmp_path, driver):
     run_dir = tmp_path / "live"
-    trainer = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "tensorviz"), "train", str(run_dir),
-         "--max-samples", "2000", "--epochs", "40", "--batch-size", "20"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_dir.mkdir()
+    store = run_dir / F.STORE_FILENAME
+    writer = subprocess.Popen([sys.executable, "-c", LIVE_WRITER, str(store)])
     server = None
     try:
-        assert wait_for(lambda: (run_dir / F.STORE_FILENAME).exists(), 120, every=0.5)
-        time.sleep(2)  # some steps flushed
+        assert wait_for(lambda: store.exists(), 30, every=0.2)
+        time.sleep(1)  # its first steps flushed
         server = Served(run_dir)
         assert server.url and server.url.startswith("http://127.0.0.1:"), server.output
-        assert "token" not in server.url
+        assert "token" not in server.url  # bound to this machine: no token needed
         open_page(driver, server.url)
         first = shown_step(driver)
-        assert first is not None
+        assert first is not None and first >= 10
         grew = wait_for(lambda: (shown_step(driver) or 0) > first, 20, every=0.5)
         assert grew, f"the page stayed at step {first}"
-        assert trainer.poll() is None, "the training ended before the test could watch it"
-        with RunReader(str(run_dir / F.STORE_FILENAME)) as run:
+        assert writer.poll() is None, "the writer ended before the test could watch it"
+        with RunReader(str(store)) as run:
             assert shown_step(driver) <= run.last_step()
     finally:
-        trainer.send_signal(signal.SIGKILL)
-        trainer.wait()
+        writer.kill()
+        writer.wait()
         if server is not None:
             server.stop()
 
