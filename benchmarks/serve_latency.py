@@ -50,7 +50,8 @@ QUIET_MS = 400  # no view's image changed for this long: the step's images are a
 def demo_run(folder):
     run_dir = os.path.join(folder, "demo")
     subprocess.run([os.path.join(os.path.dirname(sys.executable), "tensorviz"), "train", run_dir,
-                    "--dataset", "mnist-5k", "--epochs", "3"], check=True,
+                    "--dataset", "mnist-5k", "--epochs", "3", "--reduce",
+                    "--reduce-threshold", "0.97"], check=True,
                    stdout=subprocess.DEVNULL, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     return run_dir
 

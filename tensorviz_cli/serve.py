@@ -1,12 +1,14 @@
-"""`tensorviz serve RUN_DIR`: the dashboard in a web page (tensorviz_pv/web/app.py, a trame app
+"""`tensorviz serve RUN_DIR|FOLDER`: the dashboard in a web page (tensorviz_pv/web/app.py, a trame app
 that pvpython runs with the trame environment the set-up makes), for a training on a remote
 machine: open the printed URL, through `ssh -L PORT:localhost:PORT` from elsewhere.
 
 Bound to 127.0.0.1 by default. Any other --host needs the random token the URL carries (printed
-once): a request without it is refused. The page names the run by its folder's name only."""
+once): a request without it is refused. The page names a run by its label (its folder's name)
+only: the runs it may show are fixed here."""
 
 import glob
 import ipaddress
+import json
 import os
 import secrets
 import socket
@@ -17,6 +19,8 @@ import time
 from tensorviz_pv.errors import SettingError, TensorVizError
 
 from . import launch
+from tensorviz_pv.store.runs import find_runs
+
 from .common import checked_store, paraview_paths
 
 APP = os.path.join(launch.ROOT, "tensorviz_pv", "web", "app.py")
@@ -33,7 +37,8 @@ class TrameMissing(TensorVizError):
 def add_parser(sub):
     serve = sub.add_parser("serve", help="the dashboard in a web page (for a remote training: "
                                          "ssh -L PORT:localhost:PORT, then open the URL)")
-    serve.add_argument("run_dir", metavar="RUN_DIR")
+    serve.add_argument("run_dir", metavar="RUN_DIR|FOLDER",
+                       help="a run, or a folder of runs (one shown at a time, chosen on the page)")
     serve.add_argument("--port", type=int, default=8080, help="default 8080")
     serve.add_argument("--host", default="127.0.0.1",
                        help="the address to listen on (default 127.0.0.1: this machine only; "
@@ -55,16 +60,18 @@ def trame_site_packages(venv=TRAME_VENV):
 
 def run(args):
     paraview_paths(RUN_DIR=args.run_dir)
-    store = os.path.abspath(checked_store(args.run_dir, args.layer))
+    runs = find_runs([args.run_dir])  # one run, or a folder of runs (a sweep's)
+    for number, (_, store) in enumerate(runs):  # each opens; the first shows --layer
+        checked_store(os.path.dirname(store), args.layer if number == 0 else None)
     if not 0 < args.port < 65536:
         raise SettingError(f"--port {args.port}: not a port (1-65535)")
     trame_site_packages()
     _check_port_free(args.host, args.port)
     token = None if args.host in LOCAL else secrets.token_urlsafe(24)
-    env = dict(launch.paraview_env(), TENSORVIZ_RUN=store, TENSORVIZ_LAYER=args.layer or "",
+    env = dict(launch.paraview_env(), TENSORVIZ_RUNS=json.dumps(runs),
+               TENSORVIZ_LAYER=args.layer or "",
                TENSORVIZ_SERVE_HOST=args.host, TENSORVIZ_SERVE_PORT=str(args.port),
-               TENSORVIZ_SERVE_TOKEN=token or "",
-               TENSORVIZ_SERVE_LABEL=os.path.basename(os.path.dirname(store)))
+               TENSORVIZ_SERVE_TOKEN=token or "")
     argv = launch.command("pvpython", [APP, "--venv", TRAME_VENV])
     if launch.needs_virtual_display():
         with launch.private_display() as display:

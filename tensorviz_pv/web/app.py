@@ -4,13 +4,14 @@ six views are ParaView views rendered here and sent as images (VtkRemoteView: no
 the machine); a step slider and play, the step, a layer chooser, the run's alerts, a live run
 followed, and a click on a filter in a view outlines it in all.
 
-Its settings come in the environment (never as code): TENSORVIZ_RUN (the store), TENSORVIZ_LAYER,
-TENSORVIZ_SERVE_HOST, TENSORVIZ_SERVE_PORT, TENSORVIZ_SERVE_TOKEN (empty: no token),
-TENSORVIZ_SERVE_LABEL (the run's name on the page: the page never sees a path). The page can
+Its settings come in the environment (never as code): TENSORVIZ_RUNS (JSON: [[label, store]]
+of the runs it may show; the page sees the labels, never a path), TENSORVIZ_LAYER,
+TENSORVIZ_SERVE_HOST, TENSORVIZ_SERVE_PORT, TENSORVIZ_SERVE_TOKEN (empty: no token). The page can
 only show: nothing it sends reaches the file system or the training."""
 
 import asyncio
 import importlib
+import json
 import os
 import sys
 
@@ -47,8 +48,11 @@ ALERTS = ("font: 13px sans-serif; padding: 2px 12px; height: 24px; overflow: hid
 class Page:
     """The trame server and its state, bound to one run's Board."""
 
-    def __init__(self, board, label, token):
-        self.board, self.token = board, token
+    def __init__(self, runs, layer, token):
+        """`runs`: [(label, store)] of the runs it may show (the page knows the labels only)."""
+        self.runs, self.token = dict(runs), token
+        label = runs[0][0]
+        self.board = board = Board(self.runs[label], layer)
         self.server = get_server(client_type="vue3")
         self.state, self.ctrl = self.server.state, self.server.controller
         self.widgets = {}
@@ -58,7 +62,7 @@ class Page:
         self.ctrl.on_server_ready.add(self._start_tasks)
         steps = board.steps
         self.state.update({
-            "trame__title": f"TensorViz: {label}", "run_label": label,
+            "trame__title": "TensorViz", "run": label, "runs": list(self.runs),
             "step_index": len(steps) - 1, "step_count": len(steps), "step_label": "",
             "playing": False, "follow": True, "layer": board.layer, "layers": board.layers,
             "alerts": board.alerts(), "picked": -1, "busy": ""})
@@ -66,6 +70,7 @@ class Page:
         self._build_ui()
         self.state.change("step_index")(self._on_step)
         self.state.change("layer")(self._on_layer)
+        self.state.change("run")(self._on_run)
 
     # ---- the page's events
     def _on_step(self, step_index, **_):
@@ -77,25 +82,42 @@ class Page:
         self.state.step_label = "no steps yet" if step is None else f"step {step}"
 
     def _on_layer(self, layer, **_):
-        if layer != self.board.layer:  # built after the page has shown that it is building
-            self.state.busy = f"building the views of {layer}..."
-            asynchronous.create_task(self._show_layer(layer))
+        if layer != self.board.layer:
+            self._rebuild(f"building the views of {layer}...", lambda: self.board.show_layer(layer))
 
-    async def _show_layer(self, layer):
+    def _on_run(self, run, **_):
+        store = self.runs.get(run)  # a label of the runs named at the start, nothing else
+        if store is not None and store != self.board.store:
+            self._rebuild(f"opening {run}...", lambda: self._open(store))
+
+    def _open(self, store):
+        self.board = Board(store, self.board.layer if self.board.layer in
+                           Board.layers_of(store) else None)
+        return self.board.views
+
+    def _rebuild(self, saying, build):
+        """Make new views (build() returns them) after the page has shown `saying`."""
+        self.state.busy = saying
+        asynchronous.create_task(self._swap_views(build))
+
+    async def _swap_views(self, build):
         await asyncio.sleep(0.1)
         try:
-            views = self.board.show_layer(layer)
+            views = build()
         except TensorVizError as error:
             LOG.error(str(error))
-            with self.state:
-                self.state.layer, self.state.busy = self.board.layer, ""
-            return
+            views = None
         self.follower = self.board.follower()
         with self.state:
-            for name, widget in self.widgets.items():
-                widget.replace_view(views[name])
-            self._show_step(self.state.step_index)
-            self.state.picked, self.state.busy = -1, ""
+            if views is not None:
+                for name, widget in self.widgets.items():
+                    widget.replace_view(views[name])
+            steps = self.board.steps
+            self.state.update({"layer": self.board.layer, "layers": self.board.layers,
+                               "run": next(k for k, v in self.runs.items() if v == self.board.store),
+                               "step_count": len(steps), "step_index": len(steps) - 1,
+                               "alerts": self.board.alerts(), "picked": -1, "busy": ""})
+            self._show_step(len(steps) - 1)
 
     def toggle_play(self):
         self.state.playing = not self.state.playing
@@ -163,7 +185,11 @@ class Page:
         with SinglePageLayout(self.server, full_height=True) as layout:
             layout.title.set_text("TensorViz")
             with layout.toolbar:
-                html.Div("{{ run_label }}", classes="mx-2 text-subtitle-1", id="run-label")
+                html.Div("{{ run }}", classes="mx-2 text-subtitle-1", id="run-label",
+                         v_if="runs.length < 2")
+                v3.VSelect(v_model=("run",), items=("runs",), label="run", hide_details=True,
+                           density="compact", id="run", style="max-width: 220px",
+                           v_if="runs.length > 1")
                 v3.VSpacer()
                 with v3.VBtn(icon=True, click=self.toggle_play, id="play",
                              density="compact"):
@@ -202,14 +228,13 @@ class Page:
 
 def main():
     show_messages()
-    store = os.environ["TENSORVIZ_RUN"]
     try:
-        board = Board(store, os.environ.get("TENSORVIZ_LAYER") or None)
+        page = Page(json.loads(os.environ["TENSORVIZ_RUNS"]),
+                    os.environ.get("TENSORVIZ_LAYER") or None,
+                    os.environ.get("TENSORVIZ_SERVE_TOKEN") or None)
     except TensorVizError as error:
         LOG.error(f"tensorviz serve: {error}")
         raise SystemExit(1)
-    page = Page(board, os.environ.get("TENSORVIZ_SERVE_LABEL", "run"),
-                os.environ.get("TENSORVIZ_SERVE_TOKEN") or None)
     page.server.start(host=os.environ.get("TENSORVIZ_SERVE_HOST", "127.0.0.1"),
                       port=int(os.environ.get("TENSORVIZ_SERVE_PORT", "8080")),
                       open_browser=False, show_connection_info=False, timeout=0)

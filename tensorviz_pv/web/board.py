@@ -26,11 +26,15 @@ class Board:
 
     def __init__(self, store, layer=None):
         self.store = store
-        with RunReader(store) as run:
-            self.layers = list(run.layers)
+        self.layers = self.layers_of(store)
         self.layer = None
         self._built = None
         self.show_layer(layer)
+
+    @staticmethod
+    def layers_of(store):
+        with RunReader(store) as run:
+            return list(run.layers)
 
     def show_layer(self, layer):
         """Build the dashboard of `layer` (None: the first convolution); a layer the run does

@@ -6,6 +6,7 @@ reaches a file outside what the page serves."""
 
 import http.client
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -55,6 +56,16 @@ def highlight_pixels(image):
     return np.abs(image - target).max(axis=2) < 40
 
 
+def outline_centre(driver, other=None):
+    """The centre (row, column) of the outline in the glyph view, when there is one (and it is
+    not at `other`); else None."""
+    outline = highlight_pixels(view_pixels(driver, "glyph_view"))
+    if outline.sum() < 40:
+        return None
+    centre = tuple(np.argwhere(outline).mean(axis=0))
+    return None if other is not None and np.abs(np.subtract(centre, other)).max() < 5 else centre
+
+
 def heatmap_rows(image, filters):
     """The centre y of each row of the correlation heatmap in the Filter Correlation view's
     pixels (found from the pixels, not from the server: the heatmap is the leftmost block of
@@ -89,18 +100,17 @@ def test_the_page_shows_the_views_and_the_slider_moves_step_and_images(served, d
     press_on_slider(driver, Keys.HOME)
     assert wait_for(lambda: shown_step(driver) == steps[0], 15), text(driver, "step-label")
     assert wait_for(lambda: view_image(driver, "glyph_view") != before, 15)
-    time.sleep(0.3)
+    time.sleep(2)  # the step's own image (ParaView first sends the one it has)
     first = view_pixels(driver, "glyph_view")
     press_on_slider(driver, Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
     assert wait_for(lambda: shown_step(driver) == steps[2], 15), text(driver, "step-label")
     press_on_slider(driver, Keys.END)
     assert wait_for(lambda: shown_step(driver) == steps[-1], 15)
-    time.sleep(1.0)
-    last = view_pixels(driver, "glyph_view")
-    assert first.shape == last.shape
-    # the boxes moved: more than the step's label changed (the label is in the top left corner)
-    body = np.abs(first - last).max(axis=2)[:, first.shape[1] // 5:] > 40
-    assert body.sum() > 200, body.sum()
+
+    def boxes_moved():  # more than the step's label (in the top left corner) changed
+        last = view_pixels(driver, "glyph_view")
+        return (np.abs(first - last).max(axis=2)[:, first.shape[1] // 5:] > 40).sum() > 200
+    assert wait_for(boxes_moved, 20, every=0.3)
 
 
 def test_a_click_on_a_heatmap_row_outlines_that_filter_in_the_glyphs(served, driver, tiny_run):
@@ -113,17 +123,15 @@ def test_a_click_on_a_heatmap_row_outlines_that_filter_in_the_glyphs(served, dri
     rows, x = heatmap_rows(view_pixels(driver, "heat_view"), filters)
     outlines = {}
     for picked in (3, filters - 3):
-        before = view_image(driver, "glyph_view")
         size = heat.size
         ActionChains(driver).move_to_element_with_offset(
             heat, int(x - size["width"] / 2), int(rows[picked] - size["height"] / 2)).click().perform()
         assert wait_for(lambda: text(driver, "picked") == f"filter {picked}", 15), \
             text(driver, "picked")
-        assert wait_for(lambda: view_image(driver, "glyph_view") != before, 15)
-        time.sleep(0.5)
-        outline = highlight_pixels(view_pixels(driver, "glyph_view"))
-        assert outline.sum() > 40, "the picked filter is not outlined in the weight glyphs"
-        outlines[picked] = np.argwhere(outline).mean(axis=0)
+        # ParaView sends the image it has, then the new one once encoded: wait for that one
+        centre = wait_for(lambda: outline_centre(driver, outlines.get(3)), 20, every=0.3)
+        assert centre is not None, "the picked filter is not outlined in the weight glyphs"
+        outlines[picked] = centre
     # filter 3 is in the glyphs' first row of blocks, filter C-3 in the last: lower on screen
     assert outlines[filters - 3][0] > outlines[3][0] + 20, outlines
 
@@ -197,6 +205,36 @@ def test_a_local_server_follows_a_live_run(tmp_path, driver):
         writer.wait()
         if server is not None:
             server.stop()
+
+
+def test_a_folder_of_runs_is_one_page_that_names_runs_by_label_only(tiny_run, tmp_path, driver):
+    """A sweep's folder: the page offers its runs by their folders' names (a hostile one shown
+    as text), never a path, and shows the run chosen."""
+    hostile = "b\"'<b>x$(id)`;"
+    for name in ("a", hostile):
+        (tmp_path / name).mkdir()
+        shutil.copy(os.path.join(tiny_run, F.STORE_FILENAME), tmp_path / name / F.STORE_FILENAME)
+    server = Served(tmp_path)
+    try:
+        assert server.url, server.output
+        open_page(driver, server.url)
+        assert str(tmp_path) not in driver.page_source and "<b>x" not in driver.page_source
+        before = view_image(driver, "glyph_view")
+        driver.find_element(By.ID, "run").find_element(
+            By.XPATH, "./ancestor::div[contains(@class, 'v-field')]").click()
+        def listed():  # the menu's items once they show their text
+            items = driver.find_elements(By.CSS_SELECTOR, ".v-list-item")
+            return items if items and all(item.text for item in items) else None
+        items = wait_for(listed, 10)
+        assert [item.text for item in items] == ["a", hostile]
+        items[1].click()
+        assert wait_for(lambda: driver.find_element(By.ID, "run").get_attribute("value")
+                        == hostile, 10)
+        assert wait_for(lambda: text(driver, "alerts") == "no alerts"
+                        and view_image(driver, "glyph_view") != before, 40)
+        assert shown_step(driver) == 8  # the chosen run's newest step (a copy of the tiny run)
+    finally:
+        server.stop()
 
 
 def test_serve_says_what_is_missing(tiny_run, tmp_path):
