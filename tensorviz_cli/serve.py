@@ -91,13 +91,7 @@ def _serve(argv, env, args, token):
                   file=sys.stderr, flush=True)
         return server.wait()
     finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        launch.stop(server)
 
 
 def url(host, port, token=None):
