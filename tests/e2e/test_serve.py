@@ -5,6 +5,7 @@ appear; a server bound beyond this machine refuses a request without its token, 
 reaches a file outside what the page serves."""
 
 import http.client
+import json
 import os
 import shutil
 import subprocess
@@ -24,8 +25,10 @@ try:
 except ImportError:  # a failure, never a skip: `bash scripts/setup.sh` installs it
     pytest.fail("selenium is not installed in this venv: run `bash scripts/setup.sh`",
                 pytrace=False)
+from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
+from tensorviz_pv.store.synthetic import write_synthetic_run
 
 
 
@@ -168,6 +171,7 @@ def test_a_server_beyond_this_machine_wants_its_token(served):
 # start: the page sees the store exactly as it sees a training's)
 LIVE_WRITER = """
 import sys, time
+from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.synthetic import LAYERS, expected_kernel, write_synthetic_run
 _, writer = write_synthetic_run(sys.argv[1], steps=10, every=5, close=False)
@@ -235,6 +239,39 @@ def test_a_folder_of_runs_is_one_page_that_names_runs_by_label_only(tiny_run, tm
         assert shown_step(driver) == 8  # the chosen run's newest step (a copy of the tiny run)
     finally:
         server.stop()
+
+
+BOARD_SCRIPT = """
+import json, sys
+from paraview import simple
+from tensorviz_pv.web.board import Board
+board = Board(sys.argv[1])
+seen = {"layer": board.layer, "steps": board.steps, "sources": [len(simple.GetSources())]}
+seen["go_to"] = [board.go_to(4), simple.GetTimeKeeper().Time, board.go_to(99), board.go_to(-3)]
+board.show_layer("fc1")
+seen["layers_drawn"] = sorted({p.Layer[0] for p in simple.GetSources().values()
+                               if "Layer" in p.ListProperties()})
+board.show_layer("conv1")
+seen["sources"].append(len(simple.GetSources()))
+seen["views"] = len(simple.GetViews())
+json.dump(seen, open(sys.argv[2], "w"))
+"""
+
+
+def test_the_page_s_run_switches_layers_without_leaving_views_behind(tmp_path):
+    """The page's run (tensorviz_pv/web/board.py): its steps, a step chosen by index, and a
+    layer switched away and back leaving no pipeline object of the other layer's views."""
+    store, script, out = tmp_path / "run.tvz", tmp_path / "board.py", tmp_path / "board.json"
+    write_synthetic_run(str(store), steps=12, every=5)
+    script.write_text(BOARD_SCRIPT)
+    result = run_paraview("pvbatch", [str(script), str(store), str(out)], capture_output=True,
+                          text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    seen = json.loads(out.read_text())
+    assert seen["layer"] == "conv1" and seen["steps"] == list(range(13))
+    assert seen["go_to"] == [4, 4.0, 12, 0]  # clamped to the recorded steps
+    assert seen["layers_drawn"] == ["fc1"]  # the conv1 views went with their layer
+    assert seen["sources"][1] == seen["sources"][0] and seen["views"] == 6
 
 
 def test_serve_says_what_is_missing(tiny_run, tmp_path):
