@@ -12,6 +12,7 @@ only show: nothing it sends reaches the file system or the training."""
 import asyncio
 import importlib
 import json
+import math
 import os
 import sys
 
@@ -74,6 +75,8 @@ class Page:
 
     # ---- the page's events
     def _on_step(self, step_index, **_):
+        if not _numbers(step_index):  # the page sends a number; anything else shows nothing
+            return
         self._show_step(step_index)
         self.update_views()
 
@@ -125,10 +128,10 @@ class Page:
     def on_click(self, name, x, y, width, height):
         """A click at (x, y) CSS pixels from the top left of view `name`'s `width` x `height`
         box: the view's own pixels count from the bottom left, at the view's size."""
-        view = self.board.views[name]
+        view = self.board.views.get(name)
+        if view is None or not _numbers(x, y, width, height) or width <= 0 or height <= 0:
+            return  # not a click of this page's
         size = view.ViewSize
-        if not width or not height:
-            return
         picked = self.board.pick(name, x * size[0] / width, (height - y) * size[1] / height)
         if picked is not None:
             self.state.picked = picked
@@ -224,6 +227,11 @@ class Page:
             self.widgets[name] = pv_widgets.VtkRemoteView(
                 self.board.views[name], interactive_ratio=1, still_quality=95,
                 style="position: absolute; inset: 0")
+
+
+def _numbers(*values):
+    """Whether these values from the page are finite numbers."""
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
 
 
 def main():
