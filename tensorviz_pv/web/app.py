@@ -69,6 +69,7 @@ class Page:
             "alerts": board.alerts(), "picked": -1, "busy": ""})
         self._show_step(len(steps) - 1)
         self._build_ui()
+        self.server.add_protocol_to_configure(_images_only)  # after trame-vtk's own
         self.state.change("step_index")(self._on_step)
         self.state.change("layer")(self._on_layer)
         self.state.change("run")(self._on_run)
@@ -227,6 +228,15 @@ class Page:
             self.widgets[name] = pv_widgets.VtkRemoteView(
                 self.board.views[name], interactive_ratio=1, still_quality=95,
                 style="position: absolute; inset: 0")
+
+
+def _images_only(protocol):
+    """Take trame-vtk's geometry delivery (local rendering: the views' meshes and arrays sent
+    to the browser) off the server: the page gets pictures, and no RPC asks for the data."""
+    from trame_vtk.modules.paraview.protocols import ParaViewWebLocalRendering
+    for linked in list(protocol.getLinkProtocols()):
+        if isinstance(linked, ParaViewWebLocalRendering):
+            protocol.unregisterLinkProtocol(linked)
 
 
 def _numbers(*values):

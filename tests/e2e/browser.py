@@ -137,3 +137,13 @@ def press_on_slider(driver, *keys):
     from selenium.webdriver.common.by import By
     thumb = driver.find_element(By.CSS_SELECTOR, ".v-slider-thumb[role='slider']")  # the only one
     thumb.send_keys(*keys)
+
+
+def rpc(driver, method, *args):
+    """Call a server method from the page as its own client does; ('ok', result) or
+    ('error', the error)."""
+    return driver.execute_async_script("""
+const done = arguments[arguments.length - 1];
+window.trame.client.getConnection().getSession().call(arguments[0], arguments[1])
+  .then(result => done(['ok', result]), error => done(['error', error]));
+""", method, list(args))

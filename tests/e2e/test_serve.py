@@ -16,8 +16,8 @@ import urllib.parse
 import numpy as np
 import pytest
 
-from browser import (Served, browser, open_page, press_on_slider, shown_step, text, view_image,
-                     view_pixels, wait_for)
+from browser import (Served, browser, open_page, press_on_slider, rpc, shown_step, text,
+                     view_image, view_pixels, wait_for)
 try:
     from selenium.webdriver import ActionChains
     from selenium.webdriver.common.by import By
@@ -137,6 +137,17 @@ def test_a_click_on_a_heatmap_row_outlines_that_filter_in_the_glyphs(served, dri
         outlines[picked] = centre
     # filter 3 is in the glyphs' first row of blocks, filter C-3 in the last: lower on screen
     assert outlines[filters - 3][0] > outlines[3][0] + 20, outlines
+
+
+def test_the_page_gets_pictures_and_never_the_data(served, driver):
+    """The server answers the page's picture requests, and has no method that sends a view's
+    geometry and arrays (trame-vtk's local rendering is taken off)."""
+    open_page(driver, local(served.url))
+    answer, quality = rpc(driver, "viewport.image.push.quality.get", "-1")
+    assert answer == "ok" and "quality" in quality
+    for method in ("viewport.geometry.view.get.state", "viewport.geometry.array.get"):
+        answer, error = rpc(driver, method, "-1")
+        assert answer == "error" and "Unregistered method" in error["message"], (method, error)
 
 
 def test_a_server_beyond_this_machine_wants_its_token(served):
