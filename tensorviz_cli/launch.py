@@ -157,6 +157,18 @@ def _accepts(number, server, seconds=5.0):
     return False
 
 
+def stop(process, seconds=10):
+    """End a child process: asked (SIGTERM) first, killed after `seconds`."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def mpi_launcher(ranks):
     """The argv prefix that starts `ranks` MPI processes (ParaView's MPI: Debian builds it with
     Open MPI), or ParaViewNotFound without mpiexec."""

@@ -19,6 +19,7 @@ class Tier(NamedTuple):
     ours: set  # the modules and packages of TensorViz it may import (with what is under them)
     blocked: list  # libraries made unimportable while it is imported
     pulled_in: tuple = ()  # libraries imported first: what they import is theirs, not the tier's
+    env: dict = {}  # added to the environment of the interpreter that imports the tier
 
 
 # the bottom of every tier: the error classes, and the loggers that stand for print
@@ -36,6 +37,15 @@ TIERS = {
                        ALGORITHMS, ["paraview", "tensorflow", "keras"]),
     "figures": Tier("tensorviz_pv.figures", {"numpy", "scipy", "h5py", "vtkmodules", "paraview"},
                     ALGORITHMS | {"tensorviz_pv.figures"}, ["tensorflow", "keras"]),
+    # the web page (`tensorviz serve`): the figures, and trame from the environment the set-up
+    # makes for pvpython (paraview.web.venv puts it on the path, as the app does)
+    "web": Tier("tensorviz_pv.web", {"numpy", "scipy", "h5py", "vtkmodules", "paraview", "trame",
+                                     "aiohttp"},
+                ALGORITHMS | {"tensorviz_pv.figures", "tensorviz_pv.web"}, ["tensorflow", "keras"],
+                pulled_in=("paraview.web.venv", "aiohttp", "trame.app", "trame.ui.vuetify3",
+                           "trame.widgets.html", "trame.widgets.paraview",
+                           "trame.widgets.vuetify3"),
+                env={"PV_VENV": os.path.join(ROOT, ".pvvenv")}),
     # the TensorFlow side: the store and the analysis below it, never the views nor the figures
     "trainer": Tier("trainer", {"numpy", "h5py", "scipy", "tensorflow", "keras"},
                     ANALYSIS | {"trainer"}, ["vtkmodules", "paraview"],
@@ -98,11 +108,11 @@ def _ours_allowed(name, ours):
 
 def tier_violations(tier):
     """(the modules of the tier's package, what they loaded that the tier must not use)."""
-    package, third_party, ours, blocked, pulled_in = TIERS[tier]
+    package, third_party, ours, blocked, pulled_in, env = TIERS[tier]
     result = subprocess.run([interpreter(), "-c", CHECK, package, json.dumps(blocked),
                              json.dumps(list(pulled_in))],
                             cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            env=dict(os.environ, PYTHONPATH=ROOT))
+                            env=dict(os.environ, PYTHONPATH=ROOT, **env))
     if result.returncode != 0:  # an import failed: a blocked library, or a broken module
         return [], [result.stderr.strip().splitlines()[-1]]
     seen = json.loads(result.stdout.strip().splitlines()[-1])

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+from tensorviz_cli.launch import stop
+
 
 def screenshot_of_the_gui(run_dir, display, shot, env=None, seconds=120):
     """Start `tensorviz paraview run_dir` on `display` (with `env` added to the environment),
@@ -28,10 +30,5 @@ def screenshot_of_the_gui(run_dir, display, shot, env=None, seconds=120):
         subprocess.run(["import", "-window", "root", str(shot)], env=env, check=True, timeout=60)
         return shot
     finally:
-        gui.terminate()
-        try:
-            gui.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            gui.kill()
-            gui.wait()
+        stop(gui, 30)
 

@@ -1,0 +1,262 @@
+"""The web page of `tensorviz serve`, a trame app run by pvpython (`tensorviz_cli/serve.py`
+starts it: `pvpython app.py --venv DIR`, DIR a virtual environment with trame). The dashboard's
+six views are ParaView views rendered here and sent as images (VtkRemoteView: no tensor leaves
+the machine); a step slider and play, the step, a layer chooser, the run's alerts, a live run
+followed, and a click on a filter in a view outlines it in all.
+
+Its settings come in the environment (never as code): TENSORVIZ_RUNS (JSON: [[label, store]]
+of the runs it may show; the page sees the labels, never a path), TENSORVIZ_LAYER,
+TENSORVIZ_SERVE_HOST, TENSORVIZ_SERVE_PORT, TENSORVIZ_SERVE_TOKEN (empty: no token). The page can
+only show: nothing it sends reaches the file system or the training."""
+
+import asyncio
+import importlib
+import json
+import math
+import os
+import sys
+
+# imported for what it does: puts --venv's packages (trame) on the path (ParaView 5.11)
+importlib.import_module("paraview.web.venv")
+
+from trame.app import asynchronous, get_server  # noqa: E402
+from trame.ui.vuetify3 import SinglePageLayout  # noqa: E402
+from trame.widgets import html, paraview as pv_widgets, vuetify3 as v3  # noqa: E402
+
+from tensorviz_pv.errors import TensorVizError  # noqa: E402
+from tensorviz_pv.messages import logger, show_messages  # noqa: E402
+from tensorviz_pv.web import guard  # noqa: E402
+from tensorviz_pv.web.board import VIEWS, Board  # noqa: E402
+
+LOG = logger("web")
+FOLLOW_SECONDS = 2.0  # how often a live run is looked at
+PLAY_SECONDS = 0.25  # a step shown this long while playing
+
+# inline styles: a <style> element in a Vue template is dropped
+# the GUI dashboard's layout (figures/dashboard.py): 2 x 2 views, the Filter Atlas tall at the
+# right over the Filter Health
+GRID = ("display: grid; grid-template-columns: 35fr 35fr 30fr; grid-template-rows: 50fr 15fr 35fr; "
+        "gap: 4px; height: calc(100vh - 100px); padding: 4px; background: #ddd")
+PLACES = {"glyph_view": "1 / 1 / 2 / 2", "maps_view": "2 / 1 / 4 / 2", "chart": "1 / 2 / 2 / 3",
+          "heat_view": "2 / 2 / 4 / 3", "atlas_view": "1 / 3 / 3 / 4", "health_view": "3 / 3 / 4 / 4"}
+CELL = "position: relative; background: white; min-height: 0; min-width: 0; overflow: hidden"
+NAME = ("position: absolute; right: 6px; bottom: 2px; z-index: 2; font: 12px sans-serif; "
+        "color: #555; pointer-events: none")
+ALERTS = ("font: 13px sans-serif; padding: 2px 12px; height: 24px; overflow: hidden; "
+          "white-space: nowrap; text-overflow: ellipsis")
+
+
+class Page:
+    """The trame server and its state, bound to one run's Board."""
+
+    def __init__(self, runs, layer, token):
+        """`runs`: [(label, store)] of the runs it may show (the page knows the labels only)."""
+        self.runs, self.token = dict(runs), token
+        label = runs[0][0]
+        self.board = board = Board(self.runs[label], layer)
+        self.server = get_server(client_type="vue3")
+        self.state, self.ctrl = self.server.state, self.server.controller
+        self.widgets = {}
+        self._sending = None  # the task sending the views' images
+        self.follower = board.follower()
+        self.ctrl.on_server_bind.add(self._bind)
+        self.ctrl.on_server_ready.add(self._start_tasks)
+        steps = board.steps
+        self.state.update({
+            "trame__title": "TensorViz", "run": label, "runs": list(self.runs),
+            "step_index": len(steps) - 1, "step_count": len(steps), "step_label": "",
+            "playing": False, "follow": True, "layer": board.layer, "layers": board.layers,
+            "alerts": board.alerts(), "picked": -1, "busy": ""})
+        self._show_step(len(steps) - 1)
+        self._build_ui()
+        self.server.add_protocol_to_configure(_images_only)  # after trame-vtk's own
+        self.state.change("step_index")(self._on_step)
+        self.state.change("layer")(self._on_layer)
+        self.state.change("run")(self._on_run)
+
+    # ---- the page's events
+    def _on_step(self, step_index, **_):
+        if not _numbers(step_index):  # the page sends a number; anything else shows nothing
+            return
+        self._show_step(step_index)
+        self.update_views()
+
+    def _show_step(self, index):
+        step = self.board.go_to(index)
+        self.state.step_label = "no steps yet" if step is None else f"step {step}"
+
+    def _on_layer(self, layer, **_):
+        if layer != self.board.layer:
+            self._rebuild(f"building the views of {layer}...", lambda: self.board.show_layer(layer))
+
+    def _on_run(self, run, **_):
+        store = self.runs.get(run)  # a label of the runs named at the start, nothing else
+        if store is not None and store != self.board.store:
+            self._rebuild(f"opening {run}...", lambda: self._open(store))
+
+    def _open(self, store):
+        self.board = Board(store, self.board.layer if self.board.layer in
+                           Board.layers_of(store) else None)
+        return self.board.views
+
+    def _rebuild(self, saying, build):
+        """Make new views (build() returns them) after the page has shown `saying`."""
+        self.state.busy = saying
+        asynchronous.create_task(self._swap_views(build))
+
+    async def _swap_views(self, build):
+        await asyncio.sleep(0.1)
+        try:
+            views = build()
+        except TensorVizError as error:
+            LOG.error(str(error))
+            views = None
+        self.follower = self.board.follower()
+        with self.state:
+            if views is not None:
+                for name, widget in self.widgets.items():
+                    widget.replace_view(views[name])
+            steps = self.board.steps
+            self.state.update({"layer": self.board.layer, "layers": self.board.layers,
+                               "run": next(k for k, v in self.runs.items() if v == self.board.store),
+                               "step_count": len(steps), "step_index": len(steps) - 1,
+                               "alerts": self.board.alerts(), "picked": -1, "busy": ""})
+            self._show_step(len(steps) - 1)
+
+    def toggle_play(self):
+        self.state.playing = not self.state.playing
+
+    def on_click(self, name, x, y, width, height):
+        """A click at (x, y) CSS pixels from the top left of view `name`'s `width` x `height`
+        box: the view's own pixels count from the bottom left, at the view's size."""
+        view = self.board.views.get(name)
+        if view is None or not _numbers(x, y, width, height) or width <= 0 or height <= 0:
+            return  # not a click of this page's
+        size = view.ViewSize
+        picked = self.board.pick(name, x * size[0] / width, (height - y) * size[1] / height)
+        if picked is not None:
+            self.state.picked = picked
+            self.update_views()
+
+    def update_views(self):
+        """Send every view's new image, the weight glyphs first: each goes out before the next
+        view renders."""
+        if self._sending is not None:
+            self._sending.cancel()  # a newer step: the images of the older one are not wanted
+        self._sending = asynchronous.create_task(self._send_images())
+
+    async def _send_images(self):
+        for widget in self.widgets.values():
+            widget.update()
+            await asyncio.sleep(0)
+
+    # ---- the server
+    def _bind(self, wslink_server, **_):
+        wslink_server.app.middlewares[:0] = guard.middlewares(self.token)
+
+    def _start_tasks(self, **_):
+        asynchronous.create_task(self._follow())
+        asynchronous.create_task(self._play())
+
+    async def _follow(self):
+        while True:
+            await asyncio.sleep(FOLLOW_SECONDS)
+            if not self.state.follow or self.state.playing:
+                continue
+            try:
+                changed = self.follower.tick()
+            except TensorVizError as error:  # a store mid-write: the next tick reads it
+                LOG.info(f"follow: {error}")
+                continue
+            if changed:
+                with self.state:
+                    steps = self.board.steps
+                    self.state.step_count = len(steps)
+                    self.state.step_index = len(steps) - 1
+                    self.state.alerts = self.board.alerts()
+                    self._show_step(len(steps) - 1)
+                self.update_views()
+
+    async def _play(self):
+        while True:
+            await asyncio.sleep(PLAY_SECONDS)
+            if self.state.playing and self.state.step_count:
+                with self.state:
+                    self.state.step_index = (self.state.step_index + 1) % self.state.step_count
+
+    # ---- the page
+    def _build_ui(self):
+        with SinglePageLayout(self.server, full_height=True) as layout:
+            layout.title.set_text("TensorViz")
+            with layout.toolbar:
+                html.Div("{{ run }}", classes="mx-2 text-subtitle-1", id="run-label",
+                         v_if="runs.length < 2")
+                v3.VSelect(v_model=("run",), items=("runs",), label="run", hide_details=True,
+                           density="compact", id="run", style="max-width: 220px",
+                           v_if="runs.length > 1")
+                v3.VSpacer()
+                with v3.VBtn(icon=True, click=self.toggle_play, id="play",
+                             density="compact"):
+                    v3.VIcon("{{ playing ? 'mdi-pause' : 'mdi-play' }}")
+                v3.VSlider(v_model=("step_index",), min=0, max=("step_count - 1",), step=1,
+                           hide_details=True, density="compact", id="step-slider",
+                           style="max-width: 420px; min-width: 200px")
+                html.Div("{{ step_label }}", id="step-label", classes="mx-3",
+                         style="min-width: 90px")
+                html.Div("{{ picked >= 0 ? 'filter ' + picked : '' }}", id="picked",
+                         classes="mx-2", style="min-width: 60px")
+                v3.VSwitch(v_model=("follow",), label="follow", hide_details=True,
+                           density="compact", id="follow", classes="mx-2", color="primary")
+                v3.VAutocomplete(v_model=("layer",), items=("layers",), label="layer",
+                                 hide_details=True, density="compact", id="layer",
+                                 style="max-width: 260px")
+            with layout.content:
+                html.Div("{{ busy || alerts }}", id="alerts", style=ALERTS,
+                         classes=("alerts === 'no alerts' ? 'text-grey-darken-3' : 'text-red'",))
+                with html.Div(style=GRID):
+                    for name, label in VIEWS:
+                        self._view_cell(name, label)
+            return layout
+
+    def _view_cell(self, name, label):
+        """One view: its image, its name, and its clicks sent here as view pixels."""
+        with html.Div(style=f"{CELL}; grid-area: {PLACES[name]}", classes="tv-cell", id=name, click=(
+                self.on_click, f"['{name}', $event.clientX - $event.currentTarget.getBoundingClientRect().left, "
+                "$event.clientY - $event.currentTarget.getBoundingClientRect().top, "
+                "$event.currentTarget.clientWidth, $event.currentTarget.clientHeight]")):
+            html.Div(label, style=NAME)
+            self.widgets[name] = pv_widgets.VtkRemoteView(
+                self.board.views[name], interactive_ratio=1, still_quality=95,
+                style="position: absolute; inset: 0")
+
+
+def _images_only(protocol):
+    """Take trame-vtk's geometry delivery (local rendering: the views' meshes and arrays sent
+    to the browser) off the server: the page gets pictures, and no RPC asks for the data."""
+    from trame_vtk.modules.paraview.protocols import ParaViewWebLocalRendering
+    for linked in list(protocol.getLinkProtocols()):
+        if isinstance(linked, ParaViewWebLocalRendering):
+            protocol.unregisterLinkProtocol(linked)
+
+
+def _numbers(*values):
+    """Whether these values from the page are finite numbers."""
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
+def main():
+    show_messages()
+    try:
+        page = Page(json.loads(os.environ["TENSORVIZ_RUNS"]),
+                    os.environ.get("TENSORVIZ_LAYER") or None,
+                    os.environ.get("TENSORVIZ_SERVE_TOKEN") or None)
+    except TensorVizError as error:
+        LOG.error(f"tensorviz serve: {error}")
+        raise SystemExit(1)
+    page.server.start(host=os.environ.get("TENSORVIZ_SERVE_HOST", "127.0.0.1"),
+                      port=int(os.environ.get("TENSORVIZ_SERVE_PORT", "8080")),
+                      open_browser=False, show_connection_info=False, timeout=0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,293 @@
+"""`tensorviz serve` in a real browser (Debian's chromium, headless, driven by selenium): the
+page shows the dashboard's views, the slider moves the step and the images, a click on a row of
+the correlation heatmap outlines that filter in the weight glyphs, a live run's new steps
+appear; a server bound beyond this machine refuses a request without its token, and no request
+reaches a file outside what the page serves."""
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import numpy as np
+import pytest
+
+from browser import (Served, browser, open_page, press_on_slider, rpc, shown_step, text,
+                     view_image, view_pixels, wait_for)
+try:
+    from selenium.webdriver import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+except ImportError:  # a failure, never a skip: `bash scripts/setup.sh` installs it
+    pytest.fail("selenium is not installed in this venv: run `bash scripts/setup.sh`",
+                pytrace=False)
+from tensorviz_cli.launch import run as run_paraview
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.reader import RunReader
+from tensorviz_pv.store.synthetic import write_synthetic_run
+
+
+
+@pytest.fixture(scope="module")
+def driver():
+    chromium = browser()
+    yield chromium
+    chromium.quit()
+
+
+@pytest.fixture(scope="module")
+def served(tiny_run):
+    """The tiny run served beyond this machine (--host 0.0.0.0): with a token."""
+    server = Served(tiny_run, "--host", "0.0.0.0")
+    assert server.url, server.output
+    yield server
+    server.stop()
+
+
+def local(url):
+    """The URL a server printed, on this machine's loopback address."""
+    return url.replace(urllib.parse.urlsplit(url).hostname, "127.0.0.1", 1)
+
+
+def highlight_pixels(image):
+    """Where the picked filter's outline colour is in an RGB image."""
+    target = np.array([0.9, 0.1, 0.9]) * 255  # figures/colour.py's HIGHLIGHT: magenta
+    return np.abs(image - target).max(axis=2) < 40
+
+
+def outline_centre(driver, other=None):
+    """The centre (row, column) of the outline in the glyph view, when there is one (and it is
+    not at `other`); else None."""
+    outline = highlight_pixels(view_pixels(driver, "glyph_view"))
+    if outline.sum() < 40:
+        return None
+    centre = tuple(np.argwhere(outline).mean(axis=0))
+    return None if other is not None and np.abs(np.subtract(centre, other)).max() < 5 else centre
+
+
+def heatmap_rows(image, filters):
+    """The centre y of each row of the correlation heatmap in the Filter Correlation view's
+    pixels (found from the pixels, not from the server: the heatmap is the leftmost block of
+    coloured pixels, its diagonal r = 1 in every row of a live filter)."""
+    coloured = (image.max(axis=2) - image.min(axis=2)) > 60
+    columns = np.flatnonzero(coloured.any(axis=0))
+    gaps = np.flatnonzero(np.diff(columns) > 8)  # the heatmap, then the colour bar apart
+    right = columns[gaps[0]] if len(gaps) else columns[-1]
+    rows = np.flatnonzero(coloured[:, columns[0]:right + 1].any(axis=1))
+    top, bottom = rows[0], rows[-1] + 1
+    height = (bottom - top) / filters
+    return [top + (i + 0.5) * height for i in range(filters)], (columns[0] + right) / 2
+
+
+def test_the_page_shows_the_views_and_the_slider_moves_step_and_images(served, driver, tiny_run):
+    with RunReader(os.path.join(tiny_run, F.STORE_FILENAME)) as run:
+        steps = [int(s) for s in run.time_steps()]
+    assert "token=" in served.url and "127.0.0.1" not in served.url
+    open_page(driver, local(served.url))
+    assert text(driver, "run-label") == os.path.basename(tiny_run)  # its name, not its path
+    assert str(tiny_run) not in driver.page_source
+    assert shown_step(driver) == steps[-1]  # the newest step first
+    glyphs = view_pixels(driver, "glyph_view")
+    coloured = (glyphs.max(axis=2) - glyphs.min(axis=2)) > 60  # red and blue boxes, white around
+    assert coloured.mean() > 0.02, "the weight glyphs view is blank"
+    for name in ("heat_view", "maps_view", "chart"):
+        pixels = view_pixels(driver, name)
+        assert (pixels.min(axis=2) < 200).mean() > 0.02, f"{name} is blank"
+    driver.save_screenshot(os.path.join(str(tiny_run), "serve.png"))
+
+    before = view_image(driver, "glyph_view")
+    press_on_slider(driver, Keys.HOME)
+    assert wait_for(lambda: shown_step(driver) == steps[0], 15), text(driver, "step-label")
+    assert wait_for(lambda: view_image(driver, "glyph_view") != before, 15)
+    time.sleep(2)  # the step's own image (ParaView first sends the one it has)
+    first = view_pixels(driver, "glyph_view")
+    press_on_slider(driver, Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
+    assert wait_for(lambda: shown_step(driver) == steps[2], 15), text(driver, "step-label")
+    press_on_slider(driver, Keys.END)
+    assert wait_for(lambda: shown_step(driver) == steps[-1], 15)
+
+    def boxes_moved():  # more than the step's label (in the top left corner) changed
+        last = view_pixels(driver, "glyph_view")
+        return (np.abs(first - last).max(axis=2)[:, first.shape[1] // 5:] > 40).sum() > 200
+    assert wait_for(boxes_moved, 20, every=0.3)
+
+
+def test_a_click_on_a_heatmap_row_outlines_that_filter_in_the_glyphs(served, driver, tiny_run):
+    with RunReader(os.path.join(tiny_run, F.STORE_FILENAME)) as run:
+        filters = run.layer_info("conv1")["filters"]
+    open_page(driver, local(served.url))
+    glyphs = view_pixels(driver, "glyph_view")
+    assert not highlight_pixels(glyphs).any()  # nothing picked yet
+    heat = driver.find_element(By.ID, "heat_view")
+    rows, x = heatmap_rows(view_pixels(driver, "heat_view"), filters)
+    outlines = {}
+    for picked in (3, filters - 3):
+        size = heat.size
+        ActionChains(driver).move_to_element_with_offset(
+            heat, int(x - size["width"] / 2), int(rows[picked] - size["height"] / 2)).click().perform()
+        assert wait_for(lambda: text(driver, "picked") == f"filter {picked}", 15), \
+            text(driver, "picked")
+        # ParaView sends the image it has, then the new one once encoded: wait for that one
+        centre = wait_for(lambda: outline_centre(driver, outlines.get(3)), 20, every=0.3)
+        assert centre is not None, "the picked filter is not outlined in the weight glyphs"
+        outlines[picked] = centre
+    # filter 3 is in the glyphs' first row of blocks, filter C-3 in the last: lower on screen
+    assert outlines[filters - 3][0] > outlines[3][0] + 20, outlines
+
+
+def test_the_page_gets_pictures_and_never_the_data(served, driver):
+    """The server answers the page's picture requests, and has no method that sends a view's
+    geometry and arrays (trame-vtk's local rendering is taken off)."""
+    open_page(driver, local(served.url))
+    answer, quality = rpc(driver, "viewport.image.push.quality.get", "-1")
+    assert answer == "ok" and "quality" in quality
+    for method in ("viewport.geometry.view.get.state", "viewport.geometry.array.get"):
+        answer, error = rpc(driver, method, "-1")
+        assert answer == "error" and "Unregistered method" in error["message"], (method, error)
+
+
+def test_a_server_beyond_this_machine_wants_its_token(served):
+    parts = urllib.parse.urlsplit(served.url)
+    token = urllib.parse.parse_qs(parts.query)["token"][0]
+    assert len(token) >= 24
+    port = int(parts.port)
+
+    def get(path, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        return response.status, body
+
+    assert get("/index.html")[0] == 403
+    assert get("/index.html?token=" + "x" * len(token))[0] == 403
+    assert get("/ws", {"Upgrade": "websocket", "Connection": "Upgrade"})[0] == 403
+    status, body = get(f"/index.html?token={token}")
+    assert status == 200 and b"<html" in body.lower()
+    assert get("/index.html", {"Cookie": f"tensorviz_token={token}"})[0] == 200
+    # no path leaves what the page serves, with or without the token
+    for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd",
+                 "/static/../../../etc/passwd", f"/{F.STORE_FILENAME}"):
+        for query in ("", f"?token={token}"):
+            status, body = get(path + query)
+            assert status in (403, 404) and b"root:" not in body, (path, status)
+
+
+# a run being written: the trainer's store writer adding a step every 0.3 s (no TensorFlow to
+# start: the page sees the store exactly as it sees a training's)
+LIVE_WRITER = """
+import sys, time
+from tensorviz_cli.launch import run as run_paraview
+from tensorviz_pv.store import format as F
+from tensorviz_pv.store.synthetic import LAYERS, expected_kernel, write_synthetic_run
+_, writer = write_synthetic_run(sys.argv[1], steps=10, every=5, close=False)
+for step in range(11, 1000):
+    time.sleep(0.3)
+    writer.add_step(step, 0, 0.1, 0.5, 0.01, [1.0] * len(LAYERS), [0.5] * len(LAYERS))
+    if step % 5 == 0:
+        writer.add_tensor("conv1", F.KERNEL, step, expected_kernel("conv1", step))
+    writer.flush()
+"""
+
+
+def test_a_local_server_follows_a_live_run(tmp_path, driver):
+    run_dir = tmp_path / "live"
+    run_dir.mkdir()
+    store = run_dir / F.STORE_FILENAME
+    writer = subprocess.Popen([sys.executable, "-c", LIVE_WRITER, str(store)])
+    server = None
+    try:
+        assert wait_for(lambda: store.exists(), 30, every=0.2)
+        time.sleep(1)  # its first steps flushed
+        server = Served(run_dir)
+        assert server.url and server.url.startswith("http://127.0.0.1:"), server.output
+        assert "token" not in server.url  # bound to this machine: no token needed
+        open_page(driver, server.url)
+        first = shown_step(driver)
+        assert first is not None and first >= 10
+        grew = wait_for(lambda: (shown_step(driver) or 0) > first, 20, every=0.5)
+        assert grew, f"the page stayed at step {first}"
+        assert writer.poll() is None, "the writer ended before the test could watch it"
+        with RunReader(str(store)) as run:
+            assert shown_step(driver) <= run.last_step()
+    finally:
+        writer.kill()
+        writer.wait()
+        if server is not None:
+            server.stop()
+
+
+def test_a_folder_of_runs_is_one_page_that_names_runs_by_label_only(tiny_run, tmp_path, driver):
+    """A sweep's folder: the page offers its runs by their folders' names (a hostile one shown
+    as text), never a path, and shows the run chosen."""
+    hostile = "b\"'<b>x$(id)`;"
+    for name in ("a", hostile):
+        (tmp_path / name).mkdir()
+        shutil.copy(os.path.join(tiny_run, F.STORE_FILENAME), tmp_path / name / F.STORE_FILENAME)
+    server = Served(tmp_path)
+    try:
+        assert server.url, server.output
+        open_page(driver, server.url)
+        assert str(tmp_path) not in driver.page_source and "<b>x" not in driver.page_source
+        before = view_image(driver, "glyph_view")
+        driver.find_element(By.ID, "run").find_element(
+            By.XPATH, "./ancestor::div[contains(@class, 'v-field')]").click()
+        def listed():  # the menu's items once they show their text
+            items = driver.find_elements(By.CSS_SELECTOR, ".v-list-item")
+            return items if items and all(item.text for item in items) else None
+        items = wait_for(listed, 10)
+        assert [item.text for item in items] == ["a", hostile]
+        items[1].click()
+        assert wait_for(lambda: driver.find_element(By.ID, "run").get_attribute("value")
+                        == hostile, 10)
+        assert wait_for(lambda: text(driver, "alerts") == "no alerts"
+                        and view_image(driver, "glyph_view") != before, 40)
+        assert shown_step(driver) == 8  # the chosen run's newest step (a copy of the tiny run)
+    finally:
+        server.stop()
+
+
+BOARD_SCRIPT = """
+import json, sys
+from paraview import simple
+from tensorviz_pv.web.board import Board
+board = Board(sys.argv[1])
+seen = {"layer": board.layer, "steps": board.steps, "sources": [len(simple.GetSources())]}
+seen["go_to"] = [board.go_to(4), simple.GetTimeKeeper().Time, board.go_to(99), board.go_to(-3)]
+board.show_layer("fc1")
+seen["layers_drawn"] = sorted({p.Layer[0] for p in simple.GetSources().values()
+                               if "Layer" in p.ListProperties()})
+board.show_layer("conv1")
+seen["sources"].append(len(simple.GetSources()))
+seen["views"] = len(simple.GetViews())
+json.dump(seen, open(sys.argv[2], "w"))
+"""
+
+
+def test_the_page_s_run_switches_layers_without_leaving_views_behind(tmp_path):
+    """The page's run (tensorviz_pv/web/board.py): its steps, a step chosen by index, and a
+    layer switched away and back leaving no pipeline object of the other layer's views."""
+    store, script, out = tmp_path / "run.tvz", tmp_path / "board.py", tmp_path / "board.json"
+    write_synthetic_run(str(store), steps=12, every=5)
+    script.write_text(BOARD_SCRIPT)
+    result = run_paraview("pvbatch", [str(script), str(store), str(out)], capture_output=True,
+                          text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    seen = json.loads(out.read_text())
+    assert seen["layer"] == "conv1" and seen["steps"] == list(range(13))
+    assert seen["go_to"] == [4, 4.0, 12, 0]  # clamped to the recorded steps
+    assert seen["layers_drawn"] == ["fc1"]  # the conv1 views went with their layer
+    assert seen["sources"][1] == seen["sources"][0] and seen["views"] == 6
+
+
+def test_serve_says_what_is_missing(tiny_run, tmp_path):
+    command = [os.path.join(os.path.dirname(sys.executable), "tensorviz"), "serve", str(tiny_run)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, TENSORVIZ_TRAME_VENV=str(tmp_path / "none")))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "scripts/setup.sh" in result.stderr
