@@ -1,0 +1,61 @@
+"""The steering of a live training as the views show it: the commands sent and their answers
+(`steering_events`, the one place that reads them), a short label for each, the marks drawn on
+the time axis at the steps where commands took effect, and the training's state."""
+
+import os
+
+from ..store.steering import APPLIED, SteeringChannel
+
+MOST_SHOWN = 8  # of the last commands, in a table or a panel
+LABEL_CHARACTERS = 28  # a mark's label on a chart's axis, at most
+
+
+def steering_events(store_path):
+    """Every command sent to the training of the run whose store is `store_path` (the channel
+    lives in its run directory), as SteeringChannel.rows() gives them: dicts of seq, command,
+    value, status (applied / refused / pending), step and reason. [] when the run has no
+    channel."""
+    return SteeringChannel(os.path.dirname(os.path.abspath(store_path))).rows()
+
+
+def event_label(row):
+    """A short label: "lr 0.01", "pause", "merge conv1 7>3" (filter 7 into filter 3)."""
+    kind, value = row.get("command"), row.get("value")
+    if kind is None:
+        return "unreadable command"
+    if kind == "learning_rate":
+        return f"lr {value:g}"
+    if kind == "merge":
+        return f"merge {value['layer']} {value['remove']}>{value['keep']}"[:LABEL_CHARACTERS]
+    if kind == "fork":
+        return f"fork at {value['step']}"
+    return kind
+
+
+def applied_marks(rows):
+    """[(step, label)] of the commands applied, one per step (the labels of the commands
+    applied at one step joined), in step order."""
+    marks = {}
+    for row in rows:
+        if row.get("status") == APPLIED and row.get("step") is not None:
+            marks.setdefault(int(row["step"]), []).append(event_label(row))
+    return [(step, ", ".join(labels)[:LABEL_CHARACTERS]) for step, labels in sorted(marks.items())]
+
+
+def training_state(rows, live):
+    """"live", "paused" (the last pause or resume applied was a pause) or "ended" (no process
+    writes the run)."""
+    if not live:
+        return "ended"
+    held = [row["command"] for row in rows if row.get("status") == APPLIED
+            and row.get("command") in ("pause", "resume")]
+    return "paused" if held and held[-1] == "pause" else "live"
+
+
+def outcome_text(row):
+    """"applied at step 12", "refused: why", "pending"."""
+    if row.get("status") == APPLIED:
+        said = f"applied at step {row['step']}"
+    else:
+        said = str(row.get("status"))
+    return said + (f": {row['reason']}" if row.get("reason") else "")
