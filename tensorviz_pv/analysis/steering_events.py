@@ -59,3 +59,19 @@ def outcome_text(row):
     else:
         said = str(row.get("status"))
     return said + (f": {row['reason']}" if row.get("reason") else "")
+
+
+def mark_labels(marks, first, last, width, character_width):
+    """(tick labels, key) of marks [(step, label)] on an axis from `first` to `last` step that
+    is `width` pixels long, a label's character `character_width` pixels wide: each mark
+    labelled in full when every label fits beside its neighbours; else numbered 1, 2, 3...
+    and the key ("1 lr 0.01   2 pause") says what each number stands for."""
+    span = max(last - first, 1)
+    positions = [(step - first) / span * width for step, _ in marks]
+    halves = [(len(label) + 1) * character_width / 2 for _, label in marks]
+    fits = all(b - a >= ha + hb for a, b, ha, hb in
+               zip(positions, positions[1:], halves, halves[1:]))
+    if fits:
+        return [label for _, label in marks], ""
+    numbers = [str(index + 1) for index in range(len(marks))]
+    return numbers, "   ".join(f"{n} {label}" for n, (_, label) in zip(numbers, marks))

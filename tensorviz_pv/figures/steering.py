@@ -1,0 +1,54 @@
+"""Steering on the time axis of a chart over training steps: a grey stroke at each step where a
+command to the live training took effect (Norm Time Series's port 1), labelled on the chart's
+top axis ("lr 0.01", "pause"), or numbered there with a key as that axis's title when the labels
+would run into each other."""
+
+from paraview import simple
+
+from ..algorithms.norm_time_series import MARK
+from ..analysis.steering_events import mark_labels
+from .colour import TEXT
+
+MARK_COLOUR = ["0.45", "0.45", "0.45"]
+CHARACTER_SHARE = 0.6  # of the type size: an average character's width
+PLOT_SHARE = 0.8  # of a chart's width: its plot, less the axes' labels and margins
+TOP_RIGHT = "2"  # vtkChart's corner of the top and right axes: clear of the norms' own
+
+
+def show_marks(table, chart, first, last, width, label_size):
+    """Draw the steering marks of a Norm Time Series proxy (`table`) in `chart`, whose step axis
+    runs from `first` to `last` over about `width` pixels; returns the marks' display, or None
+    when no command took effect."""
+    port = simple.OutputPort(table, 1)
+    info = table.GetDataInformation(1).DataInformation.GetFieldDataInformation()
+    steps_info = info.GetArrayInformation("event_steps")
+    if steps_info is None or steps_info.GetNumberOfTuples() == 0:
+        return None
+    fetched = table.GetClientSideObject().GetOutputDataObject(1).GetFieldData()
+    labels = fetched.GetAbstractArray("event_labels")
+    steps = fetched.GetArray("event_steps")
+    marks = [(int(steps.GetTuple1(i)), labels.GetValue(i)) for i in range(steps.GetNumberOfTuples())]
+    display = simple.Show(port, chart)
+    display.UseIndexForXAxis = 0
+    display.XArrayName = "step"
+    display.SeriesVisibility = [MARK]
+    display.SeriesColor = [MARK] + MARK_COLOUR
+    display.SeriesLabel = [MARK, "steering"]
+    display.SeriesLineStyle = [MARK, "3"]  # dotted: not a curve
+    display.SeriesLineThickness = [MARK, "1"]
+    display.SeriesPlotCorner = [MARK, TOP_RIGHT]
+    ticks, key = mark_labels(marks, first, last, width * PLOT_SHARE, label_size * CHARACTER_SHARE)
+    chart.TopAxisUseCustomRange = 1
+    chart.TopAxisRangeMinimum, chart.TopAxisRangeMaximum = float(first), float(last)
+    chart.TopAxisUseCustomLabels = 1
+    chart.TopAxisLabels = [text for (step, _), tick in zip(marks, ticks)
+                           for text in (repr(float(step)), tick)]
+    chart.TopAxisLabelFontSize = chart.TopAxisTitleFontSize = label_size
+    chart.TopAxisLabelColor = chart.TopAxisTitleColor = TEXT
+    chart.TopAxisTitle = key
+    chart.ShowTopAxisGrid = 0
+    chart.RightAxisUseCustomRange = 1
+    chart.RightAxisRangeMinimum, chart.RightAxisRangeMaximum = 0.0, 1.0
+    chart.ShowRightAxisLabels = chart.ShowRightAxisGrid = 0
+    chart.RightAxisUseCustomLabels, chart.RightAxisLabels = 1, []  # no ticks either
+    return display
