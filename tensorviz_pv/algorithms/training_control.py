@@ -47,9 +47,11 @@ def fork_directory(run_dir, step):
 
 
 class TrainingControl(CorrelationView):
-    """Port 0: the last commands (seq, command, value, outcome) with field data state, step
-    (the newest recorded), learning_rate (as last recorded), shown_step (the time asked) and
-    answer (what the last button got). Port 1: the Highlight outline (none drawn). Layer and
+    """Port 0: a table (seq, command, value, outcome, step): first the training's own row
+    (command "(training)", value its state and learning rate as last recorded, outcome what
+    the last button got, step the newest recorded), then its last MOST_SHOWN commands (step:
+    where applied, -1 before); field data state, newest_step, learning_rate, shown_step (the
+    step at the time asked) and answer. Port 1: the Highlight outline (none drawn). Layer and
     Highlight name the filter that "Merge the picked filter" merges (the dashboard links
     Highlight to its picked filter); it goes into its best-correlated partner on the probe
     activations at the step shown."""
@@ -141,22 +143,25 @@ class TrainingControl(CorrelationView):
     # ---- the table
     def produce(self, run, outputs):
         table = vtkTable.GetData(outputs, 0)
-        steps = run.time_steps()
-        self._shown_step = self.requested_step(outputs, steps)
+        self._shown_step = self.requested_step(outputs, run.time_steps())
         rows = steering_events(run.path)
-        live = live_writer(run.path) is not None
-        shown = rows[-MOST_SHOWN:]
-        table.AddColumn(vtk_array("seq", np.array([row["seq"] for row in shown], np.int64)))
-        table.AddColumn(string_array("command", [str(row["command"]) for row in shown]))
-        table.AddColumn(string_array("value", [_value_text(row["value"]) for row in shown]))
-        table.AddColumn(string_array("outcome", [outcome_text(row) for row in shown]))
-        table.AddColumn(vtk_array("step", np.array(
-            [-1 if row["step"] is None else row["step"] for row in shown], np.int64)))
+        state = training_state(rows, live_writer(run.path) is not None)
         newest = run.step_row(run.last_step()) if run.step_count() else {}
-        table.GetFieldData().AddArray(string_array("state", [training_state(rows, live)]))
+        learning_rate = float(newest.get(F.LEARNING_RATE, np.nan))
+        # the first row: the training itself, then its last commands
+        said = [{"seq": 0, "command": "(training)", "value": f"{state}, lr {learning_rate:g}",
+                 "outcome": self._answer, "step": run.last_step()}]
+        said += [dict(row, value=_value_text(row["value"]), outcome=outcome_text(row))
+                 for row in rows[-MOST_SHOWN:]]
+        table.AddColumn(vtk_array("seq", np.array([row["seq"] for row in said], np.int64)))
+        for column in ("command", "value", "outcome"):
+            table.AddColumn(string_array(column, [str(row[column]) for row in said]))
+        table.AddColumn(vtk_array("step", np.array(
+            [-1 if row["step"] is None else row["step"] for row in said], np.int64)))
+        table.GetFieldData().AddArray(string_array("state", [state]))
         add_field(table, "newest_step", np.int64(run.last_step()))
         add_field(table, "shown_step", np.int64(self._shown_step))
-        add_field(table, "learning_rate", np.float64(newest.get(F.LEARNING_RATE, np.nan)))
+        add_field(table, "learning_rate", np.float64(learning_rate))
         table.GetFieldData().AddArray(string_array("answer", [self._answer]))
 
 

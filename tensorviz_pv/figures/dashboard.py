@@ -4,10 +4,13 @@ the ParaView GUI (`tensorviz paraview RUN_DIR`) or pvbatch.
     weight glyphs (3D)       | norms over the steps (line chart)    | filter atlas (2D: what
                              |                                      |  excites each filter)
     activation maps (2D)     | filter correlation heatmap (2D)      | filter health + alerts
+                             |                                      | (a live run: over its
+                             |                                      |  Training Control)
 
 A filter picked in any view that draws filters one by one (Select Cells On) is outlined in
 all of them (figures/picking.py). follow(): while a trainer writes the run, reload it
-every few seconds and move to the newest step. Both poll from a Qt timer of the GUI's render
+every few seconds and move to the newest step. The commands a live training took are marked
+on the norm chart's time axis and listed in the weights' corner. Both poll from a Qt timer of the GUI's render
 window (repeat(); nothing to do in pvbatch).
 """
 
@@ -17,6 +20,7 @@ import time
 from paraview import simple
 
 from ..errors import FigureError, TensorVizError
+from ..store.lock import live_writer
 from ..store.run_dir import RunDir
 from .activations import activation_panel, correlation_panel
 from .atlas import atlas_panel
@@ -25,6 +29,7 @@ from .health import NO_ALERTS, alerts_text, health_panel
 from .norms import norm_chart
 from .picking import FilterPicker, link_highlights, show_highlight
 from .session import FigureRun
+from .steering import control_panel, steering_text
 from .text import title
 from .views import render_view
 from .weights import glyphs, show_glyphs
@@ -66,6 +71,9 @@ def _views(run, area, cell, layer):
     layout.SplitVertical(3, 0.5)
     layout.SplitVertical(4, 0.5)
     layout.SplitVertical(2, 1 - HEALTH_SHARE)  # the atlas (5) over the health (6)
+    live = live_writer(run.store) is not None
+    if live:  # the health (13) over the Training Control (14)
+        layout.SplitVertical(6, 0.5)
 
     glyph_view = render_view(cell, f"{layer} weights", (layout, 7))
     proxy, _, limit = glyphs(run, layer)
@@ -74,6 +82,9 @@ def _views(run, area, cell, layer):
     step = simple.AnnotateTime(registrationName="the step", Format="step {time:.0f}")
     shown = simple.Show(step, glyph_view)  # the step, in the view that moves most
     shown.WindowLocation, shown.FontSize, shown.Color = "Upper Left Corner", 18, TEXT
+    steering = simple.Text(registrationName="steering", Text=steering_text(run.store))
+    shown = simple.Show(steering, glyph_view)  # the commands the training took, if any
+    shown.WindowLocation, shown.FontSize, shown.Color = "Lower Left Corner", 12, TEXT
 
     chart = norm_chart(run, "weight", place=(layout, 9), compact=True)
 
@@ -82,8 +93,9 @@ def _views(run, area, cell, layer):
     column = int(area[0] * ATLAS_SHARE)
     atlas_view = render_view((column, int(area[1] * (1 - HEALTH_SHARE))), f"{layer} filter atlas",
                              (layout, 5))
-    health_view = render_view((column, int(area[1] * HEALTH_SHARE)), f"{layer} filter health",
-                              (layout, 6))
+    health_view = render_view((column, int(area[1] * HEALTH_SHARE / (2 if live else 1))),
+                              f"{layer} filter health", (layout, 13 if live else 6))
+    control = control_panel(run, (layout, 14), layer)[0] if live else None
     alerts = None
     filter_views = [(proxy, 0, glyph_view)]
     if run.has_health(layer):
@@ -101,18 +113,20 @@ def _views(run, area, cell, layer):
             atlas = atlas_panel(run, atlas_view, layer, run.steps[-1], caption=False)
             filter_views.append((atlas, 0, atlas_view))
             title(atlas_view, f"{layer} filter atlas", 16, follow=atlas, layer=layer)
-    link_highlights([source for source, _, _ in filter_views])
+    link_highlights([source for source, _, _ in filter_views] + ([control] if live else []))
     for source, port, view in filter_views:
         show_highlight(source, view, port)
     scene = simple.GetAnimationScene()
     scene.UpdateAnimationUsingDataTimeSteps()
     scene.AnimationTime = run.steps[-1]
     run.labels.fit()  # on a parallel server: its labels to the views' cameras
-    simple.SetActiveSource(run.reader)  # the Properties panel opens on the run, not a label
+    # the Properties panel opens on the run (a live one: on its Training Control's buttons)
+    simple.SetActiveSource(control if live else run.reader)
     simple.SetActiveView(glyph_view)
     return {"reader": run.reader, "layout": layout, "glyph_view": glyph_view, "chart": chart,
             "maps_view": maps_view, "heat_view": heat_view, "atlas_view": atlas_view,
-            "health_view": health_view, "alerts": alerts,
+            "health_view": health_view, "alerts": alerts, "steering": steering,
+            "control": control,
             "picker": FilterPicker((source, port) for source, port, _ in filter_views)}
 
 
@@ -150,14 +164,16 @@ def show_alerts(alerts, store):
 class Follower:
     """Keeps the views on the newest step of a run that is still being written: tick() reloads
     the reader when the store file changed, moves the animation time to the last step and
-    updates the alerts (a Text source and its display, when given). A slow tick (a long run)
+    updates the alerts (a Text source and its display, when given) and the steering commands
+    taken (a Text source, when given). A slow tick (a long run)
     rests the follower until following has taken at most SHARE of the time."""
 
     SHARE = 0.2  # at most this share of the GUI's time goes to following
     QUICK = 0.1  # seconds: a tick this quick is never held back
 
-    def __init__(self, reader, alerts=None, clock=time.monotonic):
+    def __init__(self, reader, alerts=None, clock=time.monotonic, steering=None):
         self.reader, self.alerts, self.clock = reader, alerts, clock
+        self.steering = steering
         self.stamp = None
         self.resting_until = 0.0  # after a slow tick (a long run), the next waits this long
 
@@ -188,6 +204,8 @@ class Follower:
             scene.AnimationTime = steps[-1]
         if self.alerts is not None:
             show_alerts(self.alerts, self.reader.FileName)
+        if self.steering is not None:
+            self.steering.Text = steering_text(self.reader.FileName)
         if simple.GetActiveView() is not None:
             simple.Render()
 
@@ -204,8 +222,8 @@ def repeat(callback, seconds):
     return True
 
 
-def follow(reader, seconds=2.0, alerts=None):
+def follow(reader, seconds=2.0, alerts=None, steering=None):
     """Keep the GUI on the newest step of a run being written; returns the Follower, or None
     without a GUI."""
-    follower = Follower(reader, alerts)
+    follower = Follower(reader, alerts, steering=steering)
     return follower if repeat(follower.tick, seconds) else None

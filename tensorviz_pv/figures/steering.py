@@ -1,13 +1,15 @@
 """Steering on the time axis of a chart over training steps: a grey stroke at each step where a
 command to the live training took effect (Norm Time Series's port 1), labelled on the chart's
 top axis ("lr 0.01", "pause"), or numbered there with a key as that axis's title when the labels
-would run into each other."""
+would run into each other; the last of them in a view's corner; and the Training Control of a
+live run as a dashboard panel."""
 
 from paraview import simple
 
 from ..algorithms.norm_time_series import MARK
-from ..analysis.steering_events import mark_labels
+from ..analysis.steering_events import applied_marks, mark_labels, steering_events
 from .colour import TEXT
+from .views import place_view
 
 MARK_COLOUR = ["0.45", "0.45", "0.45"]
 CHARACTER_SHARE = 0.6  # of the type size: an average character's width
@@ -52,3 +54,24 @@ def show_marks(table, chart, first, last, width, label_size):
     chart.ShowRightAxisLabels = chart.ShowRightAxisGrid = 0
     chart.RightAxisUseCustomLabels, chart.RightAxisLabels = 1, []  # no ticks either
     return display
+
+
+def control_panel(run, place, layer):
+    """The Training Control of a live run in a spreadsheet view in `place` (layout, cell), its
+    Layer the dashboard's when that layer can be merged in; returns (control, view)."""
+    view = place_view(simple.CreateView("SpreadSheetView", registrationName="training control"),
+                      place)
+    control = simple.TrainingControl(Input=run.reader, registrationName="Training Control")
+    if layer in list(control.GetProperty("LayerNames")):
+        control.Layer = layer
+    simple.Show(control, view)
+    view.HiddenColumnLabels = ["Row ID"]
+    view.CellFontSize = view.HeaderFontSize = 9
+    return control, view
+
+
+def steering_text(store, most=3):
+    """The last `most` commands applied to the run's training, for a view's corner:
+    "steered: 101 lr 0.01 · 293 pause" ("" when none)."""
+    marks = applied_marks(steering_events(store))[-most:]
+    return "steered: " + " · ".join(f"{step} {label}" for step, label in marks) if marks else ""
