@@ -65,7 +65,7 @@ def control_panel(run, place, layer):
     if layer in list(control.GetProperty("LayerNames")):
         control.Layer = layer
     simple.Show(control, view)
-    view.HiddenColumnLabels = ["Row ID"]
+    view.FieldAssociation = "Row Data"  # a table's; the default (points) has none
     view.CellFontSize = view.HeaderFontSize = 9
     return control, view
 

@@ -54,8 +54,8 @@ def press(button, wait=30):
             return rows
 
 for step in plan.split(","):
-    if step == "hold":  # the step count, twice, 1.5 s apart
-        said["steps"].append([newest(), time.sleep(1.5) or newest()])
+    if step == "hold":  # the step count, twice, 1 s apart
+        said["steps"].append([newest(), time.sleep(1.0) or newest()])
     elif step.startswith("lr="):
         control.LearningRate = float(step[3:])
         press("ApplyLearningRate")
