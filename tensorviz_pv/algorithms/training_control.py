@@ -47,8 +47,8 @@ def fork_directory(run_dir, step):
 
 
 class TrainingControl(CorrelationView):
-    """Port 0: a table (seq, command, value, outcome, step): first the training's own row
-    (command "(training)", value its state and learning rate as last recorded, outcome what
+    """Port 0: a table (command, detail, outcome, step, seq): first the training's own row
+    (command "(training)", detail its state and learning rate as last recorded, outcome what
     the last button got, step the newest recorded), then its last MOST_SHOWN commands (step:
     where applied, -1 before); field data state, newest_step, learning_rate, shown_step (the
     step at the time asked) and answer. Port 1: the Highlight outline (none drawn). Layer and
@@ -149,15 +149,16 @@ class TrainingControl(CorrelationView):
         newest = run.step_row(run.last_step()) if run.step_count() else {}
         learning_rate = float(newest.get(F.LEARNING_RATE, np.nan))
         # the first row: the training itself, then its last commands
-        said = [{"seq": 0, "command": "(training)", "value": f"{state}, lr {learning_rate:g}",
+        said = [{"seq": 0, "command": "(training)", "detail": f"{state}, lr {learning_rate:g}",
                  "outcome": self._answer, "step": run.last_step()}]
-        said += [dict(row, value=_value_text(row["value"]), outcome=outcome_text(row))
+        said += [dict(row, detail=_detail_text(row["value"]), outcome=outcome_text(row))
                  for row in rows[-MOST_SHOWN:]]
-        table.AddColumn(vtk_array("seq", np.array([row["seq"] for row in said], np.int64)))
-        for column in ("command", "value", "outcome"):
+        # a spreadsheet orders columns by name: command, detail, outcome, seq, step
+        for column in ("command", "detail", "outcome"):
             table.AddColumn(string_array(column, [str(row[column]) for row in said]))
         table.AddColumn(vtk_array("step", np.array(
             [-1 if row["step"] is None else row["step"] for row in said], np.int64)))
+        table.AddColumn(vtk_array("seq", np.array([row["seq"] for row in said], np.int64)))
         table.GetFieldData().AddArray(string_array("state", [state]))
         add_field(table, "newest_step", np.int64(run.last_step()))
         add_field(table, "shown_step", np.int64(self._shown_step))
@@ -165,7 +166,7 @@ class TrainingControl(CorrelationView):
         table.GetFieldData().AddArray(string_array("answer", [self._answer]))
 
 
-def _value_text(value):
+def _detail_text(value):
     if value is None:
         return ""
     if isinstance(value, dict):

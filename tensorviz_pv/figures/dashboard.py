@@ -26,10 +26,10 @@ from .activations import activation_panel, correlation_panel
 from .atlas import atlas_panel
 from .colour import TEXT
 from .health import NO_ALERTS, alerts_text, health_panel
-from .norms import norm_chart
+from .norms import PANEL_WIDTH, norm_chart
 from .picking import FilterPicker, link_highlights, show_highlight
 from .session import FigureRun
-from .steering import control_panel, steering_text
+from .steering import SteeringShown, control_panel, steering_text
 from .text import title
 from .views import render_view
 from .weights import glyphs, show_glyphs
@@ -39,6 +39,7 @@ from .weights import glyphs, show_glyphs
 LAYOUT_AREA = (850, 540)  # pixels of the layout in a ParaView window of its first-start size
 ATLAS_SHARE = 0.3  # of the width, for the Filter Atlas's tall column
 HEALTH_SHARE = 0.35  # of that column's height, for the filter health and the alerts
+CONTROL_SHARE = 0.25  # of it, for a live run's Training Control
 # the views are sized this many times their panel (same shape): the GUI draws their text for
 # the size they were made with, and at the panel's own size it would crowd the panel
 TEXT_ROOM = 1.5
@@ -70,10 +71,12 @@ def _views(run, area, cell, layer):
     layout.SplitHorizontal(1, 0.5)
     layout.SplitVertical(3, 0.5)
     layout.SplitVertical(4, 0.5)
-    layout.SplitVertical(2, 1 - HEALTH_SHARE)  # the atlas (5) over the health (6)
     live = live_writer(run.store) is not None
-    if live:  # the health (13) over the Training Control (14)
-        layout.SplitVertical(6, 0.5)
+    # the atlas (5) over the health (6); a live run's: over the health (13) and its Training
+    # Control (14), whose table needs room for a few rows
+    layout.SplitVertical(2, 1 - HEALTH_SHARE - (CONTROL_SHARE if live else 0))
+    if live:
+        layout.SplitVertical(6, HEALTH_SHARE / (HEALTH_SHARE + CONTROL_SHARE))
 
     glyph_view = render_view(cell, f"{layer} weights", (layout, 7))
     proxy, _, limit = glyphs(run, layer)
@@ -87,14 +90,17 @@ def _views(run, area, cell, layer):
     shown.WindowLocation, shown.FontSize, shown.Color = "Lower Left Corner", 12, TEXT
 
     chart = norm_chart(run, "weight", place=(layout, 9), compact=True)
+    steering = SteeringShown(run.store, steering, simple.FindSource("weight norms"), chart,
+                             PANEL_WIDTH)
 
     maps_view = render_view(cell, f"{layer} activations", (layout, 8))
     heat_view = render_view(cell, f"{layer} filter correlation", (layout, 10))
     column = int(area[0] * ATLAS_SHARE)
-    atlas_view = render_view((column, int(area[1] * (1 - HEALTH_SHARE))), f"{layer} filter atlas",
+    atlas_share = 1 - HEALTH_SHARE - (CONTROL_SHARE if live else 0)
+    atlas_view = render_view((column, int(area[1] * atlas_share)), f"{layer} filter atlas",
                              (layout, 5))
-    health_view = render_view((column, int(area[1] * HEALTH_SHARE / (2 if live else 1))),
-                              f"{layer} filter health", (layout, 13 if live else 6))
+    health_view = render_view((column, int(area[1] * HEALTH_SHARE)), f"{layer} filter health",
+                              (layout, 13 if live else 6))
     control = control_panel(run, (layout, 14), layer)[0] if live else None
     alerts = None
     filter_views = [(proxy, 0, glyph_view)]
@@ -165,7 +171,7 @@ class Follower:
     """Keeps the views on the newest step of a run that is still being written: tick() reloads
     the reader when the store file changed, moves the animation time to the last step and
     updates the alerts (a Text source and its display, when given) and the steering commands
-    taken (a Text source, when given). A slow tick (a long run)
+    taken (a SteeringShown, when given). A slow tick (a long run)
     rests the follower until following has taken at most SHARE of the time."""
 
     SHARE = 0.2  # at most this share of the GUI's time goes to following
@@ -205,7 +211,7 @@ class Follower:
         if self.alerts is not None:
             show_alerts(self.alerts, self.reader.FileName)
         if self.steering is not None:
-            self.steering.Text = steering_text(self.reader.FileName)
+            self.steering.update()
         if simple.GetActiveView() is not None:
             simple.Render()
 

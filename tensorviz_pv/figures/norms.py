@@ -77,8 +77,7 @@ def norm_chart(run, what, size=None, place=None, compact=False):
     chart.LeftAxisLabels = [text for value in log_labels(low, high)
                             for text in (repr(value), f"{value:g}")]  # (position, label) pairs
     step_axis(chart, run.steps[0], run.steps[-1])
-    show_marks(table, chart, run.steps[0], run.steps[-1], size[0] if size else PANEL_WIDTH,
-               legend_size)  # the live training's steering, on the time axis
+    show_marks(table, chart, size[0] if size else PANEL_WIDTH)  # a live training's steering
     chart.ViewTime = run.steps[-1]
     return chart
 

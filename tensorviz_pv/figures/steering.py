@@ -17,10 +17,12 @@ PLOT_SHARE = 0.8  # of a chart's width: its plot, less the axes' labels and marg
 TOP_RIGHT = "2"  # vtkChart's corner of the top and right axes: clear of the norms' own
 
 
-def show_marks(table, chart, first, last, width, label_size):
+def show_marks(table, chart, width):
     """Draw the steering marks of a Norm Time Series proxy (`table`) in `chart`, whose step axis
-    runs from `first` to `last` over about `width` pixels; returns the marks' display, or None
-    when no command took effect."""
+    (its bottom axis's custom range) is about `width` pixels long, labelled in the legend's type
+    size; returns the marks' display, or None when no command took effect."""
+    first, last = chart.BottomAxisRangeMinimum, chart.BottomAxisRangeMaximum
+    label_size = chart.LegendFontSize
     port = simple.OutputPort(table, 1)
     info = table.GetDataInformation(1).DataInformation.GetFieldDataInformation()
     steps_info = info.GetArrayInformation("event_steps")
@@ -75,3 +77,16 @@ def steering_text(store, most=3):
     "steered: 101 lr 0.01 · 293 pause" ("" when none)."""
     marks = applied_marks(steering_events(store))[-most:]
     return "steered: " + " · ".join(f"{step} {label}" for step, label in marks) if marks else ""
+
+
+class SteeringShown:
+    """What a dashboard shows of the steering: the commands taken in a Text source, and marked
+    on a chart drawn from a Norm Time Series proxy `table`; update() after the run reloaded."""
+
+    def __init__(self, store, text, table, chart, width):
+        self.store, self.text, self.table, self.chart, self.width = store, text, table, chart, width
+
+    def update(self):
+        self.text.Text = steering_text(self.store)
+        self.table.UpdatePipeline(self.chart.BottomAxisRangeMaximum)
+        show_marks(self.table, self.chart, self.width)

@@ -8,12 +8,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 
+from live import start_training
 from tensorviz_cli.launch import ROOT, command, paraview_env, private_display
 from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
@@ -40,7 +40,7 @@ def newest():
 def table():
     control.UpdatePipeline(newest())
     data = servermanager.Fetch(control)
-    return [[data.GetColumnByName(c).GetValue(i) for c in ("command", "value", "outcome")]
+    return [[data.GetColumnByName(c).GetValue(i) for c in ("command", "detail", "outcome")]
             for i in range(data.GetNumberOfRows())]
 
 def press(button, wait=30):
@@ -82,14 +82,8 @@ if port:
 def training(tmp_path_factory):
     """A tiny training, long enough for the module (stopped through its channel at the end)."""
     run_dir = tmp_path_factory.mktemp("steered") / "run"
-    trainer = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "tensorviz"), "train", str(run_dir),
-         "--max-samples", "2000", "--epochs", "60", "--batch-size", "20"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    trainer = start_training(run_dir, epochs=60, appears="steering")
     try:
-        deadline = time.time() + 120
-        while not (run_dir / "steering").exists() and time.time() < deadline:
-            time.sleep(0.3)
         yield run_dir, trainer
         SteeringChannel(str(run_dir)).open().send("stop")
         assert trainer.wait(timeout=60) == 0  # stop: exits 0
