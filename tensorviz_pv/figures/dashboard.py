@@ -39,7 +39,8 @@ from .weights import glyphs, show_glyphs
 LAYOUT_AREA = (850, 540)  # pixels of the layout in a ParaView window of its first-start size
 ATLAS_SHARE = 0.3  # of the width, for the Filter Atlas's tall column
 HEALTH_SHARE = 0.35  # of that column's height, for the filter health and the alerts
-CONTROL_SHARE = 0.25  # of it, for a live run's Training Control
+CONTROL_SHARE = 0.3  # of it, for a live run's Training Control (taken from the health's and
+LIVE_HEALTH_SHARE = 0.3  # the atlas's: its table needs room for a toolbar, a header and rows)
 # the views are sized this many times their panel (same shape): the GUI draws their text for
 # the size they were made with, and at the panel's own size it would crowd the panel
 TEXT_ROOM = 1.5
@@ -66,17 +67,8 @@ def _views(run, area, cell, layer):
         simple.Delete(view)
     layouts = list(simple.GetLayouts().values())
     layout = layouts[0] if layouts else simple.CreateLayout("TensorViz")
-    layout.Reset()
-    layout.SplitHorizontal(0, 1 - ATLAS_SHARE)  # the 2 x 2 views | the Filter Atlas, tall
-    layout.SplitHorizontal(1, 0.5)
-    layout.SplitVertical(3, 0.5)
-    layout.SplitVertical(4, 0.5)
     live = live_writer(run.store) is not None
-    # the atlas (5) over the health (6); a live run's: over the health (13) and its Training
-    # Control (14), whose table needs room for a few rows
-    layout.SplitVertical(2, 1 - HEALTH_SHARE - (CONTROL_SHARE if live else 0))
-    if live:
-        layout.SplitVertical(6, HEALTH_SHARE / (HEALTH_SHARE + CONTROL_SHARE))
+    atlas_share, health_share = _split(layout, live)
 
     glyph_view = render_view(cell, f"{layer} weights", (layout, 7))
     proxy, _, limit = glyphs(run, layer)
@@ -96,10 +88,9 @@ def _views(run, area, cell, layer):
     maps_view = render_view(cell, f"{layer} activations", (layout, 8))
     heat_view = render_view(cell, f"{layer} filter correlation", (layout, 10))
     column = int(area[0] * ATLAS_SHARE)
-    atlas_share = 1 - HEALTH_SHARE - (CONTROL_SHARE if live else 0)
     atlas_view = render_view((column, int(area[1] * atlas_share)), f"{layer} filter atlas",
                              (layout, 5))
-    health_view = render_view((column, int(area[1] * HEALTH_SHARE)), f"{layer} filter health",
+    health_view = render_view((column, int(area[1] * health_share)), f"{layer} filter health",
                               (layout, 13 if live else 6))
     control = control_panel(run, (layout, 14), layer)[0] if live else None
     alerts = None
@@ -134,6 +125,24 @@ def _views(run, area, cell, layer):
             "health_view": health_view, "alerts": alerts, "steering": steering,
             "control": control,
             "picker": FilterPicker((source, port) for source, port, _ in filter_views)}
+
+
+def _split(layout, live):
+    """Split the layout into the dashboard's cells: the 2 x 2 views (7, 8, 9, 10) | the atlas
+    (5) over the health (6), or for a live run over the health (13) and its Training Control
+    (14), whose table needs room for a few rows. Returns the atlas's and the health's shares of
+    the column's height."""
+    layout.Reset()
+    layout.SplitHorizontal(0, 1 - ATLAS_SHARE)  # the 2 x 2 views | the Filter Atlas, tall
+    layout.SplitHorizontal(1, 0.5)
+    layout.SplitVertical(3, 0.5)
+    layout.SplitVertical(4, 0.5)
+    health_share = LIVE_HEALTH_SHARE if live else HEALTH_SHARE
+    atlas_share = 1 - health_share - (CONTROL_SHARE if live else 0)
+    layout.SplitVertical(2, atlas_share)
+    if live:
+        layout.SplitVertical(6, health_share / (health_share + CONTROL_SHARE))
+    return atlas_share, health_share
 
 
 def save_state(run_dir):
