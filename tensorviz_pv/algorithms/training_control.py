@@ -7,6 +7,7 @@ machine. It waits for the answer at most ANSWER_WAIT seconds (the GUI stays resp
 slower one is shown as pending, and the table says the outcome at its next update."""
 
 import logging
+import math
 import os
 
 import numpy as np
@@ -18,6 +19,7 @@ from ..errors import SettingError, TensorVizError
 from ..store import format as F
 from ..store.lock import live_writer
 from ..store.steering import SteeringChannel
+from .base import requested_time
 from .convert import add_field, string_array, vtk_array
 from .correlation_view import CorrelationView
 from .highlight import NO_FILTER
@@ -28,7 +30,8 @@ LOG = logging.getLogger("tensorviz.steering")
 
 def merge_partner(r, picked, usable):
     """The filter best correlated with `picked` (r: the layer's C x C correlation; usable: the
-    filters alive and not dead), itself left out; None when there is none."""
+    filters alive and not dead), itself left out; None when there is none. A dead filter has
+    no correlation (its row is 0): it goes into the first usable filter."""
     candidates = np.flatnonzero(usable & (np.arange(len(r)) != picked))
     if len(candidates) == 0:
         return None
@@ -143,7 +146,10 @@ class TrainingControl(CorrelationView):
     # ---- the table
     def produce(self, run, outputs):
         table = vtkTable.GetData(outputs, 0)
-        self._shown_step = self.requested_step(outputs, run.time_steps())
+        # every step has a row: the time asked, floored, is the step shown (no need to list
+        # the run's time steps, a long run's would take a while at every time change)
+        shown = requested_time(outputs.GetInformationObject(0), float(run.last_step()))
+        self._shown_step = int(min(max(math.floor(shown + 1e-6), 0), run.last_step()))
         rows = steering_events(run.path)
         state = training_state(rows, live_writer(run.path) is not None)
         newest = run.step_row(run.last_step()) if run.step_count() else {}
