@@ -151,3 +151,27 @@ def test_mark_labels_are_numbered_when_they_would_collide():
     assert mark_labels(marks, 0, 1000, 500, 6) == (["1", "2", "3"],
                                                    "1 lr 0.01   2 pause   3 lr 0.1")
     assert mark_labels(marks[:2], 0, 1000, 500, 6) == (["lr 0.01", "pause"], "")
+
+
+def test_fig3_marks_the_steps_where_commands_took_effect(tmp_path):
+    """The chart's own settings: a dotted series on the top and right axes at the applied
+    steps, labelled there (a refused command and a pending one are not marked)."""
+    from tensorviz_pv.figures.norms import norm_chart
+    from tensorviz_pv.figures.session import FigureRun
+    store = str(tmp_path / "run.tvz")
+    write_synthetic_run(store, steps=30, every=10)
+    channel = SteeringChannel(str(tmp_path)).open(create=True)
+    for kind, value, answer in (("learning_rate", 0.2, ("applied", 4)), ("pause", None, None),
+                                ("stop", None, ("refused", None)), ("resume", None, ("applied", 25))):
+        seq = channel.send(kind, value)
+        if answer:
+            channel.answer(seq, answer[0], step=answer[1], reason="why" if answer[1] is None else None)
+    with FigureRun(store, size=(800, 500)) as run:
+        chart = norm_chart(run, "weight", run.size)
+        assert list(chart.TopAxisLabels) == ["4.0", "lr 0.2", "25.0", "resume"]
+        assert (chart.TopAxisRangeMinimum, chart.TopAxisRangeMaximum) == \
+            (chart.BottomAxisRangeMinimum, chart.BottomAxisRangeMaximum)
+        marks = simple.GetDisplayProperties(simple.OutputPort(simple.FindSource("weight norms"), 1),
+                                            chart)
+        assert list(marks.SeriesVisibility) == ["steering event"]
+        assert list(marks.SeriesPlotCorner)[-2:] == ["steering event", "2"]
