@@ -54,8 +54,13 @@ def press(button, wait=30):
             return rows
 
 for step in plan.split(","):
-    if step == "hold":  # the step count, twice, 1 s apart
-        said["steps"].append([newest(), time.sleep(1.0) or newest()])
+    if step == "hold":  # the newest step, twice, 1.5 s apart (a live store flushes each 0.75 s)
+        said["steps"].append([newest(), time.sleep(1.5) or newest()])
+    elif step == "grow":  # the newest step, then once a newer one is there (30 s at most)
+        first, deadline = newest(), time.time() + 30
+        while newest() == first and time.time() < deadline:
+            time.sleep(0.2)
+        said["steps"].append([first, newest()])
     elif step.startswith("lr="):
         control.LearningRate = float(step[3:])
         press("ApplyLearningRate")
@@ -122,7 +127,7 @@ def check_learning_rate(said, step):
 
 def test_pause_resume_and_a_learning_rate_from_the_control(training, tmp_path):
     run_dir, trainer = training
-    said = steer(run_dir, tmp_path, f"Pause,hold,Resume,hold,lr={NEW_RATE},hold")
+    said = steer(run_dir, tmp_path, f"Pause,hold,Resume,grow,lr={NEW_RATE},grow,grow")
     assert trainer.poll() is None  # it lived throughout
     paused, going = said["steps"][0], said["steps"][1]
     assert paused[0] == paused[1] and going[1] > going[0], said["steps"]
