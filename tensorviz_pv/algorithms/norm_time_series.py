@@ -5,7 +5,7 @@ from vtkmodules.vtkCommonDataModel import vtkTable
 
 from ..analysis.decimate import envelope
 from ..analysis.norms import layer_norms, power_law_fit, running_mean, smoothing_window
-from ..analysis.steering_events import applied_marks, steering_events
+from ..analysis.steering_marks import applied_marks
 from ..store import format as F
 from .base import TensorVizView
 from .convert import add_field, string_array, vtk_array
@@ -83,7 +83,7 @@ class NormTimeSeries(RowLimit, TensorVizView):
                 curve = fit[0] * np.asarray(drawn_steps, np.float64) ** fit[1]
             output.AddColumn(vtk_array(f"{name} (power-law fit)", curve))
         add_field(output, "smoothing window", np.int64(window))
-        steering_marks(vtkTable.GetData(outputs, 1), applied_marks(steering_events(run.path)))
+        steering_marks(vtkTable.GetData(outputs, 1), applied_marks(run.steering_events()))
 
 
 MARK = "steering event"  # the column of a mark's line, 0 at the bottom of a chart, 1 at its top

@@ -9,12 +9,12 @@ slower one is shown as pending, and the table says the outcome at its next updat
 import logging
 import math
 import os
+import shlex
 
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkTable
 
-from ..analysis.steering_events import (MOST_SHOWN, outcome_text, steering_events,
-                                        training_state)
+from ..analysis.steering_marks import MOST_SHOWN, outcome_text, training_state
 from ..errors import SettingError, TensorVizError
 from ..store import format as F
 from ..store.lock import live_writer
@@ -92,12 +92,17 @@ class TrainingControl(CorrelationView):
         return self.send(*command)
 
     def Fork(self):
+        """Ask the training for a checkpoint at the step shown, for a fork beside the run; the
+        answer says the command that starts the fork (a training needs TensorFlow, which
+        ParaView's Python lacks)."""
         run = self.run()
         if run is None or self._shown_step is None:
             return self._said("fork: no run shown yet (update the view first)")
-        return self.send("fork", {"step": int(self._shown_step),
-                                  "run_dir": fork_directory(os.path.dirname(run.path),
-                                                            self._shown_step)})
+        run_dir, step = os.path.dirname(run.path), int(self._shown_step)
+        child = fork_directory(run_dir, step)
+        said = self.send("fork", {"step": step, "run_dir": child})
+        return self._said(f"{said}; to train it: tensorviz steer {shlex.quote(run_dir)} --fork "
+                          f"{step} {shlex.quote(child)}")
 
     def send(self, kind, value=None):
         """Send one command, wait for its answer a moment; returns the answer text."""
@@ -150,7 +155,7 @@ class TrainingControl(CorrelationView):
         # the run's time steps, a long run's would take a while at every time change)
         shown = requested_time(outputs.GetInformationObject(0), float(run.last_step()))
         self._shown_step = int(min(max(math.floor(shown + 1e-6), 0), run.last_step()))
-        rows = steering_events(run.path)
+        rows = run.steering_events()
         state = training_state(rows, live_writer(run.path) is not None)
         newest = run.step_row(run.last_step()) if run.step_count() else {}
         learning_rate = float(newest.get(F.LEARNING_RATE, np.nan))

@@ -77,13 +77,13 @@ def _views(run, area, cell, layer):
     step = simple.AnnotateTime(registrationName="the step", Format="step {time:.0f}")
     shown = simple.Show(step, glyph_view)  # the step, in the view that moves most
     shown.WindowLocation, shown.FontSize, shown.Color = "Upper Left Corner", 18, TEXT
-    steering = simple.Text(registrationName="steering", Text=steering_text(run.store))
-    shown = simple.Show(steering, glyph_view)  # the commands the training took, if any
-    shown.WindowLocation, shown.FontSize, shown.Color = "Lower Left Corner", 12, TEXT
 
     chart = norm_chart(run, "weight", place=(layout, 9), compact=True)
-    steering = SteeringShown(run.store, steering, simple.FindSource("weight norms"), chart,
-                             PANEL_WIDTH)
+    norms = simple.FindSource("weight norms")
+    steering = simple.Text(registrationName="steering", Text=steering_text(norms))
+    shown = simple.Show(steering, glyph_view)  # the commands the training took, if any
+    shown.WindowLocation, shown.FontSize, shown.Color = "Lower Left Corner", 12, TEXT
+    steering = SteeringShown(steering, norms, chart, PANEL_WIDTH)
 
     maps_view = render_view(cell, f"{layer} activations", (layout, 8))
     heat_view = render_view(cell, f"{layer} filter correlation", (layout, 10))

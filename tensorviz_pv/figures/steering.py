@@ -7,7 +7,7 @@ live run as a dashboard panel."""
 from paraview import simple
 
 from ..algorithms.norm_time_series import MARK
-from ..analysis.steering_events import applied_marks, mark_labels, steering_events
+from ..analysis.steering_marks import mark_labels
 from .colour import TEXT
 from .views import place_view
 
@@ -23,15 +23,10 @@ def show_marks(table, chart, width):
     size; returns the marks' display, or None when no command took effect."""
     first, last = chart.BottomAxisRangeMinimum, chart.BottomAxisRangeMaximum
     label_size = chart.LegendFontSize
-    port = simple.OutputPort(table, 1)
-    info = table.GetDataInformation(1).DataInformation.GetFieldDataInformation()
-    steps_info = info.GetArrayInformation("event_steps")
-    if steps_info is None or steps_info.GetNumberOfTuples() == 0:
+    marks = table_marks(table)
+    if not marks:
         return None
-    fetched = table.GetClientSideObject().GetOutputDataObject(1).GetFieldData()
-    labels = fetched.GetAbstractArray("event_labels")
-    steps = fetched.GetArray("event_steps")
-    marks = [(int(steps.GetTuple1(i)), labels.GetValue(i)) for i in range(steps.GetNumberOfTuples())]
+    port = simple.OutputPort(table, 1)
     display = simple.Show(port, chart)
     display.UseIndexForXAxis = 0
     display.XArrayName = "step"
@@ -72,10 +67,22 @@ def control_panel(run, place, layer):
     return control, view
 
 
-def steering_text(store, most=3):
-    """The last `most` commands applied to the run's training, for a view's corner:
+def table_marks(table):
+    """[(step, label)] of the steering marks of a Norm Time Series proxy (its port 1's field
+    data, as last updated in this process)."""
+    data = table.GetClientSideObject().GetOutputDataObject(1)
+    fields = data.GetFieldData() if data is not None else None
+    steps = fields.GetArray("event_steps") if fields is not None else None
+    if steps is None:
+        return []
+    labels = fields.GetAbstractArray("event_labels")
+    return [(int(steps.GetTuple1(i)), labels.GetValue(i)) for i in range(steps.GetNumberOfTuples())]
+
+
+def steering_text(table, most=3):
+    """The last `most` steering marks of a Norm Time Series proxy, for a view's corner:
     "steered: 101 lr 0.01 · 293 pause" ("" when none)."""
-    marks = applied_marks(steering_events(store))[-most:]
+    marks = table_marks(table)[-most:]
     return "steered: " + " · ".join(f"{step} {label}" for step, label in marks) if marks else ""
 
 
@@ -83,10 +90,10 @@ class SteeringShown:
     """What a dashboard shows of the steering: the commands taken in a Text source, and marked
     on a chart drawn from a Norm Time Series proxy `table`; update() after the run reloaded."""
 
-    def __init__(self, store, text, table, chart, width):
-        self.store, self.text, self.table, self.chart, self.width = store, text, table, chart, width
+    def __init__(self, text, table, chart, width):
+        self.text, self.table, self.chart, self.width = text, table, chart, width
 
     def update(self):
-        self.text.Text = steering_text(self.store)
         self.table.UpdatePipeline(self.chart.BottomAxisRangeMaximum)
+        self.text.Text = steering_text(self.table)
         show_marks(self.table, self.chart, self.width)

@@ -12,7 +12,7 @@ import pytest
 
 from paraview import servermanager, simple
 
-from tensorviz_pv.analysis.steering_events import mark_labels
+from tensorviz_pv.analysis.steering_marks import mark_labels
 from tensorviz_pv.store.lock import WriterLock
 from tensorviz_pv.store.steering import SteeringChannel
 from tensorviz_pv.store.synthetic import expected_activation, write_synthetic_run
@@ -157,7 +157,7 @@ def test_fig3_marks_the_steps_where_commands_took_effect(tmp_path):
     """The chart's own settings: a dotted series on the top and right axes at the applied
     steps, labelled there (a refused command and a pending one are not marked)."""
     from tensorviz_pv.figures.norms import norm_chart
-    from tensorviz_pv.figures.session import FigureRun
+    from tensorviz_pv.figures.session import FigureRun, dropped_afterwards
     store = str(tmp_path / "run.tvz")
     write_synthetic_run(store, steps=30, every=10)
     channel = SteeringChannel(str(tmp_path)).open(create=True)
@@ -166,7 +166,8 @@ def test_fig3_marks_the_steps_where_commands_took_effect(tmp_path):
         seq = channel.send(kind, value)
         if answer:
             channel.answer(seq, answer[0], step=answer[1], reason="why" if answer[1] is None else None)
-    with FigureRun(store, size=(800, 500)) as run:
+    sources = set(simple.GetSources().values())
+    with dropped_afterwards(), FigureRun(store, size=(800, 500)) as run:
         chart = norm_chart(run, "weight", run.size)
         assert list(chart.TopAxisLabels) == ["4.0", "lr 0.2", "25.0", "resume"]
         assert (chart.TopAxisRangeMinimum, chart.TopAxisRangeMaximum) == \
@@ -175,3 +176,5 @@ def test_fig3_marks_the_steps_where_commands_took_effect(tmp_path):
                                             chart)
         assert list(marks.SeriesVisibility) == ["steering event"]
         assert list(marks.SeriesPlotCorner)[-2:] == ["steering event", "2"]
+    for source in set(simple.GetSources().values()) - sources:  # its file goes with tmp_path
+        simple.Delete(source)

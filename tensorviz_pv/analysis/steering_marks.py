@@ -1,21 +1,12 @@
-"""The steering of a live training as the views show it: the commands sent and their answers
-(`steering_events`, the one place that reads them), a short label for each, the marks drawn on
-the time axis at the steps where commands took effect, and the training's state."""
+"""The steering of a live training as the views show it: a short label for each command (the
+events of RunReader.steering_events(): dicts of seq, command, value, status, step, reason), the
+marks drawn on the time axis at the steps where commands took effect, their labels' layout, and
+the training's state."""
 
-import os
-
-from ..store.steering import APPLIED, SteeringChannel
+from ..store.steering import APPLIED
 
 MOST_SHOWN = 8  # of the last commands, in a table or a panel
 LABEL_CHARACTERS = 28  # a mark's label on a chart's axis, at most
-
-
-def steering_events(store_path):
-    """Every command sent to the training of the run whose store is `store_path` (the channel
-    lives in its run directory), as SteeringChannel.rows() gives them: dicts of seq, command,
-    value, status (applied / refused / pending), step and reason. [] when the run has no
-    channel."""
-    return SteeringChannel(os.path.dirname(os.path.abspath(store_path))).rows()
 
 
 def event_label(row):
