@@ -5,9 +5,10 @@ from vtkmodules.vtkCommonDataModel import vtkTable
 
 from ..analysis.decimate import envelope
 from ..analysis.norms import layer_norms, power_law_fit, running_mean, smoothing_window
+from ..analysis.steering_marks import applied_marks
 from ..store import format as F
 from .base import TensorVizView
-from .convert import add_field, vtk_array
+from .convert import add_field, string_array, vtk_array
 
 
 DEFAULT_MAX_ROWS = 10000  # a chart's line has fewer pixels; a million rows took a second
@@ -63,10 +64,11 @@ class NormTimeSeries(RowLimit, TensorVizView):
     mean over 2.5% of the steps), and per layer '<layer> weight norm' and '<layer> gradient
     norm', each with its '(power-law fit)' column. Field data '<layer> weight norm fit' =
     (coefficient, exponent) of norm ~ coefficient * step ** exponent, fitted to every step.
-    A run of more than MaxRows steps is drawn as its envelope (RowLimit)."""
+    A run of more than MaxRows steps is drawn as its envelope (RowLimit). Port 1: the
+    steering events (steering_marks)."""
 
     def __init__(self):
-        TensorVizView.__init__(self, "vtkTable")
+        TensorVizView.__init__(self, "vtkTable", "vtkTable")
 
     def produce(self, run, outputs):
         steps, columns, window = step_columns(run)
@@ -81,3 +83,19 @@ class NormTimeSeries(RowLimit, TensorVizView):
                 curve = fit[0] * np.asarray(drawn_steps, np.float64) ** fit[1]
             output.AddColumn(vtk_array(f"{name} (power-law fit)", curve))
         add_field(output, "smoothing window", np.int64(window))
+        steering_marks(vtkTable.GetData(outputs, 1), applied_marks(run.steering_events()))
+
+
+MARK = "steering event"  # the column of a mark's line, 0 at the bottom of a chart, 1 at its top
+
+
+def steering_marks(output, marks):
+    """A table of the steering commands applied, [(step, label)], drawn on a time axis: columns
+    step and MARK go up and down at each mark's step (0, 1, 0: one line of vertical strokes,
+    joined along the bottom, for a chart whose MARK axis runs from 0 to 1); field data
+    event_steps and event_labels, one per mark."""
+    steps = np.repeat(np.array([step for step, _ in marks], dtype=np.float64), 3)
+    output.AddColumn(vtk_array(F.STEP, steps))
+    output.AddColumn(vtk_array(MARK, np.tile([0.0, 1.0, 0.0], len(marks))))
+    add_field(output, "event_steps", np.array([step for step, _ in marks], dtype=np.int64))
+    output.GetFieldData().AddArray(string_array("event_labels", [label for _, label in marks]))

@@ -4,10 +4,13 @@ the ParaView GUI (`tensorviz paraview RUN_DIR`) or pvbatch.
     weight glyphs (3D)       | norms over the steps (line chart)    | filter atlas (2D: what
                              |                                      |  excites each filter)
     activation maps (2D)     | filter correlation heatmap (2D)      | filter health + alerts
+                             |                                      | (a live run: over its
+                             |                                      |  Training Control)
 
 A filter picked in any view that draws filters one by one (Select Cells On) is outlined in
 all of them (figures/picking.py). follow(): while a trainer writes the run, reload it
-every few seconds and move to the newest step. Both poll from a Qt timer of the GUI's render
+every few seconds and move to the newest step. The commands a live training took are marked
+on the norm chart's time axis and listed in the weights' corner. Both poll from a Qt timer of the GUI's render
 window (repeat(); nothing to do in pvbatch).
 """
 
@@ -17,14 +20,16 @@ import time
 from paraview import simple
 
 from ..errors import FigureError, TensorVizError
+from ..store.lock import live_writer
 from ..store.run_dir import RunDir
 from .activations import activation_panel, correlation_panel
 from .atlas import atlas_panel
 from .colour import TEXT
 from .health import NO_ALERTS, alerts_text, health_panel
-from .norms import norm_chart
+from .norms import PANEL_WIDTH, norm_chart
 from .picking import FilterPicker, link_highlights, show_highlight
 from .session import FigureRun
+from .steering import SteeringShown, control_panel, steering_text
 from .text import title
 from .views import render_view
 from .weights import glyphs, show_glyphs
@@ -34,6 +39,8 @@ from .weights import glyphs, show_glyphs
 LAYOUT_AREA = (850, 540)  # pixels of the layout in a ParaView window of its first-start size
 ATLAS_SHARE = 0.3  # of the width, for the Filter Atlas's tall column
 HEALTH_SHARE = 0.35  # of that column's height, for the filter health and the alerts
+CONTROL_SHARE = 0.3  # of it, for a live run's Training Control (taken from the health's and
+LIVE_HEALTH_SHARE = 0.3  # the atlas's: its table needs room for a toolbar, a header and rows)
 # the views are sized this many times their panel (same shape): the GUI draws their text for
 # the size they were made with, and at the panel's own size it would crowd the panel
 TEXT_ROOM = 1.5
@@ -60,12 +67,8 @@ def _views(run, area, cell, layer):
         simple.Delete(view)
     layouts = list(simple.GetLayouts().values())
     layout = layouts[0] if layouts else simple.CreateLayout("TensorViz")
-    layout.Reset()
-    layout.SplitHorizontal(0, 1 - ATLAS_SHARE)  # the 2 x 2 views | the Filter Atlas, tall
-    layout.SplitHorizontal(1, 0.5)
-    layout.SplitVertical(3, 0.5)
-    layout.SplitVertical(4, 0.5)
-    layout.SplitVertical(2, 1 - HEALTH_SHARE)  # the atlas (5) over the health (6)
+    live = live_writer(run.store) is not None
+    atlas_share, health_share = _split(layout, live)
 
     glyph_view = render_view(cell, f"{layer} weights", (layout, 7))
     proxy, _, limit = glyphs(run, layer)
@@ -76,14 +79,20 @@ def _views(run, area, cell, layer):
     shown.WindowLocation, shown.FontSize, shown.Color = "Upper Left Corner", 18, TEXT
 
     chart = norm_chart(run, "weight", place=(layout, 9), compact=True)
+    norms = simple.FindSource("weight norms")
+    steering = simple.Text(registrationName="steering", Text=steering_text(norms))
+    shown = simple.Show(steering, glyph_view)  # the commands the training took, if any
+    shown.WindowLocation, shown.FontSize, shown.Color = "Lower Left Corner", 12, TEXT
+    steering = SteeringShown(steering, norms, chart, PANEL_WIDTH)
 
     maps_view = render_view(cell, f"{layer} activations", (layout, 8))
     heat_view = render_view(cell, f"{layer} filter correlation", (layout, 10))
     column = int(area[0] * ATLAS_SHARE)
-    atlas_view = render_view((column, int(area[1] * (1 - HEALTH_SHARE))), f"{layer} filter atlas",
+    atlas_view = render_view((column, int(area[1] * atlas_share)), f"{layer} filter atlas",
                              (layout, 5))
-    health_view = render_view((column, int(area[1] * HEALTH_SHARE)), f"{layer} filter health",
-                              (layout, 6))
+    health_view = render_view((column, int(area[1] * health_share)), f"{layer} filter health",
+                              (layout, 13 if live else 6))
+    control = control_panel(run, (layout, 14), layer)[0] if live else None
     alerts = None
     filter_views = [(proxy, 0, glyph_view)]
     if run.has_health(layer):
@@ -101,19 +110,39 @@ def _views(run, area, cell, layer):
             atlas = atlas_panel(run, atlas_view, layer, run.steps[-1], caption=False)
             filter_views.append((atlas, 0, atlas_view))
             title(atlas_view, f"{layer} filter atlas", 16, follow=atlas, layer=layer)
-    link_highlights([source for source, _, _ in filter_views])
+    link_highlights([source for source, _, _ in filter_views] + ([control] if live else []))
     for source, port, view in filter_views:
         show_highlight(source, view, port)
     scene = simple.GetAnimationScene()
     scene.UpdateAnimationUsingDataTimeSteps()
     scene.AnimationTime = run.steps[-1]
     run.labels.fit()  # on a parallel server: its labels to the views' cameras
-    simple.SetActiveSource(run.reader)  # the Properties panel opens on the run, not a label
+    # the Properties panel opens on the run (a live one: on its Training Control's buttons)
+    simple.SetActiveSource(control if live else run.reader)
     simple.SetActiveView(glyph_view)
     return {"reader": run.reader, "layout": layout, "glyph_view": glyph_view, "chart": chart,
             "maps_view": maps_view, "heat_view": heat_view, "atlas_view": atlas_view,
-            "health_view": health_view, "alerts": alerts,
+            "health_view": health_view, "alerts": alerts, "steering": steering,
+            "control": control,
             "picker": FilterPicker((source, port) for source, port, _ in filter_views)}
+
+
+def _split(layout, live):
+    """Split the layout into the dashboard's cells: the 2 x 2 views (7, 8, 9, 10) | the atlas
+    (5) over the health (6), or for a live run over the health (13) and its Training Control
+    (14), whose table needs room for a few rows. Returns the atlas's and the health's shares of
+    the column's height."""
+    layout.Reset()
+    layout.SplitHorizontal(0, 1 - ATLAS_SHARE)  # the 2 x 2 views | the Filter Atlas, tall
+    layout.SplitHorizontal(1, 0.5)
+    layout.SplitVertical(3, 0.5)
+    layout.SplitVertical(4, 0.5)
+    health_share = LIVE_HEALTH_SHARE if live else HEALTH_SHARE
+    atlas_share = 1 - health_share - (CONTROL_SHARE if live else 0)
+    layout.SplitVertical(2, atlas_share)
+    if live:
+        layout.SplitVertical(6, health_share / (health_share + CONTROL_SHARE))
+    return atlas_share, health_share
 
 
 def save_state(run_dir):
@@ -150,14 +179,16 @@ def show_alerts(alerts, store):
 class Follower:
     """Keeps the views on the newest step of a run that is still being written: tick() reloads
     the reader when the store file changed, moves the animation time to the last step and
-    updates the alerts (a Text source and its display, when given). A slow tick (a long run)
+    updates the alerts (a Text source and its display, when given) and the steering commands
+    taken (a SteeringShown, when given). A slow tick (a long run)
     rests the follower until following has taken at most SHARE of the time."""
 
     SHARE = 0.2  # at most this share of the GUI's time goes to following
     QUICK = 0.1  # seconds: a tick this quick is never held back
 
-    def __init__(self, reader, alerts=None, clock=time.monotonic):
+    def __init__(self, reader, alerts=None, clock=time.monotonic, steering=None):
         self.reader, self.alerts, self.clock = reader, alerts, clock
+        self.steering = steering
         self.stamp = None
         self.resting_until = 0.0  # after a slow tick (a long run), the next waits this long
 
@@ -188,6 +219,8 @@ class Follower:
             scene.AnimationTime = steps[-1]
         if self.alerts is not None:
             show_alerts(self.alerts, self.reader.FileName)
+        if self.steering is not None:
+            self.steering.update()
         if simple.GetActiveView() is not None:
             simple.Render()
 
@@ -204,8 +237,8 @@ def repeat(callback, seconds):
     return True
 
 
-def follow(reader, seconds=2.0, alerts=None):
+def follow(reader, seconds=2.0, alerts=None, steering=None):
     """Keep the GUI on the newest step of a run being written; returns the Follower, or None
     without a GUI."""
-    follower = Follower(reader, alerts)
+    follower = Follower(reader, alerts, steering=steering)
     return follower if repeat(follower.tick, seconds) else None

@@ -30,7 +30,7 @@ def main():
              "(not writable); the dashboard works all the same")
     dashboard.repeat(views["picker"].tick, 0.5)  # a click on a filter outlines it everywhere
     if os.environ.get("TENSORVIZ_FOLLOW"):
-        dashboard.follow(views["reader"], alerts=views["alerts"])
+        dashboard.follow(views["reader"], alerts=views["alerts"], steering=views["steering"])
     simple.Render()
 
 

@@ -1,6 +1,7 @@
 """Fig. 3 left: the layers' weight norms and gradient norms over the steps, in two panels with
 one colour per layer (a small network's every layer, six spread over a large one's depth), each
-with its power-law fit dashed, and the current step marked."""
+with its power-law fit dashed, the current step marked, and the steps where a live training
+was steered (figures/steering.py)."""
 
 import math
 
@@ -9,10 +10,12 @@ from paraview import simple
 from ..store import format as F
 from .colour import PALETTE
 from .outputs import field_value
+from .steering import show_marks
 from .views import chart_type_sizes, chart_view, show_columns, step_axis
 
 MOST_LAYERS = 6  # lines of one colour each, more would not read
 PANEL_HEIGHT = 330  # pixels, about, of a dashboard panel at ParaView's default window size
+PANEL_WIDTH = 450
 
 
 def chart_layers(run):
@@ -74,6 +77,7 @@ def norm_chart(run, what, size=None, place=None, compact=False):
     chart.LeftAxisLabels = [text for value in log_labels(low, high)
                             for text in (repr(value), f"{value:g}")]  # (position, label) pairs
     step_axis(chart, run.steps[0], run.steps[-1])
+    show_marks(table, chart, size[0] if size else PANEL_WIDTH)  # a live training's steering
     chart.ViewTime = run.steps[-1]
     return chart
 

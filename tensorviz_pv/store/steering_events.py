@@ -55,7 +55,9 @@ def steering_events(run):
         return events
     recorded = {event["seq"] for event in events}
     for row in channel.rows():
-        if row["seq"] in recorded or (events and row["status"] != PENDING):
+        # (recorded, not events: that grows in this loop, and would drop every answered row
+        # after the first of a store without events)
+        if row["seq"] in recorded or (recorded and row["status"] != PENDING):
             continue  # the answers the store lacks were undone by a resume from before them
         events.append(dict(row, answered_step=None, answered=None, source="channel"))
     return events

@@ -1,12 +1,10 @@
 """ParaView (HDF5 1.10, Debian's h5py) reads a store while the trainer (HDF5 1.14) writes it."""
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 
+from live import start_training
 from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
 
@@ -29,14 +27,8 @@ json.dump({"seen": seen, "cells": cells}, open(sys.argv[2], "w"))
 def test_paraview_follows_a_run_while_it_trains(tmp_path):
     run_dir = tmp_path / "live"
     store = run_dir / F.STORE_FILENAME
-    trainer = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "tensorviz"), "train", str(run_dir),
-         "--max-samples", "2000", "--epochs", "40", "--batch-size", "20"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    trainer = start_training(run_dir, epochs=40)
     try:
-        deadline = time.time() + 120
-        while not store.exists() and time.time() < deadline:
-            time.sleep(0.5)
         time.sleep(3)  # some steps flushed
         script, out = tmp_path / "watch.py", tmp_path / "watch.json"
         script.write_text(WATCH)
