@@ -1,24 +1,22 @@
 """`tensorviz steer RUN_DIR`: steer a live training through its run directory's command channel
 (tensorviz_pv/store/steering.py); with no option, its state and the commands sent so far.
 `--fork` is carried out here: the training answers with the checkpoint to continue from (a
-finished run's newest checkpoint is used as it is), and this command starts the new run, a
-`tensorviz train NEW_RUN --fork-from RUN_DIR` in the background with the parent's settings."""
+finished run's newest checkpoint is used as it is), and this command starts the new run
+(trainer/forks.py)."""
 
 import json
 import os
-import subprocess
 import sys
 
 from tensorviz_pv.errors import SettingError
 from tensorviz_pv.store.lock import live_writer
-from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.run_dir import RunDir
 from tensorviz_pv.store.steering import APPLIED, SteeringChannel, checked_command
 from trainer.config import OPTIMIZERS
+from trainer.forks import start_fork
 
 WAIT_SECONDS = 30  # for the training's answer (a step takes well under that)
 MERGE_WAIT_SECONDS = 600  # a merge is answered at the end of the epoch it arrived in
-FORK_LOG = "train.log"  # the forked training's output, in its run directory
 
 
 def add_parser(sub):
@@ -126,44 +124,15 @@ def run(args):
     return 0
 
 
-def fork_command(parent, value, step, epochs=None, optimizer=None):
-    """The argv of the forked training: `tensorviz train` with the parent's dataset and
-    hyper-parameters (its run info), from its checkpoint at or before `step`."""
-    with RunReader(RunDir(parent).store) as run:
-        info = run.info
-    hyper, dataset = info.get("hyperparameters") or {}, info.get("dataset") or {}
-    argv = [sys.executable, "-m", "tensorviz_cli.main", "train", value["run_dir"],
-            "--fork-from", os.path.abspath(parent)]
-    if step is not None:
-        argv += ["--fork-step", str(step)]
-    options = {"--dataset": dataset.get("name"), "--epochs": epochs or hyper.get("epochs"),
-               "--batch-size": hyper.get("batch_size"), "--lr-schedule": hyper.get("lr_schedule"),
-               "--optimizer": optimizer or hyper.get("optimizer"),
-               "--momentum": hyper.get("momentum"),
-               "--seed": hyper.get("seed"), "--max-samples": hyper.get("max_samples"),
-               "--fc-units": hyper.get("fc_units"), "--dropout": hyper.get("dropout"),
-               "--lr": value.get("lr")}
-    if hyper.get("conv_filters"):
-        options["--conv-filters"] = ",".join(str(n) for n in hyper["conv_filters"])
-    for option, setting in options.items():
-        if setting is not None:
-            argv += [option, str(setting)]
-    return argv
-
-
 def _start_fork(args, value, step):
-    """Start the forked training in the background, from the checkpoint of `step` (None: the
-    newest at or before the step asked); its output goes to NEW_RUN/train.log."""
+    """Start the forked training from the checkpoint of `step` (None: the newest at or before
+    the step asked); its output goes to NEW_RUN/train.log."""
     where = f"the checkpoint of step {step}" if step is not None else \
         f"the newest checkpoint at or before step {value['step']}"
-    argv = fork_command(args.run_dir, value, value["step"] if step is None else step, args.epochs,
-                        args.optimizer)
-    os.makedirs(value["run_dir"], exist_ok=True)
-    with open(os.path.join(value["run_dir"], FORK_LOG), "ab") as log:
-        child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL, start_new_session=True)
-    print(f"tensorviz steer: fork {value['run_dir']} trains from {where} (pid {child.pid}; its "
-          f"output: {os.path.join(value['run_dir'], FORK_LOG)})")
+    pid, log_path = start_fork(args.run_dir, value, value["step"] if step is None else step,
+                               args.epochs, args.optimizer)
+    print(f"tensorviz steer: fork {value['run_dir']} trains from {where} (pid {pid}; its "
+          f"output: {log_path})")
     return 0
 
 

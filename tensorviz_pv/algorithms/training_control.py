@@ -9,7 +9,6 @@ slower one is shown as pending, and the table says the outcome at its next updat
 import logging
 import math
 import os
-import shlex
 
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkTable
@@ -92,17 +91,15 @@ class TrainingControl(CorrelationView):
         return self.send(*command)
 
     def Fork(self):
-        """Ask the training for a checkpoint at the step shown, for a fork beside the run; the
-        answer says the command that starts the fork (a training needs TensorFlow, which
-        ParaView's Python lacks)."""
+        """Fork the training at the step shown into a new run beside it: the training answers
+        with the checkpoint and starts the fork's training itself (ParaView's Python has no
+        TensorFlow to train with)."""
         run = self.run()
         if run is None or self._shown_step is None:
             return self._said("fork: no run shown yet (update the view first)")
         run_dir, step = os.path.dirname(run.path), int(self._shown_step)
         child = fork_directory(run_dir, step)
-        said = self.send("fork", {"step": step, "run_dir": child})
-        return self._said(f"{said}; to train it: tensorviz steer {shlex.quote(run_dir)} --fork "
-                          f"{step} {shlex.quote(child)}")
+        return self.send("fork", {"step": step, "run_dir": child, "start": True})
 
     def send(self, kind, value=None):
         """Send one command, wait for its answer a moment; returns the answer text."""

@@ -66,6 +66,8 @@ def checked_command(kind, value=None):
             raise SettingError(f"fork {value!r}: give a step and a new run directory")
         if value.get("lr") is not None:  # the fork's learning rate (None: the checkpoint's)
             value = dict(value, lr=checked_command("learning_rate", value["lr"])[1])
+        if "start" in value:  # the training starts the fork itself (no TensorFlow where sent)
+            value = dict(value, start=value["start"] is True)
     elif value is not None:
         raise SettingError(f"{kind} takes no value")
     return kind, value

@@ -126,7 +126,7 @@ def test_fork_from_the_step_shown_names_the_run_as_data(live):
     control.SMProxy.InvokeCommand("Fork")
     with open(os.path.join(channel.path, "00000001.json")) as f:
         sent = json.load(f)
-    assert sent["value"] == {"step": 5, "run_dir": str(run_dir) + "-fork-at-5"}
+    assert sent["value"] == {"step": 5, "run_dir": str(run_dir) + "-fork-at-5", "start": True}
     assert not os.path.exists(os.path.join(str(run_dir.parent), "PWNED"))
 
 

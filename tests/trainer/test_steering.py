@@ -202,6 +202,8 @@ def test_your_own_fit_with_a_schedule_and_bad_commands(tmp_path):
     merge = channel.send("merge", {"layer": "conv", "keep": 0, "remove": 1})
     saved = channel.send("checkpoint")
     too_early = channel.send("fork", {"step": 0, "run_dir": str(tmp_path / "a")})
+    not_ours = channel.send("fork", {"step": 10 ** 6, "run_dir": str(tmp_path / "c"),
+                                     "start": True})  # as the Training Control sends it
     now = channel.send("fork", {"step": 10 ** 6, "run_dir": str(tmp_path / "b"), "lr": 0.1})
     recording = TensorVizCallback(run_dir, conv_every=1)  # every step: kernel and gradient
     model.fit(x, y, batch_size=8, epochs=1, verbose=0,
@@ -219,6 +221,10 @@ def test_your_own_fit_with_a_schedule_and_bad_commands(tmp_path):
     assert os.path.exists(os.path.join(run_dir, checkpoint))
     assert answers[too_early]["reason"] == "no checkpoint at or before step 0"
     assert answers[now]["status"] == "applied" and answers[now]["checkpoint"]["step"] == step
+    assert answers[not_ours]["status"] == "applied"  # the checkpoint; the fork not started:
+    assert "not started: " in answers[not_ours]["reason"] and \
+        "was not trained by `tensorviz train`" in answers[not_ours]["reason"]
+    assert not os.path.exists(tmp_path / "c")
     with RunReader(run_dir) as run:
         events = run.steering_events()  # each outcome in the store, as the channel says it
         assert [e["source"] for e in events] == ["store"] * len(answers)

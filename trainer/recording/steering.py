@@ -7,7 +7,8 @@ outcome goes into the run's store before its answer (the recording's `record_ste
 Commands: the learning rate (a schedule is replaced from there on), pause and resume (the
 training holds at a step boundary, the store flushed and the lock kept), checkpoint now (a
 steered checkpoint, trainer/checkpoints.py), stop (a checkpoint, then the fit ends), fork (the
-checkpoint a new run continues from: `tensorviz steer` starts that run), and merge, where the
+checkpoint a new run continues from: `tensorviz steer` starts that run, or the training does
+when the command asks it to, trainer/forks.py), and merge, where the
 training can rebuild its model (`merger`, given by `tensorviz train`): checked at once, applied
 at the end of the epoch, where the fit ends and the rebuilt model trains on.
 """
@@ -20,10 +21,12 @@ import time
 
 import keras
 
+from tensorviz_pv.errors import SettingError
 from tensorviz_pv.messages import logger
 from tensorviz_pv.store.steering import APPLIED, REFUSED, Command, SteeringChannel
 
 from ..checkpoints import latest_checkpoint, save_steered_checkpoint
+from ..forks import start_fork
 
 LOG = logger("steering")
 POLL_SECONDS = 0.2
@@ -194,10 +197,21 @@ class Steering:
                 return self._answer(command, REFUSED, step,
                                     f"no checkpoint at or before step {asked}")
             path, at = os.path.relpath(found[0], self._run_dir), found[1]
-        return self._answer(command, APPLIED, step,
-                            f"fork from the checkpoint of step {at['step']} ({path})",
+        said = f"fork from the checkpoint of step {at['step']} ({path})"
+        if command.value.get("start"):
+            said += self._start_fork(command.value, int(at["step"]))
+        return self._answer(command, APPLIED, step, said,
                             checkpoint={"path": path, "step": int(at["step"]),
                                         "epoch": int(at["epoch"])})
+
+    def _start_fork(self, value, step):
+        """Start the fork's training here (the sender cannot train); what the answer adds."""
+        try:
+            pid, log_path = start_fork(self._run_dir, value, step, optimizer=value.get("optimizer"))
+        except (SettingError, OSError) as error:
+            return f"; not started: {error}"
+        LOG.info(f"TensorViz: fork {value['run_dir']} started (pid {pid})")
+        return f"; started (pid {pid}, output {log_path})"
 
     def _accept_merge(self, command, step):
         if self._merger is None:
