@@ -4,8 +4,8 @@ TrainConfig's (trainer/config.py, no TensorFlow); TensorFlow is imported only wh
 import argparse
 
 from tensorviz_pv.errors import TensorVizError
-from trainer.config import (DEFAULT_LEARNING_RATES, LR_SCHEDULES, OPTIMIZERS, TrainConfig,
-                            parse_budget)
+from trainer.config import (DEFAULT_LEARNING_RATES, LR_SCHEDULES, MODEL_NAMES, OPTIMIZERS,
+                            TrainConfig, parse_budget)
 
 DEFAULTS = TrainConfig(run_dir="")
 
@@ -34,6 +34,9 @@ def comma_separated(text):
 
 def _add_options(train):
     d = DEFAULTS
+    train.add_argument("--model", choices=MODEL_NAMES, default=d.model,
+                       help="poster (default: the poster's network), resnet20 (CIFAR-style "
+                            "ResNet-20) or mobilenetv2 (width-reduced)")
     train.add_argument("--dataset", default=d.dataset,
                        help="mnist-5k (default, offline), mnist, fashion-mnist, or a PATH to "
                             "IDX files / an .npz")
@@ -50,7 +53,8 @@ def _add_options(train):
     train.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
     train.add_argument("--momentum", type=float, default=d.momentum, help="for --optimizer momentum")
     train.add_argument("--conv-filters", type=_positive_ints, default=d.conv_filters,
-                       help="filters per conv layer, comma-separated (also sets how many)")
+                       help="--model poster: filters per conv layer, comma-separated (also sets "
+                            "how many)")
     train.add_argument("--fc-units", type=int, default=d.fc_units)
     train.add_argument("--dropout", type=float, default=d.dropout)
     train.add_argument("--seed", type=int, default=d.seed)
@@ -72,7 +76,8 @@ def _add_options(train):
     train.add_argument("--reduce-threshold", type=float, default=d.reduce_threshold,
                        help="merge filters whose probe activations correlate at r >= this")
     train.add_argument("--reduce-layers", type=comma_separated, default=d.reduce_layers,
-                       help="conv layers to reduce, comma-separated (default conv1)")
+                       help="conv layers to reduce, comma-separated, or 'all' (every reducible "
+                            "one; residual-tied layers together) (default conv1)")
     train.add_argument("--reduce-every", type=int, default=d.reduce_every,
                        help="reduce every N epochs")
     train.add_argument("--min-filters", type=int, default=d.min_filters,

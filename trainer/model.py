@@ -1,4 +1,5 @@
-"""The poster's LeNet-5-like network: conv 16 3x3, pool, conv 32 3x3, pool, FC 1024, FC classes."""
+"""The built-in models: the poster's LeNet-5-like network (conv 16 3x3, pool, conv 32 3x3, pool,
+FC 1024, FC classes), a CIFAR-style ResNet-20 and a width-reduced MobileNetV2."""
 
 import keras
 from keras import layers
@@ -91,4 +92,9 @@ def mobilenetv2(input_shape, classes, alpha=0.5,
     return keras.Model(inputs, outputs, name="mobilenetv2")
 
 
-MODELS = {"poster": poster_model, "resnet20": resnet20, "mobilenetv2": mobilenetv2}
+def build_model(config, input_shape, classes):
+    """The model a TrainConfig names, not compiled."""
+    if config.model == "poster":
+        return poster_model(input_shape, classes, config.conv_filters, config.fc_units,
+                            config.dropout)
+    return {"resnet20": resnet20, "mobilenetv2": mobilenetv2}[config.model](input_shape, classes)

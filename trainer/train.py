@@ -101,6 +101,8 @@ def train(config):
     if config.record and (task is None or task.chief):
         check_run_dir(config.run_dir, config.resume, config.overwrite)
     dataset = load_dataset(config.dataset).limited(config.max_samples)
+    if config.reduce:
+        _check_reduce_layers(config, dataset)
     if not config.record:
         return _train(config, dataset, task)
     if task is not None and not task.chief:
@@ -111,6 +113,18 @@ def train(config):
         if config.overwrite:
             remove_run(config.run_dir)
         return _train(config, dataset, task)
+
+
+def _check_reduce_layers(config, dataset):
+    """--reduce-layers against the model's graph, before RUN_DIR is touched."""
+    from .channel_graph import SurgeryError
+    from .model import build_model
+    from .reduction_plans import chosen_groups
+    try:
+        chosen_groups(build_model(config, dataset.x_train.shape[1:], dataset.classes),
+                      config.reduce_layers)
+    except SurgeryError as error:
+        raise TrainError(str(error)) from None
 
 
 def _train_beside_the_chief(config, dataset, task):
@@ -132,7 +146,7 @@ def _train(config, dataset, task):
     from .recording.reducing import ReducingCallback
     from .recording.steering import SteeringCallback
     from .checkpoints import RunCheckpoints
-    from .model import poster_model
+    from .model import build_model
     from .progress import ProgressLine
 
     # a multi-worker strategy must exist before TensorFlow does anything else
@@ -149,8 +163,7 @@ def _train(config, dataset, task):
             except (OSError, ValueError) as error:
                 raise TrainError(f"{path}: cannot be loaded ({error})") from None
         else:
-            model = poster_model(dataset.x_train.shape[1:], dataset.classes, config.conv_filters,
-                                 config.fc_units, config.dropout)
+            model = build_model(config, dataset.x_train.shape[1:], dataset.classes)
             model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     if not config.record:
@@ -205,27 +218,30 @@ def _train(config, dataset, task):
 def train_with_reduction(model, dataset, config, callback, initial_epoch, fit):
     """One fit per stretch of reduce_every epochs; between them, merge correlated filters of
     reduce_layers into a smaller model that training continues with."""
-    from .model import poster_model
-    from .reduction import plan_merges, reduced_model
+    from .reduction import compiled_like
+    from .reduction_plans import plan_model
+    from .surgery import reduce_model
 
-    def rebuild(filters):
-        return poster_model(dataset.x_train.shape[1:], dataset.classes, filters,
-                            config.fc_units, config.dropout)
+    said = set()
 
     def reduce(model):
-        activations = callback.probe_activations()
-        plans = {name: plan_merges(activations[name], config.reduce_threshold, config.min_filters)
-                 for name in config.reduce_layers}
-        plans = {name: merges for name, merges in plans.items() if merges}
+        plans, groups = plan_model(model, callback.probe_inputs(), config.reduce_layers,
+                                   config.reduce_threshold, config.min_filters)
         if not plans:
             return model
-        model, kept = reduced_model(model, plans, rebuild)
-        callback.record_reduction(plans, kept)
+        new, kept, notes = reduce_model(model, plans)
+        for first in plans:  # one line per residual group, once
+            if first in notes and first not in said:
+                said.add(first)
+                LOG.info(f"TensorViz: {first}: {notes[first]}")
+        # every member of a residual group loses the same filters: each records the merges
+        callback.record_reduction({member: merges for first, merges in plans.items()
+                                   for member in groups[first].members}, kept)
         counts = callback.filter_counts()
-        counts = ", ".join(f"{n} {counts[n]}" for n in config.reduce_layers)
+        counts = ", ".join(f"{name} {counts[name]}" for name in kept)
         LOG.info(f"TensorViz: step {callback.step}: merged "
                  f"{sum(len(m) for m in plans.values())} filters; now {counts}")
-        return model
+        return compiled_like(new, model)
 
     every, epoch = config.reduce_every, initial_epoch
     if 0 < epoch < config.epochs and epoch % every == 0:

@@ -22,6 +22,10 @@ class ReducingCallback(TensorVizCallback):
         """{conv layer: activations of the probe batch} under the current weights."""
         return self._attached.activations() if self._attached is not None else {}
 
+    def probe_inputs(self):
+        """The probe batch's inputs (what the merges are planned from)."""
+        return self._images.probe[0] if self._images.given else None
+
     def filter_counts(self):
         """{conv layer: how many of its filters exist now}."""
         return {name: len(ids) for name, ids in self._filter_ids.ids.items()}
