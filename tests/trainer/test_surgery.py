@@ -50,6 +50,14 @@ def measured(model, name):
     return keras.ops.convert_to_numpy(probe(X, training=False)), group
 
 
+def with_head(inputs, x):
+    """The model from `inputs` to x, global pooling and a dense head, its BN statistics set."""
+    x = L.GlobalAveragePooling2D(name="gap")(x)
+    model = keras.Model(inputs, L.Dense(3, name="fc")(x))
+    randomize_bn(model)
+    return model
+
+
 def bn_chain(relu=True):
     keras.utils.set_random_seed(3)
     i = keras.Input((10, 10, 3))
@@ -60,11 +68,7 @@ def bn_chain(relu=True):
     x = L.MaxPooling2D(name="pool")(x)
     x = L.Conv2D(4, 3, use_bias=False, name="c2")(x)
     x = L.BatchNormalization(name="bn2")(x)
-    x = L.ReLU(name="relu2")(x)
-    x = L.GlobalAveragePooling2D(name="gap")(x)
-    model = keras.Model(i, L.Dense(3, name="fc")(x))
-    randomize_bn(model)
-    return model
+    return with_head(i, L.ReLU(name="relu2")(x))
 
 
 def test_duplicate_filter_through_batch_norm_merges_exactly():
@@ -114,11 +118,7 @@ def residual():
     y = L.ReLU(name="a_relu")(L.BatchNormalization(name="a_bn")(y))
     y = L.BatchNormalization(name="b_bn")(L.Conv2D(6, 3, padding="same", use_bias=False,
                                                    name="b")(y))
-    x = L.ReLU(name="out_relu")(L.Add(name="add")([s, y]))
-    x = L.GlobalAveragePooling2D(name="gap")(x)
-    model = keras.Model(i, L.Dense(3, name="fc")(x))
-    randomize_bn(model)
-    return model
+    return with_head(i, L.ReLU(name="out_relu")(L.Add(name="add")([s, y])))
 
 
 def test_a_residual_group_is_reduced_together():

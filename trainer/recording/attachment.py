@@ -5,7 +5,7 @@ Filter Atlas. A model rebuilt between fits (filter reduction) gets a new attachm
 from tensorviz_pv.messages import logger
 from tensorviz_pv.store import format as F
 
-from ..channel_graph import channel_sources
+from ..channel_sources import channel_sources
 from .atlas import AtlasPass, receptive_fields
 from .errors import RecordingError
 from .health_pass import health_pass_of
