@@ -13,6 +13,7 @@ FIGURE_CALLS = {
     "fig6": ["atlas.render(run, layer={layer})"],
     "fig7": ["health.render(run)"],
     "fig8": ["health.render_health(run)"],
+    "reduction": ["reduction.render(run)"],
     "animation": ["animation.render(run, layer={layer})"],
 }
 FIGURES = tuple(FIGURE_CALLS)
