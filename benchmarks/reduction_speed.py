@@ -31,11 +31,10 @@ import tensorflow as tf  # noqa: E402
 
 from trainer.datasets import load_dataset  # noqa: E402
 from trainer.model import mobilenetv2, resnet20  # noqa: E402
-from trainer.reduction_plans import plan_model  # noqa: E402
+from trainer.reduction_plans import plan_to_target  # noqa: E402
 from trainer.surgery import count_macs, reduce_model, removed_filters  # noqa: E402
 
 BUILDERS = {"resnet20": resnet20, "mobilenetv2": mobilenetv2}
-THRESHOLDS = np.round(np.arange(0.95, 0.0, -0.05), 2)
 
 
 def compiled(model, lr):
@@ -54,17 +53,6 @@ def train(model, data, steps, seed, batch):
     if steps:
         model.fit(batches(data, batch, seed), steps_per_epoch=steps, epochs=1, verbose=0)
     return model
-
-
-def correlation_plan(model, probe, keep_macs, min_filters):
-    """The highest threshold whose reduction keeps at most keep_macs of the MACs."""
-    original = count_macs(model)
-    for threshold in THRESHOLDS:
-        plans, groups = plan_model(model, probe, ("all",), float(threshold), min_filters)
-        new, _, _ = reduce_model(model, plans)
-        if count_macs(new) <= keep_macs * original:
-            return plans, groups, float(threshold)
-    return plans, groups, float(threshold)
 
 
 def l1_plan(model, counts, groups):
@@ -116,7 +104,8 @@ def run_model(name, data, args):
     train_data, probe = (data.x_train, data.y_train), data.x_train[:args.probe]
     base = train(compiled(BUILDERS[name](shape, classes), args.lr), train_data, args.steps,
                  args.seed, args.batch)
-    plans, groups, threshold = correlation_plan(base, probe, args.keep_macs, args.min_filters)
+    plans, groups, threshold = plan_to_target(base, probe, ("all",),
+                                              args.keep_macs * count_macs(base), args.min_filters)
     counts = {first: len(removed_filters(plan)) for first, plan in plans.items()}
     variants = {"unreduced": base}
     for variant, plan in (("correlation", plans), ("l1", l1_plan(base, counts, groups)),

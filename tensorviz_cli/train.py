@@ -80,6 +80,9 @@ def _add_options(train):
                             "one; residual-tied layers together) (default conv1)")
     train.add_argument("--reduce-every", type=int, default=d.reduce_every,
                        help="reduce every N epochs")
+    train.add_argument("--reduce-target", type=float, default=d.reduce_target, metavar="SHARE",
+                       help="lower the threshold (by 0.05) at each reduction until the model "
+                            "keeps at most this share of its multiply-accumulates, e.g. 0.5")
     train.add_argument("--min-filters", type=int, default=d.min_filters,
                        help="never reduce a layer below this many filters")
     train.add_argument("--no-record", action="store_true",

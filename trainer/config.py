@@ -57,7 +57,9 @@ class TrainConfig:
     budget: the disk budget, bytes per step averaged over the run (None: no limit).
     reduce: merge correlated filters of `reduce_layers` (conv layer names, or ('all',): every
         reducible one) every `reduce_every` epochs (r >= `reduce_threshold`, never below
-        `min_filters`).
+        `min_filters`); with `reduce_target` (a share of the multiply-accumulates, e.g. 0.5) the
+        threshold is lowered from reduce_threshold in steps of 0.05 until the model keeps at
+        most that share of its original MACs, and reductions stop once it does.
     record: False trains with plain model.fit and records nothing (a baseline).
     steer: let `tensorviz steer RUN_DIR` steer the training (RUN_DIR/steering/).
     continue_on_nan: keep training when the loss or the weights become NaN/Inf.
@@ -87,6 +89,7 @@ class TrainConfig:
     reduce_threshold: float = 0.85
     reduce_layers: Tuple[str, ...] = ("conv1",)
     reduce_every: int = 1
+    reduce_target: Optional[float] = None
     min_filters: int = 4
     record: bool = True
     steer: bool = True
@@ -137,6 +140,9 @@ class TrainConfig:
         if self.reduce:
             if self.reduce_every < 1:
                 raise TrainError(f"--reduce-every {self.reduce_every}: give a number of epochs >= 1")
+            if self.reduce_target is not None and not (0 < self.reduce_target <= 1):
+                raise TrainError(f"--reduce-target {self.reduce_target}: a share of the "
+                                 "multiply-accumulates, in (0, 1]")
             if self.model != "poster" or self.reduce_layers == ("all",):
                 return  # checked against the model's graph once it is built
             unknown = [name for name in self.reduce_layers if name not in self.conv_layer_names]

@@ -45,3 +45,23 @@ def plan_model(model, probe, layers, threshold, min_filters):
         if merges:
             plans[group.members[0]] = merges
     return plans, {group.members[0]: group for group in groups}
+
+
+THRESHOLDS = tuple(round(0.95 - 0.05 * i, 2) for i in range(19))  # 0.95 ... 0.05
+
+
+def plan_to_target(model, probe, layers, target_macs, min_filters, highest=0.95):
+    """(plans, groups, threshold): the plans at the highest threshold (from `highest` down in
+    steps of 0.05) whose reduced model has at most `target_macs` multiply-accumulates per
+    image; the lowest threshold's plans when none gets there, and none when the model is there
+    already."""
+    from .surgery import count_macs, reduce_model
+
+    if count_macs(model) <= target_macs:
+        return {}, {}, None
+    plans, groups, threshold = {}, {}, None
+    for threshold in [t for t in THRESHOLDS if t <= highest]:
+        plans, groups = plan_model(model, probe, layers, threshold, min_filters)
+        if plans and count_macs(reduce_model(model, plans)[0]) <= target_macs:
+            break
+    return plans, groups, threshold

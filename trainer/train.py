@@ -219,14 +219,20 @@ def train_with_reduction(model, dataset, config, callback, initial_epoch, fit):
     """One fit per stretch of reduce_every epochs; between them, merge correlated filters of
     reduce_layers into a smaller model that training continues with."""
     from .reduction import compiled_like
-    from .reduction_plans import plan_model
-    from .surgery import reduce_model
+    from .reduction_plans import plan_model, plan_to_target
+    from .surgery import count_macs, reduce_model
 
     said = set()
+    target = config.reduce_target * count_macs(model) if config.reduce_target else None
 
     def reduce(model):
-        plans, groups = plan_model(model, callback.probe_inputs(), config.reduce_layers,
-                                   config.reduce_threshold, config.min_filters)
+        probe = callback.probe_inputs()
+        if target is None:
+            plans, groups = plan_model(model, probe, config.reduce_layers,
+                                       config.reduce_threshold, config.min_filters)
+        else:
+            plans, groups, _ = plan_to_target(model, probe, config.reduce_layers, target,
+                                              config.min_filters, config.reduce_threshold)
         if not plans:
             return model
         new, kept, notes = reduce_model(model, plans)

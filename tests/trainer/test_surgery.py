@@ -9,6 +9,7 @@ from keras import layers as L
 from trainer.channel_graph import ChannelGraph, SurgeryError, why_not_reducible
 from trainer.model import poster_model
 from trainer.reduction import plan_merges, reduced_model
+from trainer.reduction_plans import plan_model, plan_to_target
 from trainer.surgery import count_macs, reduce_model
 
 X = np.random.default_rng(0).random((6, 10, 10, 3), dtype=np.float32)
@@ -228,3 +229,15 @@ def test_the_poster_network_reduces_the_same_through_surgery():
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(old_kept["conv1"], new_kept["conv1"])
     np.testing.assert_allclose(new.predict(x, verbose=0), old.predict(x, verbose=0), atol=1e-6)
+
+
+def test_a_mac_target_takes_the_highest_threshold_that_reaches_it():
+    model = bn_chain()
+    target = 0.7 * count_macs(model)
+    plans, groups, threshold = plan_to_target(model, X, ("all",), target, 1)
+    assert count_macs(reduce_model(model, plans)[0]) <= target
+    if threshold < 0.95:  # the threshold above it did not get there
+        above, _ = plan_model(model, X, ("all",), round(threshold + 0.05, 2), 1)
+        assert not above or count_macs(reduce_model(model, above)[0]) > target
+    assert set(groups) == {"c1", "c2"}
+    assert plan_to_target(model, X, ("all",), count_macs(model), 1) == ({}, {}, None)
