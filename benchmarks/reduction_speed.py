@@ -1,7 +1,7 @@
 """Does filter reduction make a larger network faster? resnet20 (and mobilenetv2) on
 Fashion-MNIST, side by side in one run:
 
-  unreduced     trained for STEPS + FINETUNE steps
+  unreduced     trained STEPS, then FINETUNE steps as the others are
   correlation   trained STEPS, then TensorViz's correlation merging (trainer/reduction_plans.py,
                 folded where exact, residual groups pruned together) to about KEEP_MACS of the
                 multiply-accumulates, then FINETUNE steps
@@ -37,8 +37,11 @@ from trainer.surgery import count_macs, reduce_model, removed_filters  # noqa: E
 BUILDERS = {"resnet20": resnet20, "mobilenetv2": mobilenetv2}
 
 
-def compiled(model, lr):
-    model.compile(optimizer=keras.optimizers.SGD(lr, momentum=0.9),
+def compiled(model, lr, steps):
+    """SGD with momentum, the learning rate decaying to 0 over `steps` (cosine): the final
+    weights settle, so one evaluation at the end says something."""
+    schedule = keras.optimizers.schedules.CosineDecay(lr, max(steps, 1))
+    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -84,7 +87,8 @@ def timings(models, x, y, rounds):
     """{name: {what: median seconds}}, the models interleaved in every round."""
     calls = {}
     for name, model in models.items():
-        infer = tf.function(lambda images, m=model: m(images, training=False))
+        infer = tf.function(tf.autograph.experimental.do_not_convert(
+            lambda images, m=model: m(images, training=False)))
         calls[name] = {"train_step": (lambda m=model: m.train_on_batch(x[:64], y[:64]), 5),
                        "infer_b1": (lambda f=infer: f(x[:1]).numpy(), 30),
                        "infer_b64": (lambda f=infer: f(x[:64]).numpy(), 8)}
@@ -102,15 +106,16 @@ def run_model(name, data, args):
     keras.utils.set_random_seed(args.seed)
     shape, classes = data.x_train.shape[1:], data.classes
     train_data, probe = (data.x_train, data.y_train), data.x_train[:args.probe]
-    base = train(compiled(BUILDERS[name](shape, classes), args.lr), train_data, args.steps,
-                 args.seed, args.batch)
+    base = train(compiled(BUILDERS[name](shape, classes), args.lr, args.steps), train_data,
+                 args.steps, args.seed, args.batch)
     plans, groups, threshold = plan_to_target(base, probe, ("all",),
                                               args.keep_macs * count_macs(base), args.min_filters)
     counts = {first: len(removed_filters(plan)) for first, plan in plans.items()}
-    variants = {"unreduced": base}
+    # every variant, the unreduced one too, then trains FINETUNE steps at the same schedule
+    variants = {"unreduced": compiled(reduce_model(base, {})[0], args.finetune_lr, args.finetune)}
     for variant, plan in (("correlation", plans), ("l1", l1_plan(base, counts, groups)),
                           ("random", random_plan(base, counts, args.seed))):
-        variants[variant] = compiled(reduce_model(base, plan)[0], args.lr)
+        variants[variant] = compiled(reduce_model(base, plan)[0], args.finetune_lr, args.finetune)
     results = {}
     for variant, model in variants.items():
         started = time.time()
@@ -149,7 +154,9 @@ def main():
     parser.add_argument("--finetune", type=int, default=400,
                         help="steps after it (the unreduced model trains them too)")
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--lr", type=float, default=0.05, help="cosine-decayed over --steps")
+    parser.add_argument("--finetune-lr", type=float, default=0.01,
+                        help="cosine-decayed over --finetune, for every variant")
     parser.add_argument("--keep-macs", type=float, default=0.5)
     parser.add_argument("--min-filters", type=int, default=4)
     parser.add_argument("--probe", type=int, default=256, help="training images planned on")

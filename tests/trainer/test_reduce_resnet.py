@@ -66,3 +66,14 @@ def test_a_resnet20_run_reduces_every_layer_and_exports_a_plain_keras_model(tmp_
     assert checkpoint.count_params() == parameters
     np.testing.assert_allclose(np.load(tmp_path / "predicted.npy"),
                                checkpoint.predict(images, verbose=0), atol=1e-5)
+
+
+def test_an_unknown_layer_to_reduce_is_named_before_anything_is_written(tmp_path):
+    run_dir = tmp_path / "never"
+    result = tensorviz("train", run_dir, "--model", "resnet20", "--reduce", "--reduce-layers",
+                       "s1b1_conv1,no such;layer", "--max-samples", 50, check=False)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]  # (TensorFlow's start-up lines before it)
+    assert last.startswith("tensorviz train: error: --reduce-layers: resnet20 has no conv "
+                           "layer 'no such;layer'")
+    assert "Traceback" not in result.stderr and not run_dir.exists()
