@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from pvbatch_json import pvbatch_json
 from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
@@ -94,12 +95,7 @@ def test_the_reduction_overview_counts_each_layers_filters_after_each_reduction(
     # independent of the alive record: 16 less the merges of conv1 up to each stage
     expected = [16] + [16 - int(((merges["layer"] == conv1) & (merges["step"] <= s)).sum())
                        for s in steps]
-    script, out = tmp_path / "overview.py", tmp_path / "overview.json"
-    script.write_text(OVERVIEW)
-    result = run_paraview("pvbatch", [str(script), store, str(out)], capture_output=True,
-                          text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    seen = json.loads(out.read_text())
+    seen, _ = pvbatch_json(tmp_path, OVERVIEW, store, name="overview")
     assert seen["columns"]["step"] == [first] + steps
     assert seen["columns"]["conv1 filters"] == expected
     assert seen["columns"]["conv2 filters"] == [32] * (len(steps) + 1)  # not reduced
