@@ -9,9 +9,32 @@ import sys
 import numpy as np
 
 from conftest import tensorviz
+from e2e.pvbatch_json import pvbatch_json
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
 from tensorviz_pv.store.summary import run_summary
+
+# the views on the reduced run: Filter Correlation of a block's conv, Weight Glyphs of a conv
+# whose input channels were merged away, Fig. 5's Filter Groups
+VIEWS = """
+import json, sys
+from paraview import servermanager, simple
+from vtkmodules.util.numpy_support import vtk_to_numpy
+reader = simple.TensorVizReader(FileName=sys.argv[1])
+step = float(sys.argv[3])
+corr = simple.FilterCorrelation(Input=reader, Layer="s1b1_conv1")
+corr.UpdatePipeline(step)
+table = servermanager.Fetch(corr, idx=0)
+glyphs = simple.WeightGlyphs(Input=reader, Layer="s1b1_conv2")
+glyphs.UpdatePipeline(step)
+groups = simple.FilterGroups(Input=reader, Layer="s1b1_conv1")
+groups.UpdatePipeline(step)
+last = servermanager.Fetch(groups, idx=0)
+json.dump({"removed": vtk_to_numpy(table.GetColumnByName("removed")).tolist(),
+           "glyph cells": glyphs.GetDataInformation().GetNumberOfCells(),
+           "groups": [vtk_to_numpy(last.GetColumn(i))[-1].item()
+                      for i in range(2, last.GetNumberOfColumns())]}, open(sys.argv[2], "w"))
+"""
 
 # a process that knows nothing of TensorViz: Keras loads the file, predicts the given images
 PLAIN_KERAS = """
@@ -47,6 +70,11 @@ def test_a_resnet20_run_reduces_every_layer_and_exports_a_plain_keras_model(tmp_
         own = run.alive_at("s1b1_conv2", last)  # and its filters, tied to the stem's
         assert np.isnan(kernel[:, :, ~alive]).all() and np.isnan(kernel[..., ~own]).all()
         assert np.isfinite(kernel[:, :, alive][..., own]).all()
+
+    seen, views = pvbatch_json(tmp_path, VIEWS, str(run_dir / "run.tvz"), last)
+    assert seen["removed"] == (~alive).astype(int).tolist()  # greyed: merged away
+    assert seen["groups"].count(-2) == (~alive).sum()  # Fig. 5: merged away
+    assert seen["glyph cells"] > 0 and "NaN/Inf" not in views.stdout + views.stderr
 
     exported = tensorviz("reduce", run_dir, "--out", out)
     assert "stem_conv: 16 -> " in exported.stdout
