@@ -1,4 +1,4 @@
-"""The `tensorviz` command: train, steer, sweep, info, check, render, compare, paraview, serve (a module each, with
+"""The `tensorviz` command: train, steer, sweep, info, reduce, check, render, compare, paraview, serve (a module each, with
 its options and what it does). Here: the parser's top, the dispatch, and how a command ends: a
 TensorVizError said in one line (exit 2), Ctrl-C (130) and SIGTERM (143) stop it as cleanly."""
 
@@ -9,9 +9,9 @@ import sys
 from tensorviz_pv.errors import TensorVizError
 from tensorviz_pv.messages import show_messages
 
-from . import check, compare, info, paraview, render, serve, steer, sweep, train
+from . import check, compare, info, paraview, reduce, render, serve, steer, sweep, train
 
-COMMANDS = (train, steer, sweep, info, check, render, compare, paraview, serve)  # in the order --help lists them
+COMMANDS = (train, steer, sweep, info, reduce, check, render, compare, paraview, serve)  # in the order --help lists them
 
 
 def build_parser():

@@ -16,7 +16,7 @@ def add_parser(sub):
     render.add_argument("--out", required=True, help="directory for the PNGs")
     render.add_argument("--figures", default=",".join(FIGURES),
                         help="which figures, comma-separated (default: all: %(default)s)")
-    render.add_argument("--layer", default=None, help="layer of Fig. 2 (default: the first)")
+    render.add_argument("--layer", default=None, help="layer of Fig. 2, 5 and 6 (default: the first)")
     render.add_argument("--steps", default=None, help="the steps of Fig. 2, e.g. 0,4000,8000")
     render.add_argument("--size", default="800x700", help="panel size WIDTHxHEIGHT in pixels")
     render.add_argument("--script", default=None, metavar="FILE",

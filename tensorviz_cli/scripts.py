@@ -9,10 +9,11 @@ FIGURE_CALLS = {
     "fig2": ["weights.render(run, layer={layer}, steps={steps})"],
     "fig3": ["norms.render(run)", "trajectory.render(run)"],
     "fig4": ["activations.render(run)"],
-    "fig5": ["groups.render(run)"],
+    "fig5": ["groups.render(run, layer={layer})"],
     "fig6": ["atlas.render(run, layer={layer})"],
     "fig7": ["health.render(run)"],
     "fig8": ["health.render_health(run)"],
+    "reduction": ["reduction.render(run)"],
     "animation": ["animation.render(run, layer={layer})"],
 }
 FIGURES = tuple(FIGURE_CALLS)

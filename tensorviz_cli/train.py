@@ -5,8 +5,8 @@ import argparse
 
 from tensorviz_pv.errors import TensorVizError
 from tensorviz_pv.store.run_dir import RunDir
-from trainer.config import (DEFAULT_LEARNING_RATES, LR_SCHEDULES, OPTIMIZERS, TrainConfig,
-                            parent_optimizer, parse_budget)
+from trainer.config import (DEFAULT_LEARNING_RATES, LR_SCHEDULES, MODEL_NAMES, OPTIMIZERS,
+                            TrainConfig, parent_optimizer, parse_budget)
 
 DEFAULTS = TrainConfig(run_dir="")
 
@@ -35,6 +35,9 @@ def comma_separated(text):
 
 def _add_options(train):
     d = DEFAULTS
+    train.add_argument("--model", choices=MODEL_NAMES, default=d.model,
+                       help="poster (default: the poster's network), resnet20 (CIFAR-style "
+                            "ResNet-20) or mobilenetv2 (width-reduced)")
     train.add_argument("--dataset", default=d.dataset,
                        help="mnist-5k (default, offline), mnist, fashion-mnist, or a PATH to "
                             "IDX files / an .npz")
@@ -52,7 +55,8 @@ def _add_options(train):
                        help=f"(default {d.optimizer}; a fork: its parent's)")
     train.add_argument("--momentum", type=float, default=d.momentum, help="for --optimizer momentum")
     train.add_argument("--conv-filters", type=_positive_ints, default=d.conv_filters,
-                       help="filters per conv layer, comma-separated (also sets how many)")
+                       help="--model poster: filters per conv layer, comma-separated (also sets "
+                            "how many)")
     train.add_argument("--fc-units", type=int, default=d.fc_units)
     train.add_argument("--dropout", type=float, default=d.dropout)
     train.add_argument("--seed", type=int, default=d.seed)
@@ -74,9 +78,13 @@ def _add_options(train):
     train.add_argument("--reduce-threshold", type=float, default=d.reduce_threshold,
                        help="merge filters whose probe activations correlate at r >= this")
     train.add_argument("--reduce-layers", type=comma_separated, default=d.reduce_layers,
-                       help="conv layers to reduce, comma-separated (default conv1)")
+                       help="conv layers to reduce, comma-separated, or 'all' (every reducible "
+                            "one; residual-tied layers together) (default conv1)")
     train.add_argument("--reduce-every", type=int, default=d.reduce_every,
                        help="reduce every N epochs")
+    train.add_argument("--reduce-target", type=float, default=d.reduce_target, metavar="SHARE",
+                       help="lower the threshold (by 0.05) at each reduction until the model "
+                            "keeps at most this share of its multiply-accumulates, e.g. 0.5")
     train.add_argument("--min-filters", type=int, default=d.min_filters,
                        help="never reduce a layer below this many filters")
     train.add_argument("--no-record", action="store_true",

@@ -15,6 +15,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 # 1e-3 0.93, momentum 0.05 0.95 (0.90 at 0.01), sgd 0.05 0.84
 DEFAULT_LEARNING_RATES = {"sgd": 0.05, "momentum": 0.05, "adam": 0.001}
 DEFAULT_BUDGET = 100_000  # disk budget, bytes per step
+MODEL_NAMES = ("poster", "resnet20", "mobilenetv2")  # trainer/model.py's MODELS
 
 
 class TrainError(TensorVizError):
@@ -43,6 +44,8 @@ class TrainConfig:
     """A training run of the poster's network and what is recorded of it.
 
     run_dir: where the run goes (the store and the checkpoints).
+    model: poster (the poster's network, conv_filters/fc_units/dropout apply), resnet20 or
+        mobilenetv2 (trainer/model.py).
     dataset: mnist-5k (embedded, offline), mnist, fashion-mnist, or a path (datasets.py).
     max_samples: use at most this many training images (None: all).
     lr_schedule: constant, exponential (x0.9 per epoch) or cosine (to 0 at the end).
@@ -52,8 +55,11 @@ class TrainConfig:
     conv_every, dense_every, activations_every: snapshot cadence in steps (None: chosen to
         keep the budget; 0: step 0 and epoch ends only).
     budget: the disk budget, bytes per step averaged over the run (None: no limit).
-    reduce: merge correlated filters of `reduce_layers` every `reduce_every` epochs (r >=
-        `reduce_threshold`, never below `min_filters`).
+    reduce: merge correlated filters of `reduce_layers` (conv layer names, or ('all',): every
+        reducible one) every `reduce_every` epochs (r >= `reduce_threshold`, never below
+        `min_filters`); with `reduce_target` (a share of the multiply-accumulates, e.g. 0.5) the
+        threshold is lowered from reduce_threshold in steps of 0.05 until the model keeps at
+        most that share of its original MACs, and reductions stop once it does.
     record: False trains with plain model.fit and records nothing (a baseline).
     steer: let `tensorviz steer RUN_DIR` steer the training (RUN_DIR/steering/).
     continue_on_nan: keep training when the loss or the weights become NaN/Inf.
@@ -65,6 +71,7 @@ class TrainConfig:
     """
 
     run_dir: str
+    model: str = "poster"
     dataset: str = "mnist-5k"
     epochs: int = 3
     max_samples: Optional[int] = None
@@ -85,6 +92,7 @@ class TrainConfig:
     reduce_threshold: float = 0.85
     reduce_layers: Tuple[str, ...] = ("conv1",)
     reduce_every: int = 1
+    reduce_target: Optional[float] = None
     min_filters: int = 4
     record: bool = True
     steer: bool = True
@@ -136,9 +144,16 @@ class TrainConfig:
             raise TrainError(f"--lr-schedule {self.lr_schedule!r}: one of {', '.join(LR_SCHEDULES)}")
         if self.optimizer not in OPTIMIZERS:
             raise TrainError(f"--optimizer {self.optimizer!r}: one of {', '.join(OPTIMIZERS)}")
+        if self.model not in MODEL_NAMES:
+            raise TrainError(f"--model {self.model!r}: one of {', '.join(MODEL_NAMES)}")
         if self.reduce:
             if self.reduce_every < 1:
                 raise TrainError(f"--reduce-every {self.reduce_every}: give a number of epochs >= 1")
+            if self.reduce_target is not None and not (0 < self.reduce_target <= 1):
+                raise TrainError(f"--reduce-target {self.reduce_target}: a share of the "
+                                 "multiply-accumulates, in (0, 1]")
+            if self.model != "poster" or self.reduce_layers == ("all",):
+                return  # checked against the model's graph once it is built
             unknown = [name for name in self.reduce_layers if name not in self.conv_layer_names]
             if unknown or not self.reduce_layers:
                 raise TrainError(f"--reduce-layers: no conv layer {(unknown or [''])[0]!r} "
@@ -146,12 +161,13 @@ class TrainConfig:
 
     def hyperparameters(self):
         """What the store's run info records of the training set-up."""
-        return {"epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+        return {"model": self.model, "epochs": self.epochs, "batch_size": self.batch_size,
+                "learning_rate": self.learning_rate,
                 "lr_schedule": self.lr_schedule, "optimizer": self.optimizer,
                 "momentum": self.momentum if self.optimizer == "momentum" else None,
                 "seed": self.seed, "max_samples": self.max_samples,
-                "conv_filters": list(self.conv_filters), "fc_units": self.fc_units,
-                "dropout": self.dropout}
+                **({"conv_filters": list(self.conv_filters), "fc_units": self.fc_units,
+                    "dropout": self.dropout} if self.model == "poster" else {})}
 
 
 def parent_optimizer(parent):

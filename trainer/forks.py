@@ -28,7 +28,8 @@ def fork_argv(parent, value, step, epochs=None, optimizer=None):
             "--fork-from", os.path.abspath(parent)]
     if step is not None:
         argv += ["--fork-step", str(step)]
-    options = {"--dataset": dataset.get("name"), "--epochs": epochs or hyper.get("epochs"),
+    options = {"--dataset": dataset.get("name"), "--model": hyper.get("model"),
+               "--epochs": epochs or hyper.get("epochs"),
                "--batch-size": hyper.get("batch_size"), "--lr-schedule": hyper.get("lr_schedule"),
                "--optimizer": optimizer or hyper.get("optimizer"),
                "--momentum": hyper.get("momentum"),

@@ -102,9 +102,19 @@ def reduce_weights(weights, order, plans):
     return weights, kept_indices
 
 
-def reduced_model(model, plans, rebuild):
-    """A new compiled model with the plans applied: `rebuild(conv_filters)` builds the same
-    architecture with the given filters per conv layer (the trainer's poster_model)."""
+def reduced_model(model, plans, rebuild=None):
+    """A new compiled model with the plans ({conv layer: [Merge]}) applied, and {conv layer:
+    indices kept}. Any functional model goes through trainer/surgery.py; `rebuild(conv_filters)`
+    (the poster network's builder) is the older path for a chain of conv and dense layers."""
+    if rebuild is None:
+        from .surgery import reduce_model
+        new, kept, _ = reduce_model(model, plans)
+    else:
+        new, kept = _rebuilt_model(model, plans, rebuild)
+    return compiled_like(new, model), kept
+
+
+def _rebuilt_model(model, plans, rebuild):
     import keras
 
     order = [layer.name for layer in model.layers if hasattr(layer, "kernel")]
@@ -116,8 +126,15 @@ def reduced_model(model, plans, rebuild):
     new = rebuild(conv_filters)
     for name in order:
         new.get_layer(name).set_weights(list(new_weights[name]))
+    return new, kept
+
+
+def compiled_like(new, model):
+    """`new` compiled as `model` is, its optimizer's step count carried on."""
+    if model.optimizer is None:
+        return new
     optimizer = model.optimizer.__class__.from_config(model.optimizer.get_config())
     new.compile(optimizer=optimizer, loss=model.loss, metrics=["accuracy"])
     optimizer.build(new.trainable_variables)
     optimizer.iterations.assign(model.optimizer.iterations)  # schedules continue where they were
-    return new, kept
+    return new

@@ -21,8 +21,14 @@ class SteeredMerges:
     builds the model with given conv filters (reduction.reduced_model's), `layers` the conv
     layers that can be merged in (each followed by a layer the merge folds into)."""
 
-    def __init__(self, recording, rebuild, layers):
+    def __init__(self, recording, rebuild, layers, why_not=None):
         self._recording, self._rebuild, self._layers = recording, rebuild, list(layers)
+        self._why_not = why_not
+
+    @classmethod
+    def unavailable(cls, why):
+        """Merges that every command is refused, saying `why`."""
+        return cls(None, None, (), why)
 
     def refusal(self, value, waiting):
         """Why the merge `value` ({"layer", "keep", "remove"}, original filter ids; keep None:
@@ -30,6 +36,8 @@ class SteeredMerges:
         is applied) cannot be done, `waiting` the merges accepted before it this epoch; None
         when it can."""
         layer, keep, remove = value["layer"], value["keep"], value["remove"]
+        if self._why_not:
+            return self._why_not
         if self._recording.stopped:  # the merge is planned from the recorded probe activations
             return f"recording has stopped ({self._recording.stopped}): no merge without it"
         if layer not in self._layers:

@@ -136,6 +136,8 @@ def train(config):
         if config.fork_from is not None:
             check_parent(config.fork_from, config.run_dir)
     dataset = load_dataset(config.dataset).limited(config.max_samples)
+    if config.reduce:
+        _check_reduce_layers(config, dataset)
     if not config.record:
         return _train(config, dataset, task)
     if task is not None and not task.chief:
@@ -146,6 +148,18 @@ def train(config):
         if config.overwrite:
             remove_run(config.run_dir)
         return _train(config, dataset, task)
+
+
+def _check_reduce_layers(config, dataset):
+    """--reduce-layers against the model's graph, before RUN_DIR is touched."""
+    from .channel_graph import SurgeryError
+    from .model import build_model
+    from .reduction_plans import chosen_groups
+    try:
+        chosen_groups(build_model(config, dataset.x_train.shape[1:], dataset.classes),
+                      config.reduce_layers)
+    except SurgeryError as error:
+        raise TrainError(str(error)) from None
 
 
 def _train_beside_the_chief(config, dataset, task):
@@ -168,7 +182,7 @@ def _train(config, dataset, task):
     from .recording.steering import SteeringCallback, set_learning_rate
     from .steered import SteeredMerges, fit_steered
     from .checkpoints import RunCheckpoints
-    from .model import poster_model
+    from .model import build_model
     from .progress import ProgressLine
 
     # a multi-worker strategy must exist before TensorFlow does anything else
@@ -191,8 +205,7 @@ def _train(config, dataset, task):
             elif config.fork_from and config.lr is not None:
                 set_learning_rate(model, config.lr)
         else:
-            model = poster_model(dataset.x_train.shape[1:], dataset.classes, config.conv_filters,
-                                 config.fc_units, config.dropout)
+            model = build_model(config, dataset.x_train.shape[1:], dataset.classes)
             model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     if not config.record:
@@ -219,9 +232,13 @@ def _train(config, dataset, task):
     started = time.time()
     progress = ProgressLine(callback, config.epochs, steps_per_epoch)
     checkpoints = RunCheckpoints(config.run_dir, resume_from)
-    rebuild = poster_rebuild(dataset, config)
-    steering = [SteeringCallback(config.run_dir, callback, SteeredMerges(
-        callback, rebuild, config.conv_layer_names))] if steer else []
+    # a steered merge is planned on a conv's own output, which only the poster network's
+    # layers feed straight into the layer it folds into
+    merges = SteeredMerges(callback, poster_rebuild(dataset, config), config.conv_layer_names) \
+        if config.model == "poster" else SteeredMerges.unavailable(
+            f"merging filters on command is built for --model poster; --model {config.model} "
+            "reduces with --reduce")
+    steering = [SteeringCallback(config.run_dir, callback, merges)] if steer else []
     fit = dict(batch_size=config.batch_size, validation_data=(dataset.x_val, dataset.y_val),
                callbacks=[callback, *steering, checkpoints, progress], verbose=0)
 
@@ -231,7 +248,7 @@ def _train(config, dataset, task):
     try:
         if config.reduce:
             train_with_reduction(model, dataset, config, callback, initial_epoch, fit_epochs,
-                                 rebuild, *steering)
+                                 *steering)
         else:
             fit_steered(model, fit_epochs, initial_epoch, config.epochs, *(steering or [None]))
     except tf.errors.UnavailableError as error:  # a worker of a multi-worker training is gone
@@ -264,28 +281,42 @@ def poster_rebuild(dataset, config):
     return rebuild
 
 
-def train_with_reduction(model, dataset, config, callback, initial_epoch, fit_epochs, rebuild,
+def train_with_reduction(model, dataset, config, callback, initial_epoch, fit_epochs,
                          steering=None):
     """One fit per stretch of reduce_every epochs; between them, merge correlated filters of
     reduce_layers into a smaller model that training continues with (and the merges a
     SteeringCallback `steering` has due, where a fit ended for them)."""
-    from .reduction import plan_merges, reduced_model
+    from .reduction import compiled_like
+    from .reduction_plans import plan_model, plan_to_target
     from .steered import fit_steered
+    from .surgery import count_macs, reduce_model
+
+    said = set()
+    target = config.reduce_target * count_macs(model) if config.reduce_target else None
 
     def reduce(model):
-        activations = callback.probe_activations()
-        plans = {name: plan_merges(activations[name], config.reduce_threshold, config.min_filters)
-                 for name in config.reduce_layers}
-        plans = {name: merges for name, merges in plans.items() if merges}
+        probe = callback.probe_inputs()
+        if target is None:
+            plans, groups = plan_model(model, probe, config.reduce_layers,
+                                       config.reduce_threshold, config.min_filters)
+        else:
+            plans, groups, _ = plan_to_target(model, probe, config.reduce_layers, target,
+                                              config.min_filters, config.reduce_threshold)
         if not plans:
             return model
-        model, kept = reduced_model(model, plans, rebuild)
-        callback.record_reduction(plans, kept)
+        new, kept, notes = reduce_model(model, plans)
+        for first in plans:  # one line per residual group, once
+            if first in notes and first not in said:
+                said.add(first)
+                LOG.info(f"TensorViz: {first}: {notes[first]}")
+        # every member of a residual group loses the same filters: each records the merges
+        callback.record_reduction({member: merges for first, merges in plans.items()
+                                   for member in groups[first].members}, kept)
         counts = callback.filter_counts()
-        counts = ", ".join(f"{n} {counts[n]}" for n in config.reduce_layers)
+        counts = ", ".join(f"{name} {counts[name]}" for name in kept)
         LOG.info(f"TensorViz: step {callback.step}: merged "
                  f"{sum(len(m) for m in plans.values())} filters; now {counts}")
-        return model
+        return compiled_like(new, model)
 
     every, epoch = config.reduce_every, initial_epoch
     if 0 < epoch < config.epochs and epoch % every == 0:

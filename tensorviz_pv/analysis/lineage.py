@@ -16,7 +16,7 @@ def removed_mask(shape, kind, alive_filters, alive_inputs):
         mask |= ~alive_filters
     if alive_inputs is not None and len(shape) >= 2:
         channels = len(alive_inputs)
-        if kind == F.CONV and len(shape) == 4 and shape[2] == channels:
+        if kind in (F.CONV, "depthwise_conv2d") and len(shape) == 4 and shape[2] == channels:
             mask |= ~alive_inputs[None, None, :, None]
         elif kind == F.DENSE and len(shape) == 2 and shape[0] % channels == 0:
             mask |= ~np.tile(alive_inputs, shape[0] // channels)[:, None]

@@ -1,4 +1,4 @@
-"""Fig. 5: which of the first conv layer's filters group together (r >= 0.85, transitively) at
+"""Fig. 5: which of the first (or a chosen) conv layer's filters group together (r >= 0.85, transitively) at
 each activation snapshot, one colour per group; filters merged away by filter reduction and
 dead filters in two greys, each snapshot row labelled with its step."""
 
@@ -30,10 +30,13 @@ def categorical(lut, groups):
     lut.Annotations, lut.IndexedColors = annotations, colours
 
 
-def render(run):
+def render(run, layer=None):
+    """fig5_groups.png: the filter groups of the first conv layer (or of `layer`)."""
     if not run.activation_layers:
         return run.skipped("fig5", "no probe activations were recorded")
-    layer = run.activation_layers[0]
+    if layer and layer not in run.activation_layers:
+        return run.skipped("fig5", f"no probe activations were recorded for {layer}")
+    layer = layer or run.activation_layers[0]
     run.require(layer, "activation")
     groups = simple.FilterGroups(Input=run.reader, Layer=layer,
                                 registrationName=f"{layer} filter groups")

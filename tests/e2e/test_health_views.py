@@ -2,12 +2,11 @@
 image is every recorded histogram on one set of bins, the table the current step's; the health
 image each filter's log10 norm (or dead fraction) at every step."""
 
-import json
 import os
 
 import numpy as np
 
-from tensorviz_cli.launch import run as run_paraview
+from pvbatch_json import pvbatch_json
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
 
@@ -43,12 +42,7 @@ def image_rows(seen):
 
 def test_the_health_views_show_the_stored_values(tiny_run, tmp_path):
     store = os.path.join(tiny_run, F.STORE_FILENAME)
-    script, out = tmp_path / "views.py", tmp_path / "views.json"
-    script.write_text(SCRIPT)
-    result = run_paraview("pvbatch", [str(script), store, str(out)], capture_output=True,
-                          text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    seen = json.loads(out.read_text())
+    seen, _ = pvbatch_json(tmp_path, SCRIPT, store, name="views")
     with RunReader(store) as run:
         steps, counts = run.series_all("conv1", F.HISTOGRAM)
         _, ranges = run.series_all("conv1", F.HISTOGRAM_RANGE)

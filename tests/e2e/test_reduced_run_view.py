@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from pvbatch_json import pvbatch_json
 from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
@@ -66,3 +67,39 @@ def test_every_steps_glyphs_are_that_steps_weights(reduced_run, tmp_path):
         assert not got["errors"]
         assert got["conv1 merged"] == (~alive[step]).sum()  # what Fig. 2's titles say
         assert got["blank tiles"] == blank[step]  # what Fig. 4's titles say
+
+
+OVERVIEW = """
+import json, sys
+from paraview import simple, servermanager
+from vtkmodules.util.numpy_support import vtk_to_numpy
+overview = simple.ReductionOverview(Input=simple.TensorVizReader(FileName=sys.argv[1]))
+overview.UpdatePipeline()
+table, image = servermanager.Fetch(overview, idx=0), servermanager.Fetch(overview, idx=1)
+columns = {table.GetColumnName(i): vtk_to_numpy(table.GetColumn(i)).tolist()
+           for i in range(table.GetNumberOfColumns())}
+share = vtk_to_numpy(image.GetCellData().GetArray("share")).tolist()
+json.dump({"columns": columns, "share": share, "dims": list(image.GetDimensions())},
+          open(sys.argv[2], "w"))
+"""
+
+
+def test_the_reduction_overview_counts_each_layers_filters_after_each_reduction(reduced_run,
+                                                                               tmp_path):
+    store = os.path.join(reduced_run, F.STORE_FILENAME)
+    with RunReader(store) as run:
+        merges, first = run.merges(), int(run.step_table()[F.STEP][0])
+        conv1 = run.layers.index("conv1")
+    steps = sorted({int(s) for s in merges["step"]})
+    assert len(steps) >= 1
+    # independent of the alive record: 16 less the merges of conv1 up to each stage
+    expected = [16] + [16 - int(((merges["layer"] == conv1) & (merges["step"] <= s)).sum())
+                       for s in steps]
+    seen, _ = pvbatch_json(tmp_path, OVERVIEW, store, name="overview")
+    assert seen["columns"]["step"] == [first] + steps
+    assert seen["columns"]["conv1 filters"] == expected
+    assert seen["columns"]["conv2 filters"] == [32] * (len(steps) + 1)  # not reduced
+    assert seen["dims"][:2] == [len(steps) + 2, 3]  # stages x 2 conv layers, as cell edges
+    # the image's rows bottom-up: conv2 (1.0 throughout), then conv1's shares
+    np.testing.assert_allclose(seen["share"], [1.0] * (len(steps) + 1)
+                               + [count / 16 for count in expected])

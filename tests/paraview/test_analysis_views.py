@@ -195,3 +195,13 @@ def test_a_highlighted_filter_that_is_not_drawn_makes_an_empty_outline(reader):
     assert outline.GetNumberOfPoints() == 0
     assert int(field(outline, "highlight")[0]) == 3
     simple.Delete(glyphs)
+
+
+def test_the_reduction_overview_of_a_run_without_reduction_is_its_start(reader):
+    overview = simple.ReductionOverview(Input=reader)
+    table, image = fetch(overview, 0, 0.0), fetch(overview, 1)
+    assert column(table, "step").tolist() == [1]  # its first step: the only stage
+    assert column(table, "conv1 filters").tolist() == [4]  # the synthetic run's conv1
+    assert table.GetNumberOfColumns() == 2  # fc1 is no conv layer
+    assert vtk_to_numpy(image.GetCellData().GetArray("share")).tolist() == [1.0]
+    simple.Delete(overview)

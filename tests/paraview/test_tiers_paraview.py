@@ -20,7 +20,7 @@ def test_a_tier_imports_only_what_it_may(tier, least):
 def test_every_proxy_names_an_algorithm_class():
     classes = [proxy.get("class") for proxy in ElementTree.parse(PLUGIN).iter("SourceProxy")
                if proxy.get("class", "").startswith("tensorviz_pv")]
-    assert len(classes) == 15
+    assert len(classes) == 16
     for path in classes:
         module, _, name = path.rpartition(".")
         assert module.startswith("tensorviz_pv.algorithms."), path

@@ -5,6 +5,7 @@ Filter Atlas. A model rebuilt between fits (filter reduction) gets a new attachm
 from tensorviz_pv.messages import logger
 from tensorviz_pv.store import format as F
 
+from ..channel_sources import channel_sources
 from .atlas import AtlasPass, receptive_fields
 from .errors import RecordingError
 from .health_pass import health_pass_of
@@ -47,12 +48,16 @@ class Attachment:
         return [layer for layer in self.layers if layer.spatial]
 
     def conv_filters(self):
-        """{conv layer: its filter count now} and {layer: the conv layer feeding it}: what
-        FilterIds follows through filter reduction."""
+        """{conv layer: its filter count now}, {layer: the conv layer feeding it} and {layer:
+        the conv layer whose filters its channels follow}: what FilterIds follows through
+        filter reduction (from the model's graph; by layer order where it has none)."""
         convs = {layer.path: layer.filters for layer in self.layers if layer.kind.name == F.CONV}
+        sources = channel_sources(self.model)
+        if sources is not None:
+            return (convs,) + sources
         input_of = {layer.path: previous.path for previous, layer
                     in zip(self.layers, self.layers[1:]) if previous.kind.name == F.CONV}
-        return convs, input_of
+        return convs, input_of, {}
 
     def look_through(self, images):
         """Read the activations of `images.probe` and rank the atlas of `images.atlas`."""

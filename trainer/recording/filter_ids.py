@@ -20,19 +20,21 @@ def _scatter(value, axis, ids, size):
 
 class FilterIds:
     """original: {conv layer: its original filter count}; input_of: {layer: the conv layer whose
-    filters are its input channels}."""
+    filters are its input channels}; channels_of: {layer: the conv layer whose filters its own
+    channels follow (BatchNormalization after a conv, a depthwise conv)}."""
 
-    def __init__(self, original, input_of):
+    def __init__(self, original, input_of, channels_of=None):
         self.original = dict(original)
         self.input_of = dict(input_of)
+        self.channels_of = dict(channels_of or {})
         self.ids = {name: np.arange(n) for name, n in self.original.items()}
 
     @classmethod
-    def from_store(cls, run, step, input_of):
+    def from_store(cls, run, step, input_of, channels_of=None):
         """The filters a continued run goes on with: those its store (an open RunReader) says
         exist at `step`."""
         original = {e["name"]: e["filters"] for e in run.info["layers"] if e["kind"] == F.CONV}
-        ids = cls(original, input_of)
+        ids = cls(original, input_of, channels_of)
         ids.ids = {name: np.flatnonzero(run.alive_at(name, step)) for name in original}
         return ids
 
@@ -51,12 +53,14 @@ class FilterIds:
         value = np.asarray(value)
         if quantity in F.WHOLE_LAYER:
             return value
-        ids = self.ids.get(name)
-        if ids is not None and len(ids) < self.original[name]:
-            value = _scatter(value, -1, ids, self.original[name])  # filters: last axis
+        own = name if name in self.ids else self.channels_of.get(name)
+        ids = self.ids.get(own)
+        kernel = quantity in (F.KERNEL, F.KERNEL_GRADIENT)
+        if ids is not None and len(ids) < self.original[own] and not (kernel and own != name):
+            value = _scatter(value, -1, ids, self.original[own])  # filters: last axis
         source = self.input_of.get(name)
         source_ids = self.ids.get(source)
-        if quantity in (F.KERNEL, F.KERNEL_GRADIENT) and source_ids is not None \
+        if kernel and source_ids is not None \
                 and len(source_ids) < self.original[source]:
             # input channels: axis -2 of a conv kernel, or interleaved in a dense kernel's
             # rows after a channels-last flatten: (positions, channels, out) covers both

@@ -30,6 +30,10 @@ class ReducingCallback(TensorVizCallback):
         """The original ids of the filters conv layer `layer` holds now, in model order."""
         return self._filter_ids.ids[layer]
 
+    def probe_inputs(self):
+        """The probe batch's inputs (what the merges are planned from)."""
+        return self._images.probe[0] if self._images.given else None
+
     def filter_counts(self):
         """{conv layer: how many of its filters exist now}."""
         return {name: len(ids) for name, ids in self._filter_ids.ids.items()}

@@ -88,7 +88,8 @@ def continue_run(store_path, attached, images, snapshots, filter_ids, resume_fro
     with RunReader(store_path) as run:
         metric_columns = run.metrics()[0]
         if filter_ids is not None:
-            filter_ids = FilterIds.from_store(run, step, filter_ids.input_of)
+            filter_ids = FilterIds.from_store(run, step, filter_ids.input_of,
+                                              filter_ids.channels_of)
         last = {}
         for layer in layers:  # where each group's snapshots stand: none twice
             for what, quantity in ((WEIGHTS, layer.kind.weights), (ACTIVATIONS, F.ACTIVATION)):

@@ -72,6 +72,9 @@ class StorePlan:
         info = run_info(model, attached, snapshots.groups, shapes,
                         attached.receptive_fields(images.atlas[0]) if atlas_layers else {},
                         first_step, metric_columns, sizes, self.extra_info)
+        for entry in info["layers"]:  # what filter reduction's NaN entries follow (FORMAT.md)
+            entry["input_filters_of"] = filter_ids.input_of.get(entry["name"])
+            entry["filters_follow"] = filter_ids.channels_of.get(entry["name"])
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         writer = RunWriter.create(path, info, attached.hooks.names,
                                   store_series(series, attached.layers, filter_ids.original),
