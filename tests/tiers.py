@@ -52,7 +52,7 @@ TIERS = {
                     pulled_in=("tensorflow", "keras")),
     # the command line, above every tier: TensorFlow and ParaView only in what it starts
     "cli": Tier("tensorviz_cli", {"numpy", "h5py", "scipy"},
-                ANALYSIS | {"trainer.config", "trainer.folders", "tensorviz_cli"},
+                ANALYSIS | {"trainer.config", "trainer.folders", "trainer.forks", "tensorviz_cli"},
                 ["tensorflow", "keras", "paraview", "vtkmodules"]),
 }
 
