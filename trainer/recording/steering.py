@@ -68,12 +68,19 @@ class SteeringCallback(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._steering.apply(self.model, self._step, epoch)  # what came during the epoch's end
 
     def on_train_batch_end(self, batch, logs=None):
         self._step = self._recording.step if self._recording is not None else self._step + 1
         self._steering.apply(self.model, self._step, self._epoch)
 
+    def on_test_batch_end(self, batch, logs=None):
+        # the epoch's validation: commands that arrive meanwhile need not wait for its end
+        if self._steering is not None:
+            self._steering.apply(self.model, self._step, self._epoch)
+
     def on_epoch_end(self, epoch, logs=None):
+        self._steering.apply(self.model, self._step, self._epoch)  # after the epoch's records
         if self._steering.merges_waiting() and not self.model.stop_training:
             self.model.stop_training = True  # the caller rebuilds the model, and fits on
             self.ended_for_merges = epoch + 1
