@@ -46,17 +46,19 @@ LIVE_HEALTH_SHARE = 0.3  # the atlas's: its table needs room for a toolbar, a he
 TEXT_ROOM = 1.5
 
 
-def build(store, area=LAYOUT_AREA, layer=None):
+def build(store, area=LAYOUT_AREA, layer=None, time_slider=True):
     """Build the dashboard for a run store, of `layer` (default: its first convolution);
     returns the reader and the views. Each 2D view is framed for its share of `area` (what the
-    GUI gives the layout; a view drawn before the window is laid out knows no better)."""
+    GUI gives the layout; a view drawn before the window is laid out knows no better).
+    `time_slider`: the animation scene (the GUI's time slider) takes the run's steps; without
+    it (the web page, which keeps its own slider) only the time is set, 0.7 s sooner."""
     area = (area[0] * TEXT_ROOM, area[1] * TEXT_ROOM)
     cell = (int(area[0] * (1 - ATLAS_SHARE) / 2), int(area[1] / 2))
     with FigureRun(store, size=cell) as run:  # its store closed once the views are made
-        return _views(run, area, cell, layer)
+        return _views(run, area, cell, layer, time_slider)
 
 
-def _views(run, area, cell, layer):
+def _views(run, area, cell, layer, time_slider=True):
     """The dashboard's layout and views of an open run, `area` and `cell` in view pixels."""
     if layer is not None and layer not in run.layers:
         raise FigureError(f"{run.store}: no layer {layer!r} to show "
@@ -113,10 +115,16 @@ def _views(run, area, cell, layer):
     link_highlights([source for source, _, _ in filter_views] + ([control] if live else []))
     for source, port, view in filter_views:
         show_highlight(source, view, port)
-    scene = simple.GetAnimationScene()
-    scene.UpdateAnimationUsingDataTimeSteps()
-    scene.AnimationTime = run.steps[-1]
+    if time_slider:
+        scene = simple.GetAnimationScene()
+        scene.UpdateAnimationUsingDataTimeSteps()
+        scene.AnimationTime = run.steps[-1]
+    else:
+        simple.GetTimeKeeper().Time = run.steps[-1]
     run.labels.fit()  # on a parallel server: its labels to the views' cameras
+    # the views are framed: paraview.simple's first Render() would reset the active view's
+    # camera (a followed run's first tick, or the web page's first pick, re-framed a view)
+    simple._DisableFirstRenderCameraReset()
     # the Properties panel opens on the run (a live one: on its Training Control's buttons)
     simple.SetActiveSource(control if live else run.reader)
     simple.SetActiveView(glyph_view)
@@ -181,14 +189,17 @@ class Follower:
     the reader when the store file changed, moves the animation time to the last step and
     updates the alerts (a Text source and its display, when given) and the steering commands
     taken (a SteeringShown, when given). A slow tick (a long run)
-    rests the follower until following has taken at most SHARE of the time."""
+    rests the follower until following has taken at most SHARE of the time. Without
+    `time_slider` (the web page, which moves the time and sends the views itself) it only
+    reloads and updates the texts."""
 
     SHARE = 0.2  # at most this share of the GUI's time goes to following
     QUICK = 0.1  # seconds: a tick this quick is never held back
 
-    def __init__(self, reader, alerts=None, clock=time.monotonic, steering=None):
+    def __init__(self, reader, alerts=None, clock=time.monotonic, steering=None,
+                 time_slider=True):
         self.reader, self.alerts, self.clock = reader, alerts, clock
-        self.steering = steering
+        self.steering, self.time_slider = steering, time_slider
         self.stamp = None
         self.resting_until = 0.0  # after a slow tick (a long run), the next waits this long
 
@@ -212,16 +223,17 @@ class Follower:
 
     def _update(self):
         simple.ReloadFiles(self.reader)
-        scene = simple.GetAnimationScene()
-        scene.UpdateAnimationUsingDataTimeSteps()
-        steps = list(self.reader.TimestepValues or [])
-        if steps:
-            scene.AnimationTime = steps[-1]
+        if self.time_slider:
+            scene = simple.GetAnimationScene()
+            scene.UpdateAnimationUsingDataTimeSteps()
+            steps = list(self.reader.TimestepValues or [])
+            if steps:
+                scene.AnimationTime = steps[-1]
         if self.alerts is not None:
             show_alerts(self.alerts, self.reader.FileName)
         if self.steering is not None:
             self.steering.update()
-        if simple.GetActiveView() is not None:
+        if self.time_slider and simple.GetActiveView() is not None:
             simple.Render()
 
 

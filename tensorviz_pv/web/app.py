@@ -27,10 +27,12 @@ from tensorviz_pv.errors import TensorVizError  # noqa: E402
 from tensorviz_pv.messages import logger, show_messages  # noqa: E402
 from tensorviz_pv.web import guard  # noqa: E402
 from tensorviz_pv.web.board import VIEWS, Board  # noqa: E402
+from tensorviz_pv.web.images import ImageSender  # noqa: E402
 
 LOG = logger("web")
 FOLLOW_SECONDS = 2.0  # how often a live run is looked at
 PLAY_SECONDS = 0.25  # a step shown this long while playing
+SENDING_SECONDS = 0.01  # after each view's image: the server writes it out before the next render
 
 # inline styles: a <style> element in a Vue template is dropped
 # the GUI dashboard's layout (figures/dashboard.py): 2 x 2 views, the Filter Atlas tall at the
@@ -70,6 +72,8 @@ class Page:
         self._show_step(len(steps) - 1)
         self._build_ui()
         self.server.add_protocol_to_configure(_images_only)  # after trame-vtk's own
+        self.images = ImageSender()
+        self.server.add_protocol_to_configure(self.images.configure)
         self.state.change("step_index")(self._on_step)
         self.state.change("layer")(self._on_layer)
         self.state.change("run")(self._on_run)
@@ -146,9 +150,13 @@ class Page:
         self._sending = asynchronous.create_task(self._send_images())
 
     async def _send_images(self):
-        for widget in self.widgets.values():
-            widget.update()
-            await asyncio.sleep(0)
+        """Each view rendered and its image sent (web/images.py), then written out to the
+        page before the next view renders: the first view's new image is on the page after
+        one render, not after all six."""
+        for name, widget in self.widgets.items():
+            if not self.images.send(self.board.views[name]):
+                widget.update()  # not on the page yet: trame-vtk's own delivery
+            await asyncio.sleep(SENDING_SECONDS)
 
     # ---- the server
     def _bind(self, wslink_server, **_):

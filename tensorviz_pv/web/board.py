@@ -42,7 +42,7 @@ class Board:
         if layer is not None and layer not in self.layers:
             raise FigureError(f"{self.store}: no layer {layer!r} (layers: {', '.join(self.layers)})")
         previous = set(simple.GetSources().values())
-        self._built = dashboard.build(self.store, area=AREA, layer=layer)
+        self._built = dashboard.build(self.store, area=AREA, layer=layer, time_slider=False)
         _delete_sources(previous)
         self.layer = layer or self._glyphs.Layer[0]
         self.views = {name: self._built[name] for name, _ in VIEWS}
@@ -99,7 +99,8 @@ class Board:
 
     def follower(self):
         """A dashboard.Follower of this run (reload, newest step, alerts)."""
-        return dashboard.Follower(self._built["reader"], self._built["alerts"])
+        return dashboard.Follower(self._built["reader"], self._built["alerts"],
+                                  steering=self._built["steering"], time_slider=False)
 
 
 def _delete_sources(sources):
