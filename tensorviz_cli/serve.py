@@ -4,7 +4,8 @@ machine: open the printed URL, through `ssh -L PORT:localhost:PORT` from elsewhe
 
 Bound to 127.0.0.1 by default. Any other --host needs the random token the URL carries (printed
 once): a request without it is refused. The page names a run by its label (its folder's name)
-only: the runs it may show are fixed here."""
+only: the runs it may show are fixed here. Read-only unless --steer: then a live run's page has
+the Training Control's buttons."""
 
 import glob
 import ipaddress
@@ -45,6 +46,10 @@ def add_parser(sub):
                             "any other needs the token of the printed URL)")
     serve.add_argument("--layer", default=None, metavar="NAME",
                        help="the layer shown first (default: the first convolution)")
+    serve.add_argument("--steer", action="store_true",
+                       help="the page may steer a live training (pause, resume, checkpoint, stop, "
+                            "learning rate, merge, fork: `tensorviz steer`'s commands); without "
+                            "it the page is read-only")
     return serve
 
 
@@ -71,7 +76,7 @@ def run(args):
     env = dict(launch.paraview_env(), TENSORVIZ_RUNS=json.dumps(runs),
                TENSORVIZ_LAYER=args.layer or "",
                TENSORVIZ_SERVE_HOST=args.host, TENSORVIZ_SERVE_PORT=str(args.port),
-               TENSORVIZ_SERVE_TOKEN=token or "")
+               TENSORVIZ_SERVE_TOKEN=token or "", TENSORVIZ_STEER="1" if args.steer else "")
     argv = launch.command("pvpython", [APP, "--venv", TRAME_VENV])
     if launch.needs_virtual_display():
         with launch.private_display() as display:

@@ -223,16 +223,16 @@ class Follower:
 
     def _update(self):
         simple.ReloadFiles(self.reader)
+        steps = list(self.reader.TimestepValues or [])
         if self.time_slider:
             scene = simple.GetAnimationScene()
             scene.UpdateAnimationUsingDataTimeSteps()
-            steps = list(self.reader.TimestepValues or [])
             if steps:
                 scene.AnimationTime = steps[-1]
         if self.alerts is not None:
             show_alerts(self.alerts, self.reader.FileName)
         if self.steering is not None:
-            self.steering.update()
+            self.steering.update(steps[-1] if steps else None)
         if self.time_slider and simple.GetActiveView() is not None:
             simple.Render()
 

@@ -9,7 +9,7 @@ from paraview import simple
 from ..algorithms.norm_time_series import MARK
 from ..analysis.steering_marks import mark_labels
 from .colour import TEXT
-from .views import place_view
+from .views import place_view, step_axis
 
 MARK_COLOUR = ["0.45", "0.45", "0.45"]
 CHARACTER_SHARE = 0.6  # of the type size: an average character's width
@@ -93,7 +93,11 @@ class SteeringShown:
     def __init__(self, text, table, chart, width):
         self.text, self.table, self.chart, self.width = text, table, chart, width
 
-    def update(self):
+    def update(self, newest=None):
+        """After the run reloaded: the chart's step axis out to the `newest` step (a followed
+        run's curves and marks grow with it), the marks and the text redrawn."""
+        if newest is not None and newest > self.chart.BottomAxisRangeMaximum:
+            step_axis(self.chart, self.chart.BottomAxisRangeMinimum, newest)
         self.table.UpdatePipeline(self.chart.BottomAxisRangeMaximum)
         self.text.Text = steering_text(self.table)
         show_marks(self.table, self.chart, self.width)

@@ -26,8 +26,10 @@ from trame.widgets import html, paraview as pv_widgets, vuetify3 as v3  # noqa: 
 from tensorviz_pv.errors import TensorVizError  # noqa: E402
 from tensorviz_pv.messages import logger, show_messages  # noqa: E402
 from tensorviz_pv.web import guard  # noqa: E402
+from tensorviz_pv.algorithms.base import WHOLE_LIST  # noqa: E402
 from tensorviz_pv.web.board import VIEWS, Board  # noqa: E402
 from tensorviz_pv.web.images import ImageSender  # noqa: E402
+from tensorviz_pv.web.steering import BUTTONS, Steering  # noqa: E402
 
 LOG = logger("web")
 FOLLOW_SECONDS = 2.0  # how often a live run is looked at
@@ -38,24 +40,28 @@ SENDING_SECONDS = 0.01  # after each view's image: the server writes it out befo
 # the GUI dashboard's layout (figures/dashboard.py): 2 x 2 views, the Filter Atlas tall at the
 # right over the Filter Health
 GRID = ("display: grid; grid-template-columns: 35fr 35fr 30fr; grid-template-rows: 50fr 15fr 35fr; "
-        "gap: 4px; height: calc(100vh - 100px); padding: 4px; background: #ddd")
+        "gap: 4px; flex: 1; min-height: 0; padding: 4px; background: #ddd")
+# under the toolbar: the steering bar (if any), the alerts, the views taking the height left
+CONTENT = "display: flex; flex-direction: column; height: calc(100vh - 64px - 28px)"  # less the toolbar and footer
 PLACES = {"glyph_view": "1 / 1 / 2 / 2", "maps_view": "2 / 1 / 4 / 2", "chart": "1 / 2 / 2 / 3",
           "heat_view": "2 / 2 / 4 / 3", "atlas_view": "1 / 3 / 3 / 4", "health_view": "3 / 3 / 4 / 4"}
 CELL = "position: relative; background: white; min-height: 0; min-width: 0; overflow: hidden"
 NAME = ("position: absolute; right: 6px; bottom: 2px; z-index: 2; font: 12px sans-serif; "
         "color: #555; pointer-events: none")
-ALERTS = ("font: 13px sans-serif; padding: 2px 12px; height: 24px; overflow: hidden; "
+ALERTS = ("font: 13px sans-serif; padding: 2px 12px; height: 24px; flex: none; overflow: hidden; "
           "white-space: nowrap; text-overflow: ellipsis")
 
 
 class Page:
     """The trame server and its state, bound to one run's Board."""
 
-    def __init__(self, runs, layer, token):
-        """`runs`: [(label, store)] of the runs it may show (the page knows the labels only)."""
-        self.runs, self.token = dict(runs), token
+    def __init__(self, runs, layer, token, steer=False):
+        """`runs`: [(label, store)] of the runs it may show (the page knows the labels only);
+        `steer`: a live run's training control on the page (else read-only)."""
+        self.runs, self.token, self.steer = dict(runs), token, steer
         label = runs[0][0]
         self.board = board = Board(self.runs[label], layer)
+        self.steering = Steering(board.control, steer)
         self.server = get_server(client_type="vue3")
         self.state, self.ctrl = self.server.state, self.server.controller
         self.widgets = {}
@@ -67,8 +73,10 @@ class Page:
         self.state.update({
             "trame__title": "TensorViz", "run": label, "runs": list(self.runs),
             "step_index": len(steps) - 1, "step_count": len(steps), "step_label": "",
-            "playing": False, "follow": True, "layer": board.layer, "layers": board.layers,
-            "alerts": board.alerts(), "picked": -1, "busy": ""})
+            "playing": False, "follow": True, "layer": board.layer, "picked": -1, "busy": "",
+            "alerts": board.alerts(), "group": WHOLE_LIST, "learning_rate": ""})
+        self._show_layers()
+        self._show_steering()
         self._show_step(len(steps) - 1)
         self._build_ui()
         self.server.add_protocol_to_configure(_images_only)  # after trame-vtk's own
@@ -77,6 +85,7 @@ class Page:
         self.state.change("step_index")(self._on_step)
         self.state.change("layer")(self._on_layer)
         self.state.change("run")(self._on_run)
+        self.state.change("group")(self._on_group)
 
     # ---- the page's events
     def _on_step(self, step_index, **_):
@@ -99,9 +108,14 @@ class Page:
             self._rebuild(f"opening {run}...", lambda: self._open(store))
 
     def _open(self, store):
-        self.board = Board(store, self.board.layer if self.board.layer in
-                           Board.layers_of(store) else None)
-        return self.board.views
+        layer = self.board.layer if self.board.layer in Board.layers_of(store) else None
+        try:
+            board = Board(store, layer)
+        except TensorVizError:
+            self.board.show_layer(self.board.layer)  # a build that failed midway took its views
+            raise
+        self.board = board
+        return board.views
 
     def _rebuild(self, saying, build):
         """Make new views (build() returns them) after the page has shown `saying`."""
@@ -110,22 +124,59 @@ class Page:
 
     async def _swap_views(self, build):
         await asyncio.sleep(0.1)
+        said = None
         try:
             views = build()
-        except TensorVizError as error:
+        except TensorVizError as error:  # the page stays on what it showed, and says why
             LOG.error(str(error))
-            views = None
+            said = self._without_paths(str(error))
+            views = self.board.views
         self.follower = self.board.follower()
+        self.steering = Steering(self.board.control, self.steer)
         with self.state:
             if views is not None:
                 for name, widget in self.widgets.items():
                     widget.replace_view(views[name])
             steps = self.board.steps
-            self.state.update({"layer": self.board.layer, "layers": self.board.layers,
+            self._show_layers()
+            self._show_steering()
+            self.state.update({"layer": self.board.layer,
                                "run": next(k for k, v in self.runs.items() if v == self.board.store),
                                "step_count": len(steps), "step_index": len(steps) - 1,
-                               "alerts": self.board.alerts(), "picked": -1, "busy": ""})
+                               "alerts": said or self.board.alerts(), "picked": -1, "busy": ""})
             self._show_step(len(steps) - 1)
+
+    def _without_paths(self, text):
+        """A message for the page: each run's path in it said by the run's label."""
+        for label, store in self.runs.items():
+            text = text.replace(store, label).replace(os.path.dirname(store), label)
+        return text
+
+    def _show_layers(self):
+        """The layer chooser's list: the chosen Layer Group's layers (a large model's groups
+        offered when its layers are too many to list)."""
+        groups = self.board.layer_groups()
+        if self.state.group not in groups:
+            self.state.group = WHOLE_LIST
+        self.state.groups = [WHOLE_LIST] + list(groups) if groups else []
+        self.state.layers = groups.get(self.state.group, self.board.layers)
+
+    def _on_group(self, group, **_):
+        if isinstance(group, str):  # a label the page offered; anything else lists every layer
+            self._show_layers()
+
+    def _show_steering(self, answer=None):
+        self.state.steerable = self.steering.available
+        state, said = self.steering.status()
+        self.state.training = state
+        self.state.steer_answer = said if answer is None else answer
+
+    def on_steer(self, name):
+        """A steering button of the page (only --steer pages have them; Steering refuses
+        otherwise): its answer shown."""
+        answer = self.steering.press(str(name), self.state.learning_rate)
+        self._show_steering(answer)
+        self.update_views()  # a merge shows at once in the views
 
     def toggle_play(self):
         self.state.playing = not self.state.playing
@@ -183,6 +234,7 @@ class Page:
                     self.state.step_index = len(steps) - 1
                     self.state.alerts = self.board.alerts()
                     self._show_step(len(steps) - 1)
+                    self._show_steering()
                 self.update_views()
 
     async def _play(self):
@@ -215,16 +267,36 @@ class Page:
                          classes="mx-2", style="min-width: 60px")
                 v3.VSwitch(v_model=("follow",), label="follow", hide_details=True,
                            density="compact", id="follow", classes="mx-2", color="primary")
+                v3.VSelect(v_model=("group",), items=("groups",), label="layer group",
+                           hide_details=True, density="compact", id="layer-group",
+                           style="max-width: 200px", v_if="groups.length")
                 v3.VAutocomplete(v_model=("layer",), items=("layers",), label="layer",
                                  hide_details=True, density="compact", id="layer",
                                  style="max-width: 260px")
-            with layout.content:
+            with layout.content, html.Div(style=CONTENT):
+                if self.steer:
+                    self._steering_bar()
                 html.Div("{{ busy || alerts }}", id="alerts", style=ALERTS,
                          classes=("alerts === 'no alerts' ? 'text-grey-darken-3' : 'text-red'",))
                 with html.Div(style=GRID):
                     for name, label in VIEWS:
                         self._view_cell(name, label)
             return layout
+
+    def _steering_bar(self):
+        """The training control's buttons, the learning rate and the last answer (on a page
+        started with --steer, shown while its run is live)."""
+        with html.Div(v_if="steerable", id="steering", classes="d-flex align-center px-2",
+                      style="gap: 6px; font: 13px sans-serif"):
+            html.Span("{{ training }}", id="training", style="min-width: 160px")
+            for name, _, label in BUTTONS:
+                v3.VBtn(label, click=(self.on_steer, f"['{name}']"), id=f"steer-{name}",
+                        size="small", variant="tonal")
+            v3.VTextField(v_model=("learning_rate",), label="learning rate", id="learning-rate",
+                          hide_details=True, density="compact", style="max-width: 130px")
+            v3.VBtn("apply", click=(self.on_steer, "['learning_rate']"), id="steer-learning_rate",
+                    size="small", variant="tonal")
+            html.Span("{{ steer_answer }}", id="steer-answer", classes="ml-2")
 
     def _view_cell(self, name, label):
         """One view: its image, its name, and its clicks sent here as view pixels."""
@@ -257,7 +329,8 @@ def main():
     try:
         page = Page(json.loads(os.environ["TENSORVIZ_RUNS"]),
                     os.environ.get("TENSORVIZ_LAYER") or None,
-                    os.environ.get("TENSORVIZ_SERVE_TOKEN") or None)
+                    os.environ.get("TENSORVIZ_SERVE_TOKEN") or None,
+                    steer=os.environ.get("TENSORVIZ_STEER") == "1")
     except TensorVizError as error:
         LOG.error(f"tensorviz serve: {error}")
         raise SystemExit(1)

@@ -6,6 +6,7 @@ from paraview import selection, simple
 
 from ..errors import FigureError
 from ..messages import logger
+from ..store.layer_groups import LIST_MOST, group_layers
 from ..store.reader import RunReader
 from ..figures import dashboard
 from ..figures.health import NO_ALERTS, alerts_text
@@ -47,6 +48,19 @@ class Board:
         self.layer = layer or self._glyphs.Layer[0]
         self.views = {name: self._built[name] for name, _ in VIEWS}
         return self.views
+
+    def layer_groups(self):
+        """{group label: its layers} of a model with more layers than a list shows (the
+        Layer Group of the GUI's views: store/layer_groups.py); {} for a small one."""
+        if len(self.layers) <= LIST_MOST:
+            return {}
+        return {group.label: [self.layers[i] for i in group.members]
+                for group in group_layers(self.layers)}
+
+    @property
+    def control(self):
+        """The Training Control of a live run's dashboard (None: the run is not live)."""
+        return self._built.get("control")
 
     @property
     def steps(self):

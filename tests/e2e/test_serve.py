@@ -16,8 +16,8 @@ import urllib.parse
 import numpy as np
 import pytest
 
-from browser import (Served, browser, open_page, press_on_slider, rpc, shown_step, text,
-                     view_image, view_pixels, wait_for)
+from browser import (VIEWS, Served, browser, images_drawn, open_page, press_on_slider, rpc,
+                     shown_step, text, view_image, view_pixels, wait_for)
 try:
     from selenium.webdriver import ActionChains
     from selenium.webdriver.common.by import By
@@ -28,6 +28,7 @@ except ImportError:  # a failure, never a skip: `bash scripts/setup.sh` installs
 from tensorviz_cli.launch import run as run_paraview
 from tensorviz_pv.store import format as F
 from tensorviz_pv.store.reader import RunReader
+from tensorviz_pv.store.steering import SteeringChannel
 from tensorviz_pv.store.synthetic import write_synthetic_run
 
 
@@ -91,6 +92,7 @@ def test_the_page_shows_the_views_and_the_slider_moves_step_and_images(served, d
     assert text(driver, "run-label") == os.path.basename(tiny_run)  # its name, not its path
     assert str(tiny_run) not in driver.page_source
     assert shown_step(driver) == steps[-1]  # the newest step first
+    assert not driver.find_elements(By.ID, "steering")  # no --steer: read-only
     glyphs = view_pixels(driver, "glyph_view")
     coloured = (glyphs.max(axis=2) - glyphs.min(axis=2)) > 60  # red and blue boxes, white around
     assert coloured.mean() > 0.02, "the weight glyphs view is blank"
@@ -116,7 +118,7 @@ def test_the_page_shows_the_views_and_the_slider_moves_step_and_images(served, d
     assert wait_for(boxes_moved, 20, every=0.3)
 
 
-def test_a_click_on_a_heatmap_row_outlines_that_filter_in_the_glyphs(served, driver, tiny_run):
+def test_a_click_on_a_heatmap_row_or_a_glyph_block_picks_that_filter_in_all_views(served, driver, tiny_run):
     with RunReader(os.path.join(tiny_run, F.STORE_FILENAME)) as run:
         filters = run.layer_info("conv1")["filters"]
     open_page(driver, local(served.url))
@@ -137,6 +139,13 @@ def test_a_click_on_a_heatmap_row_outlines_that_filter_in_the_glyphs(served, dri
         outlines[picked] = centre
     # filter 3 is in the glyphs' first row of blocks, filter C-3 in the last: lower on screen
     assert outlines[filters - 3][0] > outlines[3][0] + 20, outlines
+    # a click on filter 3's glyph block (where its outline was drawn) picks it from the glyphs
+    glyph_view = driver.find_element(By.ID, "glyph_view")
+    row, column = outlines[3]
+    size = glyph_view.size
+    ActionChains(driver).move_to_element_with_offset(
+        glyph_view, int(column - size["width"] / 2), int(row - size["height"] / 2)).click().perform()
+    assert wait_for(lambda: text(driver, "picked") == "filter 3", 15), text(driver, "picked")
 
 
 def test_the_page_gets_pictures_and_never_the_data(served, driver):
@@ -181,21 +190,26 @@ def test_a_server_beyond_this_machine_wants_its_token(served):
 # a run being written: the trainer's store writer adding a step every 0.3 s (no TensorFlow to
 # start: the page sees the store exactly as it sees a training's)
 LIVE_WRITER = """
-import sys, time
-from tensorviz_cli.launch import run as run_paraview
+import os, sys, time
 from tensorviz_pv.store import format as F
+from tensorviz_pv.store.lock import WriterLock
+from tensorviz_pv.store.steering import SteeringChannel
 from tensorviz_pv.store.synthetic import LAYERS, expected_kernel, write_synthetic_run
 _, writer = write_synthetic_run(sys.argv[1], steps=10, every=5, close=False)
+lock = WriterLock(sys.argv[1]).acquire()  # live, as a training's store is
+channel = SteeringChannel(os.path.dirname(sys.argv[1])).open(create=True)
 for step in range(11, 1000):
     time.sleep(0.3)
     writer.add_step(step, 0, 0.1, 0.5, 0.01, [1.0] * len(LAYERS), [0.5] * len(LAYERS))
     if step % 5 == 0:
         writer.add_tensor("conv1", F.KERNEL, step, expected_kernel("conv1", step))
     writer.flush()
+    for command in channel.unanswered():  # a training's answer, at its next step
+        channel.answer(command.seq, "applied", step=step)
 """
 
 
-def test_a_local_server_follows_a_live_run(tmp_path, driver):
+def test_a_local_server_follows_a_live_run_and_steers_it_with_steer(tmp_path, driver):
     run_dir = tmp_path / "live"
     run_dir.mkdir()
     store = run_dir / F.STORE_FILENAME
@@ -204,7 +218,7 @@ def test_a_local_server_follows_a_live_run(tmp_path, driver):
     try:
         assert wait_for(lambda: store.exists(), 30, every=0.2)
         time.sleep(1)  # its first steps flushed
-        server = Served(run_dir)
+        server = Served(run_dir, "--steer")
         assert server.url and server.url.startswith("http://127.0.0.1:"), server.output
         assert "token" not in server.url  # bound to this machine: no token needed
         open_page(driver, server.url)
@@ -215,6 +229,16 @@ def test_a_local_server_follows_a_live_run(tmp_path, driver):
         assert writer.poll() is None, "the writer ended before the test could watch it"
         with RunReader(str(store)) as run:
             assert shown_step(driver) <= run.last_step()
+        # --steer: the training control's buttons; the training (the writer) answers at its next step
+        assert text(driver, "training").startswith("training live")
+        driver.find_element(By.ID, "steer-pause").click()
+        assert wait_for(lambda: text(driver, "steer-answer").startswith("pause: applied at step"),
+                        15), text(driver, "steer-answer")
+        assert text(driver, "training").startswith("training paused")
+        driver.find_element(By.ID, "steer-merge").click()  # nothing picked: said, nothing sent
+        assert wait_for(lambda: text(driver, "steer-answer") == "merge: pick a filter of conv1 first",
+                        15), text(driver, "steer-answer")
+        assert [row["command"] for row in SteeringChannel(str(run_dir)).open().rows()] == ["pause"]
     finally:
         writer.kill()
         writer.wait()
@@ -224,9 +248,10 @@ def test_a_local_server_follows_a_live_run(tmp_path, driver):
 
 def test_a_folder_of_runs_is_one_page_that_names_runs_by_label_only(tiny_run, tmp_path, driver):
     """A sweep's folder: the page offers its runs by their folders' names (a hostile one shown
-    as text), never a path, and shows the run chosen."""
+    as text), never a path, and shows the run chosen; a run damaged since the server started
+    is said to be, by its name, and the page stays on the run it showed."""
     hostile = "b\"'<b>x$(id)`;"
-    for name in ("a", hostile):
+    for name in ("a", hostile, "broken"):
         (tmp_path / name).mkdir()
         shutil.copy(os.path.join(tiny_run, F.STORE_FILENAME), tmp_path / name / F.STORE_FILENAME)
     server = Served(tmp_path)
@@ -235,19 +260,31 @@ def test_a_folder_of_runs_is_one_page_that_names_runs_by_label_only(tiny_run, tm
         open_page(driver, server.url)
         assert str(tmp_path) not in driver.page_source and "<b>x" not in driver.page_source
         before = view_image(driver, "glyph_view")
-        driver.find_element(By.ID, "run").find_element(
-            By.XPATH, "./ancestor::div[contains(@class, 'v-field')]").click()
         def listed():  # the menu's items once they show their text
             items = driver.find_elements(By.CSS_SELECTOR, ".v-list-item")
             return items if items and all(item.text for item in items) else None
-        items = wait_for(listed, 10)
-        assert [item.text for item in items] == ["a", hostile]
-        items[1].click()
+        def choose(index):
+            driver.find_element(By.ID, "run").find_element(
+                By.XPATH, "./ancestor::div[contains(@class, 'v-field')]").click()
+            items = wait_for(listed, 10)
+            assert [item.text for item in items] == ["a", hostile, "broken"]
+            items[index].click()
+
+        choose(1)
         assert wait_for(lambda: driver.find_element(By.ID, "run").get_attribute("value")
                         == hostile, 10)
         assert wait_for(lambda: text(driver, "alerts") == "no alerts"
                         and view_image(driver, "glyph_view") != before, 40)
         assert shown_step(driver) == 8  # the chosen run's newest step (a copy of the tiny run)
+        broken = tmp_path / "broken" / F.STORE_FILENAME
+        broken.write_bytes(broken.read_bytes()[:4096])  # cut short after the server started
+        choose(2)
+        assert wait_for(lambda: text(driver, "alerts").startswith("broken"), 60), \
+            text(driver, "alerts")
+        assert str(tmp_path) not in text(driver, "alerts")  # its name, never its path
+        assert wait_for(lambda: driver.find_element(By.ID, "run").get_attribute("value")
+                        == hostile, 10)  # the page stays on the run it showed
+        assert images_drawn(driver) == len(VIEWS) and shown_step(driver) == 8
     finally:
         server.stop()
 

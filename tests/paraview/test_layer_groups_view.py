@@ -91,3 +91,23 @@ def test_a_short_layer_list_has_no_groups(tmp_path):
     assert list(glyphs.GetProperty("LayerNames")) == ["conv1", "fc1"]
     simple.Delete(glyphs)
     simple.Delete(reader)
+
+
+def test_the_web_page_offers_the_same_layer_groups(deep_run):
+    """tensorviz serve's layer chooser (web/board.py) groups a large model's layers as the
+    views' Layer Group does; a small model's page has no groups."""
+    from tensorviz_pv.web.board import Board
+    glyphs = simple.WeightGlyphs(Input=deep_run)
+    groups = list(glyphs.GetProperty("LayerGroupNames"))[1:]  # after "(all layers)"
+    simple.Delete(glyphs)
+    path = deep_run.FileName[0] if isinstance(deep_run.FileName, list) else deep_run.FileName
+    board = Board(path)
+    offered = board.layer_groups()
+    assert list(offered) == groups
+    assert [name for members in offered.values() for name in members] == NAMES
+    assert offered["conv3_block2"] == [f"conv3_block2_{i}_conv" for i in (1, 2, 3)]
+    small = path.replace(F.STORE_FILENAME, "small.tvz")
+    write_synthetic_run(small, steps=2)
+    assert Board(small).layer_groups() == {}
+    for view in simple.GetViews():
+        simple.Delete(view)

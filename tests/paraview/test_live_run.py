@@ -104,7 +104,7 @@ def test_a_followed_dashboard_keeps_its_framing(tmp_path):
     """The dashboard frames its views itself: paraview.simple's reset of the camera at a
     session's first Render() (which a follower's tick, or the web page's first pick, makes)
     must not re-frame them. The web page's follower (time_slider=False) reloads without moving
-    the GUI's time."""
+    the GUI's time; the norm chart's step axis grows with the run."""
     from tensorviz_pv.figures import dashboard
     simple._funcs_internals.first_render = True  # as in a fresh session
     path = str(tmp_path / "framed.tvz")
@@ -113,10 +113,12 @@ def test_a_followed_dashboard_keeps_its_framing(tmp_path):
     views = [built[name] for name in ("glyph_view", "heat_view")]
     framed = [(list(v.CameraFocalPoint), v.CameraParallelScale) for v in views]
     scene_time = simple.GetAnimationScene().AnimationTime
-    follower = dashboard.Follower(built["reader"], time_slider=False)
+    follower = dashboard.Follower(built["reader"], steering=built["steering"], time_slider=False)
+    assert built["chart"].BottomAxisRangeMaximum == 10.0
     append_steps(writer, 11, 17)
     assert follower.tick()
     assert built["reader"].TimestepValues[-1] == 17.0
+    assert built["chart"].BottomAxisRangeMaximum == 17.0  # the norm chart grows with the run
     assert simple.GetAnimationScene().AnimationTime == scene_time  # the page moves its own time
     for view in views:
         simple.SetActiveView(view)

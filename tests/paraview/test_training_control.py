@@ -178,3 +178,27 @@ def test_fig3_marks_the_steps_where_commands_took_effect(tmp_path):
         assert list(marks.SeriesPlotCorner)[-2:] == ["steering event", "2"]
     for source in set(simple.GetSources().values()) - sources:  # its file goes with tmp_path
         simple.Delete(source)
+
+
+def test_the_web_page_steers_only_when_allowed_and_only_with_its_buttons(live):
+    """tensorviz serve's training control (web/steering.py): read-only without --steer; with
+    it, only the page's button names reach the control, and a learning rate must be a
+    positive number before anything is sent."""
+    from tensorviz_pv.web.steering import Steering
+    _, channel, _, control = live
+    read_only = Steering(control, allowed=False)
+    assert not read_only.available and "read-only" in read_only.press("pause")
+    steering = Steering(control, allowed=True)
+    assert steering.press("Delete") == "no button 'Delete'"
+    for bad in ("nan", "-1", "0", "1e400", "0.1; rm -rf ~", None):
+        assert "give a positive number" in steering.press("learning_rate", bad)
+    assert channel.rows() == []  # nothing was sent
+    thread = answer_soon(channel, 7)
+    assert steering.press("learning_rate", "0.02") == "learning_rate: applied at step 7"
+    thread.join()
+    thread = answer_soon(channel, 8)
+    assert steering.press("pause") == "pause: applied at step 8"
+    thread.join()
+    assert [(row["command"], row["value"]) for row in channel.rows()] == [
+        ("learning_rate", 0.02), ("pause", None)]
+    assert steering.status()[0] == "training paused, lr 0.01"
