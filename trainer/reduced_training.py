@@ -20,17 +20,20 @@ def poster_rebuild(dataset, config):
 
 
 def train_with_reduction(model, dataset, config, callback, initial_epoch, fit_epochs,
-                         steering=None):
+                         steering=None, unreduced_macs=None):
     """One fit per stretch of reduce_every epochs; between them, merge correlated filters of
     reduce_layers into a smaller model that training continues with (and the merges a
-    SteeringCallback `steering` has due, where a fit ended for them)."""
+    SteeringCallback `steering` has due, where a fit ended for them). --reduce-target is a
+    share of `unreduced_macs`, the model's before any reduction (default: `model`'s; a
+    resumed run's model may be reduced already)."""
     from .reduction import compiled_like
     from .reduction_plans import plan_model, plan_to_target
     from .steered import fit_steered
     from .surgery import count_macs, reduce_model
 
     said = set()
-    target = config.reduce_target * count_macs(model) if config.reduce_target else None
+    target = config.reduce_target * (unreduced_macs or count_macs(model)) \
+        if config.reduce_target else None
 
     def reduce(model):
         probe = callback.probe_inputs()

@@ -92,6 +92,17 @@ def fork_point(parent, step):
     return found[0], {"epoch": int(found[1]["epoch"]), "step": int(found[1]["step"])}
 
 
+def unreduced_macs(config, dataset, resume_from):
+    """The multiply-accumulates per image of the model before any reduction, when the model
+    trained on may be reduced already (a resumed or forked run: --reduce-target is a share of
+    the original's); None otherwise."""
+    if not (resume_from and config.reduce_target):
+        return None
+    from .model import build_model
+    from .surgery import count_macs
+    return count_macs(build_model(config, dataset.x_train.shape[1:], dataset.classes))
+
+
 def resume_point(run_dir):
     """(checkpoint path, {"epoch", "step"}): the newest intact checkpoint at or before the last
     step the store holds, so that the resumed run is contiguous."""
@@ -249,7 +260,8 @@ def _train(config, dataset, task):
     try:
         if config.reduce:
             train_with_reduction(model, dataset, config, callback, initial_epoch, fit_epochs,
-                                 *steering)
+                                 *(steering or [None]), unreduced_macs=unreduced_macs(
+                                     config, dataset, resume_from))
         else:
             fit_steered(model, fit_epochs, initial_epoch, config.epochs, *(steering or [None]))
     except tf.errors.UnavailableError as error:  # a worker of a multi-worker training is gone

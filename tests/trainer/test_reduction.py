@@ -126,3 +126,22 @@ def test_a_reduced_run_resumes_with_its_filters(tmp_path):
         assert np.isnan(kernel[..., ~alive]).all() and np.isfinite(kernel[..., alive]).all()
     model = keras.models.load_model(os.path.join(run_dir, "checkpoints", "epoch-0003.keras"))
     assert model.get_layer("conv1").kernel.shape[-1] == alive.sum()
+
+
+def test_a_resumed_run_keeps_its_mac_target_of_the_unreduced_model(tmp_path):
+    """--reduce-target is a share of the unreduced model's MACs, also on --resume (where the
+    model loaded is reduced already): a run that met its target is not reduced again."""
+    from trainer.surgery import count_macs
+    run_dir = tmp_path / "target"
+    options = ("--max-samples", 100, "--reduce", "--reduce-layers", "all", "--reduce-target",
+               "0.7", "--min-filters", "2")
+    tensorviz("train", run_dir, "--epochs", 2, *options)
+    with RunReader(str(run_dir)) as run:
+        before = int(run.alive_at("conv1", 4).sum()), int(run.alive_at("conv2", 4).sum())
+    tensorviz("train", run_dir, "--epochs", 3, "--resume", *options)
+    with RunReader(str(run_dir)) as run:
+        after = int(run.alive_at("conv1", 6).sum()), int(run.alive_at("conv2", 6).sum())
+    assert before != (16, 32) and after == before  # reduced once, to the target, and kept
+    model = keras.models.load_model(os.path.join(run_dir, "checkpoints", "epoch-0003.keras"))
+    original = count_macs(poster_model(model.input_shape[1:], 10, [16, 32], 1024, 0.0))
+    assert count_macs(model) <= 0.7 * original

@@ -208,7 +208,7 @@ class TensorVizCallback(keras.callbacks.Callback):
         else:
             self._store_plan.plan(self._attached, self._snapshots, self._filter_ids, {
                 path: value.shape for path, value in self._attached.activations().items()},
-                self.params)
+                self.params or {})  # none yet when a resumed reduction begins before the fit
 
     def _create_store(self):
         """The store of a new run, and what was recorded before it existed."""

@@ -41,5 +41,7 @@ class ReducingCallback(TensorVizCallback):
     def record_reduction(self, plans, kept):
         """Record the merges of a reduction (plans: {layer: [Merge]} in current indices,
         kept: {layer: indices kept}) and which original filters now exist."""
+        if self._output is None:  # recording stopped (said then): the model is still reduced
+            return
         layer_index = {layer.path: i for i, layer in enumerate(self._attached.layers)}
         self._output.reduction(self._step, plans, kept, self._filter_ids, layer_index)
