@@ -4,7 +4,8 @@ six views are ParaView views rendered here and sent as images (VtkRemoteView: no
 the machine); a step slider and play, the step, a layer chooser, the run's alerts, a live run
 followed, and a click on a filter in a view outlines it in all.
 
-Its settings come in the environment (never as code): TENSORVIZ_RUNS (JSON: [[label, store]]
+For a folder of runs the page also compares them (web/compare_board.py), as `tensorviz compare`
+does. Its settings come in the environment (never as code): TENSORVIZ_RUNS (JSON: [[label, store]]
 of the runs it may show; the page sees the labels, never a path), TENSORVIZ_LAYER,
 TENSORVIZ_SERVE_HOST, TENSORVIZ_SERVE_PORT, TENSORVIZ_SERVE_TOKEN (empty: no token). The page can
 only show: nothing it sends reaches the file system or the training."""
@@ -20,40 +21,24 @@ import sys
 importlib.import_module("paraview.web.venv")
 
 from trame.app import asynchronous, get_server  # noqa: E402
-from trame.ui.vuetify3 import SinglePageLayout  # noqa: E402
-from trame.widgets import html, paraview as pv_widgets, vuetify3 as v3  # noqa: E402
 
 from tensorviz_pv.errors import TensorVizError  # noqa: E402
 from tensorviz_pv.messages import logger, show_messages  # noqa: E402
-from tensorviz_pv.web import guard  # noqa: E402
 from tensorviz_pv.algorithms.base import WHOLE_LIST  # noqa: E402
-from tensorviz_pv.web.board import VIEWS, Board  # noqa: E402
+from tensorviz_pv.web import guard, layout  # noqa: E402
+from tensorviz_pv.web.board import Board  # noqa: E402
+from tensorviz_pv.web.compare_board import CompareBoard  # noqa: E402
 from tensorviz_pv.web.images import ImageSender  # noqa: E402
-from tensorviz_pv.web.steering import BUTTONS, Steering  # noqa: E402
+from tensorviz_pv.web.steering import Steering  # noqa: E402
 
 LOG = logger("web")
 FOLLOW_SECONDS = 2.0  # how often a live run is looked at
 PLAY_SECONDS = 0.25  # a step shown this long while playing
 SENDING_SECONDS = 0.01  # after each view's image: the server writes it out before the next render
 
-# inline styles: a <style> element in a Vue template is dropped
-# the GUI dashboard's layout (figures/dashboard.py): 2 x 2 views, the Filter Atlas tall at the
-# right over the Filter Health
-GRID = ("display: grid; grid-template-columns: 35fr 35fr 30fr; grid-template-rows: 50fr 15fr 35fr; "
-        "gap: 4px; flex: 1; min-height: 0; padding: 4px; background: #ddd")
-# under the toolbar: the steering bar (if any), the alerts, the views taking the height left
-CONTENT = "display: flex; flex-direction: column; height: calc(100vh - 64px - 28px)"  # less the toolbar and footer
-PLACES = {"glyph_view": "1 / 1 / 2 / 2", "maps_view": "2 / 1 / 4 / 2", "chart": "1 / 2 / 2 / 3",
-          "heat_view": "2 / 2 / 4 / 3", "atlas_view": "1 / 3 / 3 / 4", "health_view": "3 / 3 / 4 / 4"}
-CELL = "position: relative; background: white; min-height: 0; min-width: 0; overflow: hidden"
-NAME = ("position: absolute; right: 6px; bottom: 2px; z-index: 2; font: 12px sans-serif; "
-        "color: #555; pointer-events: none")
-ALERTS = ("font: 13px sans-serif; padding: 2px 12px; height: 24px; flex: none; overflow: hidden; "
-          "white-space: nowrap; text-overflow: ellipsis")
-
-
 class Page:
-    """The trame server and its state, bound to one run's Board."""
+    """The trame server and its state, bound to one run's Board (and, for a folder of runs,
+    their CompareBoard); web/layout.py builds the page."""
 
     def __init__(self, runs, layer, token, steer=False):
         """`runs`: [(label, store)] of the runs it may show (the page knows the labels only);
@@ -62,9 +47,10 @@ class Page:
         label = runs[0][0]
         self.board = board = Board(self.runs[label], layer)
         self.steering = Steering(board.control, steer)
+        self.compare = CompareBoard(self.runs.values()) if len(self.runs) > 1 else None
         self.server = get_server(client_type="vue3")
         self.state, self.ctrl = self.server.state, self.server.controller
-        self.widgets = {}
+        self.widgets, self.compare_widgets = {}, {}
         self._sending = None  # the task sending the views' images
         self.follower = board.follower()
         self.ctrl.on_server_bind.add(self._bind)
@@ -74,11 +60,12 @@ class Page:
             "trame__title": "TensorViz", "run": label, "runs": list(self.runs),
             "step_index": len(steps) - 1, "step_count": len(steps), "step_label": "",
             "playing": False, "follow": True, "layer": board.layer, "picked": -1, "busy": "",
-            "alerts": board.alerts(), "group": WHOLE_LIST, "learning_rate": ""})
+            "alerts": board.alerts(), "group": WHOLE_LIST, "learning_rate": "",
+            "compare": False, "compare_message": ""})
         self._show_layers()
         self._show_steering()
         self._show_step(len(steps) - 1)
-        self._build_ui()
+        layout.build(self)
         self.server.add_protocol_to_configure(_images_only)  # after trame-vtk's own
         self.images = ImageSender()
         self.server.add_protocol_to_configure(self.images.configure)
@@ -86,6 +73,7 @@ class Page:
         self.state.change("layer")(self._on_layer)
         self.state.change("run")(self._on_run)
         self.state.change("group")(self._on_group)
+        self.state.change("compare")(self._on_compare)
 
     # ---- the page's events
     def _on_step(self, step_index, **_):
@@ -145,6 +133,26 @@ class Page:
                                "step_count": len(steps), "step_index": len(steps) - 1,
                                "alerts": said or self.board.alerts(), "picked": -1, "busy": ""})
             self._show_step(len(steps) - 1)
+        if self.state.compare:
+            self.update_views()  # the comparison, of the layer now shown
+
+    def _on_compare(self, compare, **_):
+        if compare is True and self.compare is not None:
+            self.state.busy = "comparing the runs..."
+        self.update_views()
+
+    def _draw_comparison(self):
+        """The comparison of the layer shown at the step shown: new views replace the page's
+        when the dashboard's rebuild took the old ones."""
+        before = dict(self.compare.views)
+        views = self.compare.show(self.board.layer, self.board.step)
+        for name, widget in self.compare_widgets.items():
+            if views[name] is not before[name]:
+                widget.replace_view(views[name])
+        with self.state:  # sent now: this runs in a task, after the event that asked for it
+            self.state.update({"compare_message": self._without_paths(self.compare.message),
+                               "busy": ""})
+        return views
 
     def _without_paths(self, text):
         """A message for the page: each run's path in it said by the run's label."""
@@ -194,8 +202,8 @@ class Page:
             self.update_views()
 
     def update_views(self):
-        """Send every view's new image, the weight glyphs first: each goes out before the next
-        view renders."""
+        """Send every view's new image (the comparison's, when it is shown), the first first:
+        each goes out before the next view renders."""
         if self._sending is not None:
             self._sending.cancel()  # a newer step: the images of the older one are not wanted
         self._sending = asynchronous.create_task(self._send_images())
@@ -204,8 +212,12 @@ class Page:
         """Each view rendered and its image sent (web/images.py), then written out to the
         page before the next view renders: the first view's new image is on the page after
         one render, not after all six."""
-        for name, widget in self.widgets.items():
-            if not self.images.send(self.board.views[name]):
+        widgets, views = self.widgets, self.board.views
+        if self.state.compare and self.compare is not None:
+            await asyncio.sleep(SENDING_SECONDS)  # the page says it is comparing, first
+            widgets, views = self.compare_widgets, self._draw_comparison()
+        for name, widget in widgets.items():
+            if not self.images.send(views[name]):
                 widget.update()  # not on the page yet: trame-vtk's own delivery
             await asyncio.sleep(SENDING_SECONDS)
 
@@ -243,71 +255,6 @@ class Page:
             if self.state.playing and self.state.step_count:
                 with self.state:
                     self.state.step_index = (self.state.step_index + 1) % self.state.step_count
-
-    # ---- the page
-    def _build_ui(self):
-        with SinglePageLayout(self.server, full_height=True) as layout:
-            layout.title.set_text("TensorViz")
-            with layout.toolbar:
-                html.Div("{{ run }}", classes="mx-2 text-subtitle-1", id="run-label",
-                         v_if="runs.length < 2")
-                v3.VSelect(v_model=("run",), items=("runs",), label="run", hide_details=True,
-                           density="compact", id="run", style="max-width: 220px",
-                           v_if="runs.length > 1")
-                v3.VSpacer()
-                with v3.VBtn(icon=True, click=self.toggle_play, id="play",
-                             density="compact"):
-                    v3.VIcon("{{ playing ? 'mdi-pause' : 'mdi-play' }}")
-                v3.VSlider(v_model=("step_index",), min=0, max=("step_count - 1",), step=1,
-                           hide_details=True, density="compact", id="step-slider",
-                           style="max-width: 420px; min-width: 200px")
-                html.Div("{{ step_label }}", id="step-label", classes="mx-3",
-                         style="min-width: 90px")
-                html.Div("{{ picked >= 0 ? 'filter ' + picked : '' }}", id="picked",
-                         classes="mx-2", style="min-width: 60px")
-                v3.VSwitch(v_model=("follow",), label="follow", hide_details=True,
-                           density="compact", id="follow", classes="mx-2", color="primary")
-                v3.VSelect(v_model=("group",), items=("groups",), label="layer group",
-                           hide_details=True, density="compact", id="layer-group",
-                           style="max-width: 200px", v_if="groups.length")
-                v3.VAutocomplete(v_model=("layer",), items=("layers",), label="layer",
-                                 hide_details=True, density="compact", id="layer",
-                                 style="max-width: 260px")
-            with layout.content, html.Div(style=CONTENT):
-                if self.steer:
-                    self._steering_bar()
-                html.Div("{{ busy || alerts }}", id="alerts", style=ALERTS,
-                         classes=("alerts === 'no alerts' ? 'text-grey-darken-3' : 'text-red'",))
-                with html.Div(style=GRID):
-                    for name, label in VIEWS:
-                        self._view_cell(name, label)
-            return layout
-
-    def _steering_bar(self):
-        """The training control's buttons, the learning rate and the last answer (on a page
-        started with --steer, shown while its run is live)."""
-        with html.Div(v_if="steerable", id="steering", classes="d-flex align-center px-2",
-                      style="gap: 6px; font: 13px sans-serif"):
-            html.Span("{{ training }}", id="training", style="min-width: 160px")
-            for name, _, label in BUTTONS:
-                v3.VBtn(label, click=(self.on_steer, f"['{name}']"), id=f"steer-{name}",
-                        size="small", variant="tonal")
-            v3.VTextField(v_model=("learning_rate",), label="learning rate", id="learning-rate",
-                          hide_details=True, density="compact", style="max-width: 130px")
-            v3.VBtn("apply", click=(self.on_steer, "['learning_rate']"), id="steer-learning_rate",
-                    size="small", variant="tonal")
-            html.Span("{{ steer_answer }}", id="steer-answer", classes="ml-2")
-
-    def _view_cell(self, name, label):
-        """One view: its image, its name, and its clicks sent here as view pixels."""
-        with html.Div(style=f"{CELL}; grid-area: {PLACES[name]}", classes="tv-cell", id=name, click=(
-                self.on_click, f"['{name}', $event.clientX - $event.currentTarget.getBoundingClientRect().left, "
-                "$event.clientY - $event.currentTarget.getBoundingClientRect().top, "
-                "$event.currentTarget.clientWidth, $event.currentTarget.clientHeight]")):
-            html.Div(label, style=NAME)
-            self.widgets[name] = pv_widgets.VtkRemoteView(
-                self.board.views[name], interactive_ratio=1, still_quality=95,
-                style="position: absolute; inset: 0")
 
 
 def _images_only(protocol):

@@ -44,7 +44,7 @@ class Board:
             raise FigureError(f"{self.store}: no layer {layer!r} (layers: {', '.join(self.layers)})")
         previous = set(simple.GetSources().values())
         self._built = dashboard.build(self.store, area=AREA, layer=layer, time_slider=False)
-        _delete_sources(previous)
+        delete_sources(previous)
         self.layer = layer or self._glyphs.Layer[0]
         self.views = {name: self._built[name] for name, _ in VIEWS}
         return self.views
@@ -117,7 +117,7 @@ class Board:
                                   steering=self._built["steering"], time_slider=False)
 
 
-def _delete_sources(sources):
+def delete_sources(sources):
     """Delete these pipeline objects, each after the ones that read it."""
     left = [s for s in sources if s in set(simple.GetSources().values())]
     while left:

@@ -93,6 +93,7 @@ def test_the_page_shows_the_views_and_the_slider_moves_step_and_images(served, d
     assert str(tiny_run) not in driver.page_source
     assert shown_step(driver) == steps[-1]  # the newest step first
     assert not driver.find_elements(By.ID, "steering")  # no --steer: read-only
+    assert not driver.find_elements(By.ID, "compare")  # one run: nothing to compare
     glyphs = view_pixels(driver, "glyph_view")
     coloured = (glyphs.max(axis=2) - glyphs.min(axis=2)) > 60  # red and blue boxes, white around
     assert coloured.mean() > 0.02, "the weight glyphs view is blank"
@@ -285,6 +286,51 @@ def test_a_folder_of_runs_is_one_page_that_names_runs_by_label_only(tiny_run, tm
         assert wait_for(lambda: driver.find_element(By.ID, "run").get_attribute("value")
                         == hostile, 10)  # the page stays on the run it showed
         assert images_drawn(driver) == len(VIEWS) and shown_step(driver) == 8
+    finally:
+        server.stop()
+
+
+def run_curves(image):
+    """(pixels of the first run's colour, of the second's) in a comparison chart of two runs:
+    figures/comparison_panels.py's sequential scale puts them at its dark purple and green ends
+    (a CKA chart, of the second run alone, has no purple)."""
+    r, g, b = image[..., 0], image[..., 1], image[..., 2]
+    purple = ((b - g) > 40) & ((r - g) > 25) & (g < 150)
+    green = ((g - b) > 60) & ((g - r) > 30)
+    return int(purple.sum()), int(green.sum())
+
+
+def test_a_folder_of_runs_is_compared_on_the_page(tiny_run, reduced_run, tmp_path, driver):
+    """The compare switch of a folder's page: `tensorviz compare`'s views (every run's norms
+    and accuracy, CKA with the first run, the first two runs' filters matched) at the page's
+    step; back to the dashboard after."""
+    for name, run in (("reduced", reduced_run), ("tiny", tiny_run)):
+        (tmp_path / name).mkdir()
+        shutil.copy(os.path.join(run, F.STORE_FILENAME), tmp_path / name / F.STORE_FILENAME)
+    server = Served(tmp_path)
+    try:
+        assert server.url, server.output
+        open_page(driver, server.url)
+        driver.execute_script("document.getElementById('compare').click()")
+        assert wait_for(lambda: driver.find_elements(By.ID, "comparison")
+                        and images_drawn(driver) == 6, 60), images_drawn(driver)
+        assert wait_for(lambda: text(driver, "alerts") == "", 30), text(driver, "alerts")
+        for chart in ("norms", "accuracy"):
+            assert wait_for(lambda: min(run_curves(view_pixels(driver, chart))) > 100, 15), \
+                f"{chart}: the two runs' curves are not both drawn"
+        purple, green = run_curves(view_pixels(driver, "cka"))
+        assert purple < 20 and green > 100  # the second run against the first
+        matrix = view_pixels(driver, "match_matrix")
+        assert (matrix.min(axis=2) < 200).mean() > 0.02, "the matching matrix is blank"
+        before = view_pixels(driver, "match_a")
+        press_on_slider(driver, Keys.HOME)  # the matching at step 0
+        assert wait_for(lambda: shown_step(driver) == 0, 15)
+        assert wait_for(lambda: (np.abs(view_pixels(driver, "match_a") - before).max(axis=2)
+                                 > 40).sum() > 100, 30), "the matching did not follow the step"
+        driver.save_screenshot(os.path.join(str(tmp_path), "serve_compare.png"))
+        driver.execute_script("document.getElementById('compare').click()")
+        assert wait_for(lambda: driver.find_elements(By.ID, "dashboard")
+                        and images_drawn(driver) == len(VIEWS), 30)
     finally:
         server.stop()
 
