@@ -35,6 +35,7 @@ LOG = logger("web")
 FOLLOW_SECONDS = 2.0  # how often a live run is looked at
 PLAY_SECONDS = 0.25  # a step shown this long while playing
 SENDING_SECONDS = 0.01  # after each view's image: the server writes it out before the next render
+SAYING_SECONDS = 0.1  # before a long build: the page gets what it says meanwhile
 
 class Page:
     """The trame server and its state, bound to one run's Board (and, for a folder of runs,
@@ -111,7 +112,7 @@ class Page:
         asynchronous.create_task(self._swap_views(build))
 
     async def _swap_views(self, build):
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(SAYING_SECONDS)
         said = None
         try:
             views = build()
@@ -119,8 +120,9 @@ class Page:
             LOG.error(str(error))
             said = self._without_paths(str(error))
             views = self.board.views
-        self.follower = self.board.follower()
-        self.steering = Steering(self.board.control, self.steer)
+        else:  # a new board: followed from its newest step
+            self.follower = self.board.follower()
+            self.steering = Steering(self.board.control, self.steer)
         with self.state:
             if views is not None:
                 for name, widget in self.widgets.items():
@@ -214,7 +216,7 @@ class Page:
         one render, not after all six."""
         widgets, views = self.widgets, self.board.views
         if self.state.compare and self.compare is not None:
-            await asyncio.sleep(SENDING_SECONDS)  # the page says it is comparing, first
+            await asyncio.sleep(SAYING_SECONDS)
             widgets, views = self.compare_widgets, self._draw_comparison()
         for name, widget in widgets.items():
             if not self.images.send(views[name]):

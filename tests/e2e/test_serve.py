@@ -312,16 +312,17 @@ def test_a_folder_of_runs_is_compared_on_the_page(tiny_run, reduced_run, tmp_pat
         assert server.url, server.output
         open_page(driver, server.url)
         driver.execute_script("document.getElementById('compare').click()")
-        assert wait_for(lambda: driver.find_elements(By.ID, "comparison")
-                        and images_drawn(driver) == 6, 60), images_drawn(driver)
-        assert wait_for(lambda: text(driver, "alerts") == "", 30), text(driver, "alerts")
+        # the views are drawn while the page says so (their first images are blank)
+        assert wait_for(lambda: text(driver, "alerts") == "comparing the runs...", 15)
+        assert wait_for(lambda: text(driver, "alerts") == "", 60), text(driver, "alerts")
+        assert images_drawn(driver) == 6 and driver.find_elements(By.ID, "comparison")
         for chart in ("norms", "accuracy"):
             assert wait_for(lambda: min(run_curves(view_pixels(driver, chart))) > 100, 15), \
                 f"{chart}: the two runs' curves are not both drawn"
         purple, green = run_curves(view_pixels(driver, "cka"))
         assert purple < 20 and green > 100  # the second run against the first
-        matrix = view_pixels(driver, "match_matrix")
-        assert (matrix.min(axis=2) < 200).mean() > 0.02, "the matching matrix is blank"
+        assert wait_for(lambda: (view_pixels(driver, "match_matrix").min(axis=2) < 200).mean()
+                        > 0.02, 15), "the matching matrix is blank"
         before = view_pixels(driver, "match_a")
         press_on_slider(driver, Keys.HOME)  # the matching at step 0
         assert wait_for(lambda: shown_step(driver) == 0, 15)
