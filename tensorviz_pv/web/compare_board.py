@@ -20,6 +20,7 @@ COMPARE_VIEWS = (("norms", "Weight Norms"), ("accuracy", "Accuracy"), ("cka", "C
                  ("match_a", "Run A"), ("match_b", "Run B in A's Order"),
                  ("match_matrix", "Filter Matching"))
 CELL = (400, 300)  # pixels: the views' size until the page sets theirs
+GLYPHS_ZOOM = 0.88  # the matching's glyphs a little smaller: clear of the colour legend
 TEXT = 13  # the matching views' type size (the dashboard's panels use the same)
 
 
@@ -125,6 +126,9 @@ class CompareBoard:
         except (FigureError, TensorVizError) as error:  # different probe images, say
             self.message = self._why_not_matched(layer) or str(error)
             LOG.info(f"compare: {error}")
+            return
+        for view in views[:2]:  # the colour legend's type takes more of a page's small view
+            view.GetActiveCamera().Zoom(GLYPHS_ZOOM)  # than the figure's framing leaves it
 
     def _why_not_matched(self, layer):
         """What the Filter Matching said when it could not match (the page has no ParaView
