@@ -38,6 +38,11 @@ class ReportsOnce:
     def clear_report(self):
         self._last_error = None
 
+    @property
+    def last_error(self):
+        """The problem reported last (None since the last run that had none)."""
+        return self._last_error
+
 
 def requested_time(out_info, default=0.0):
     key = vtkStreamingDemandDrivenPipeline.UPDATE_TIME_STEP()

@@ -20,6 +20,7 @@ COMPARE_VIEWS = (("norms", "Weight Norms"), ("accuracy", "Accuracy"), ("cka", "C
                  ("match_a", "Run A"), ("match_b", "Run B in A's Order"),
                  ("match_matrix", "Filter Matching"))
 CELL = (400, 300)  # pixels: the views' size until the page sets theirs
+GLYPHS_ZOOM = 0.88  # the matching's glyphs a little smaller: clear of the colour legend
 TEXT = 13  # the matching views' type size (the dashboard's panels use the same)
 
 
@@ -75,6 +76,7 @@ class CompareBoard:
         accuracy.LeftAxisUseCustomRange = 1
         accuracy.LeftAxisRangeMinimum, accuracy.LeftAxisRangeMaximum = 0.0, 1.0
         cka_range(self.views["cka"])
+        self.views["cka"].LegendLocation = "BottomRight"  # as the figure's: CKA nears 1 at the top
 
     def _draw_runs(self):
         """The runs opened, and what does not change with the layer or the step: each run's
@@ -122,8 +124,18 @@ class CompareBoard:
             self._redraw("matching", lambda: self._comparison.matching_panels(
                 *views, layer, float(step), text=TEXT))
         except (FigureError, TensorVizError) as error:  # different probe images, say
-            self.message = str(error)
+            self.message = self._why_not_matched(layer) or str(error)
             LOG.info(f"compare: {error}")
+            return
+        for view in views[:2]:  # the colour legend's type takes more of a page's small view
+            view.GetActiveCamera().Zoom(GLYPHS_ZOOM)  # than the figure's framing leaves it
+
+    def _why_not_matched(self, layer):
+        """What the Filter Matching said when it could not match (the page has no ParaView
+        messages to point to); None when it said nothing."""
+        said = [source.GetClientSideObject().last_error for source in self._drawn_by["matching"]
+                if source.GetXMLName() == "FilterMatching"]
+        return f"{layer}: {said[0]}" if said and said[0] else None
 
     def close(self):
         """Close the runs' stores (the views are ParaView's)."""

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.parse
 
+import h5py
 import numpy as np
 import pytest
 
@@ -332,6 +333,30 @@ def test_a_folder_of_runs_is_compared_on_the_page(tiny_run, reduced_run, tmp_pat
         driver.execute_script("document.getElementById('compare').click()")
         assert wait_for(lambda: driver.find_elements(By.ID, "dashboard")
                         and images_drawn(driver) == len(VIEWS), 30)
+    finally:
+        server.stop()
+
+
+def test_a_folder_s_runs_that_cannot_be_matched_are_said_so_on_the_page(tmp_path, driver):
+    """Two runs (the store writer's, no training) that probed different images: the page's
+    comparison draws their norms and says why their filters are not matched, in its words."""
+    for name, seed in (("a", 0), ("c", 1)):
+        (tmp_path / name).mkdir()
+        write_synthetic_run(str(tmp_path / name / F.STORE_FILENAME), steps=12, every=4, seed=seed)
+    with h5py.File(tmp_path / "c" / F.STORE_FILENAME, "r+") as store:  # other probe images
+        images = store[F.probe_path(F.PROBE_IMAGES)]
+        images[...] = 0.5 * images[...] + 0.1
+    server = Served(tmp_path)
+    try:
+        assert server.url, server.output
+        open_page(driver, server.url)
+        driver.execute_script("document.getElementById('compare').click()")
+        assert wait_for(lambda: "a and c recorded different probe images" in text(driver, "alerts"),
+                        60), text(driver, "alerts")
+        assert text(driver, "alerts").startswith("conv1: ")  # the layer, and no path
+        assert str(tmp_path) not in text(driver, "alerts")
+        assert wait_for(lambda: min(run_curves(view_pixels(driver, "norms"))) > 100, 30), \
+            "the norms of both runs are not drawn"
     finally:
         server.stop()
 
