@@ -102,16 +102,17 @@ def test_the_follower_shows_an_alert_once_the_run_has_one(tmp_path):
 
 def test_a_followed_dashboard_keeps_its_framing(tmp_path):
     """The dashboard frames its views itself: paraview.simple's reset of the camera at a
-    session's first Render() (which a follower's tick, or the web page's first pick, makes)
-    must not re-frame them. The web page's follower (time_slider=False) reloads without moving
-    the GUI's time; the norm chart's step axis grows with the run."""
+    session's first Render() (which a follower's tick in the GUI, or the web page's first pick,
+    makes) is turned off by building it (rendering is not possible in this suite's pvpython;
+    tests/e2e/test_serve.py's clicks fail without it). The web page's follower
+    (time_slider=False) reloads without moving the GUI's time; the norm chart's step axis grows
+    with the run."""
     from tensorviz_pv.figures import dashboard
     simple._funcs_internals.first_render = True  # as in a fresh session
     path = str(tmp_path / "framed.tvz")
     _, writer = write_synthetic_run(path, steps=10, every=5, close=False)
     built = dashboard.build(path, area=(900, 600), time_slider=False)
-    views = [built[name] for name in ("glyph_view", "heat_view")]
-    framed = [(list(v.CameraFocalPoint), v.CameraParallelScale) for v in views]
+    assert not simple._funcs_internals.first_render
     scene_time = simple.GetAnimationScene().AnimationTime
     follower = dashboard.Follower(built["reader"], steering=built["steering"], time_slider=False)
     assert built["chart"].BottomAxisRangeMaximum == 10.0
@@ -120,10 +121,6 @@ def test_a_followed_dashboard_keeps_its_framing(tmp_path):
     assert built["reader"].TimestepValues[-1] == 17.0
     assert built["chart"].BottomAxisRangeMaximum == 17.0  # the norm chart grows with the run
     assert simple.GetAnimationScene().AnimationTime == scene_time  # the page moves its own time
-    for view in views:
-        simple.SetActiveView(view)
-        simple.Render(view)
-    assert [(list(v.CameraFocalPoint), v.CameraParallelScale) for v in views] == framed
     writer.close()
     for view in simple.GetViews():
         simple.Delete(view)
