@@ -3,12 +3,11 @@ data framed clear of the titles, the filter numbers a line apart, the colour bar
 along their bars. Measured on the views after they are rendered at the small size, the text
 sized by VTK's own text renderer."""
 
-import json
 import os
 
 import pytest
 
-from tensorviz_cli.launch import run as run_paraview
+from pvbatch_json import pvbatch_json
 from tensorviz_pv.store import format as F
 
 SCRIPT = """
@@ -79,14 +78,8 @@ json.dump(seen, open(sys.argv[2], "w"))
 
 @pytest.fixture(scope="module")
 def seen(reduced_run, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("small")
-    script, out = folder / "small.py", folder / "seen.json"
-    script.write_text(SCRIPT)
-    result = run_paraview("pvbatch", [str(script), os.path.join(reduced_run, F.STORE_FILENAME),
-                                      str(out)], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(out.read_text())
-
+    return pvbatch_json(tmp_path_factory.mktemp("small"), SCRIPT,
+                        os.path.join(reduced_run, F.STORE_FILENAME), name="small")[0]
 
 CASES = ["gui", "web"]  # the GUI's first-start layout, the web page's cells
 PADDING = 4  # pixels ParaView leaves above a title at the top of a view
