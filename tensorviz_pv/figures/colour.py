@@ -69,5 +69,10 @@ def colour(display, view, array, preset, bar_title, limits=None, association="CE
 
 def _fit_bar(bar, title, size):
     """A colour bar placed and its type sized for a view of `size` pixels."""
-    bar.TitleFontSize, bar.LabelFontSize = bar_type_sizes(title, size)
-    bar.Position = bar_position(size[0], bar.TitleFontSize)
+    title_size, label_size = bar_type_sizes(title, size)
+    for name, value in (("TitleFontSize", title_size), ("LabelFontSize", label_size),
+                        ("Position", bar_position(size[0], title_size))):
+        current = getattr(bar, name)
+        if (list(current) if name == "Position" else current) != value:
+            # only what changes: a change asks for another render (the web page's loop)
+            setattr(bar, name, value)
