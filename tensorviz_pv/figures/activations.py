@@ -8,7 +8,7 @@ from ..analysis.tiles import strip_stretch
 from .camera import data_bounds, flat_camera
 from .colour import GREY, colour
 from .outputs import field_value
-from .text import title
+from .text import title, title_px
 from .views import render_view, show_image
 
 
@@ -31,15 +31,15 @@ def activation_panel(run, view, layer, step, probe_image):
     simple.HideScalarBarIfNotNeeded(gray, view)
     label = int(field_value(maps, "label"))
     merged = int(field_value(maps, "merged_filters"))
-    title(view, f"{layer} activations\nprobe image {probe_image} (label {label})"
-                + (f"\n(blank: {merged} filters merged away)" if merged else ""), 16,
-          follow=maps, layer=layer)
+    heading = f"{layer} activations\nprobe image {probe_image} (label {label})" + (
+        f"\n(blank: {merged} filters merged away)" if merged else "")
+    title(view, heading, 16, follow=maps, layer=layer)
     # the input image sits left of the tiles: frame both, a 1-D layer's strips stretched
     tiles.Scale, picture.Scale = strip_scales(run, layer, maps)
     boxes = [data_bounds((maps, port), scale=scale) for port, scale in
              enumerate((tiles.Scale, picture.Scale))]
     flat_camera(view, [min(a, b) if i % 2 == 0 else max(a, b)
-                       for i, (a, b) in enumerate(zip(*boxes))])
+                       for i, (a, b) in enumerate(zip(*boxes))], text_px=(title_px(heading, 16), 0))
     return maps
 
 

@@ -8,13 +8,14 @@ from ..analysis.atlas import LEAST_PATCH, usable_field
 from ..store import format as F
 from .camera import data_bounds, flat_camera
 from .outputs import field_value, has_cell_array
-from .text import LABEL_PX, TITLE_PX, title
+from .text import LABEL_PX, TITLE_PX, title, title_px
 from .views import render_view, show_image
 
 
-def atlas_panel(run, view, layer, step, caption=True):
+def atlas_panel(run, view, layer, step, caption=True, heading=None):
     """A layer's Filter Atlas at `step` in `view`: grey patches on the atlas images' own range
-    (colour images as they are), filter numbers at the left of each row."""
+    (colour images as they are), filter numbers at the left of each row. Without `caption`,
+    `heading` (text, size): a title that names the layer drawn (the dashboard's) instead."""
     atlas = simple.FilterAtlas(Input=run.reader, Layer=layer,
                                registrationName=f"{layer} filter atlas")
     view.ViewTime = step  # before anything is shown: a Show updates at the view's time
@@ -43,15 +44,19 @@ def atlas_panel(run, view, layer, step, caption=True):
     bounds = data_bounds((atlas, 0))
     run.labels.at(view, "strongest first", (bounds[0], bounds[3] + 1, 0.0), 12,
                   justification="Left", vertical="Bottom")
+    top_px = LABEL_PX  # the "strongest first" line
     if caption:
         what = "whole images" if not field else f"{size_text(field['size'])} px field" + (
             "" if min(field["size"]) >= LEAST_PATCH else
             f" amid {size_text([LEAST_PATCH] * len(field['size']))}")
         title(view, f"{layer}, step {int(step)}: what excites each filter most\n"
                     f"(atlas patches, {what}" + ("; grey: merged away)" if merged else ")"), 14)
-    # room for a two-line title, the "strongest first" line and the filter numbers
-    flat_camera(view, bounds, margin=1.05, legend_room=0.0,
-                text_px=(TITLE_PX + LABEL_PX if caption else LABEL_PX, 2 * LABEL_PX))
+        top_px += TITLE_PX
+    elif heading is not None:
+        title(view, *heading, follow=atlas, layer=layer)
+        top_px += title_px(*heading)
+    # room for the title, the "strongest first" line and the filter numbers
+    flat_camera(view, bounds, margin=1.05, legend_room=0.0, text_px=(top_px, 2 * LABEL_PX))
     return atlas
 
 

@@ -6,6 +6,7 @@ import math
 
 from ..analysis.figure_layout import fit_into
 from .colour import TEXT
+from .views import on_resize
 
 
 def data_bounds(*outputs, scale=(1.0, 1.0, 1.0)):
@@ -17,27 +18,34 @@ def data_bounds(*outputs, scale=(1.0, 1.0, 1.0)):
 
 
 def flat_camera(view, bounds, margin=1.15, legend_room=0.2, text_px=(0, 0)):
-    """Look straight down at 2D data within `bounds` in the view's size (its panel's size:
-    render_view sets it, also for a view that a layout will size), leaving `legend_room` of
-    the width, at the right edge, to the legend, and `text_px` = (top, left) screen pixels
-    beside the data for text of a fixed size (a title, row labels) at any view size."""
+    """Look straight down at 2D data within `bounds`, leaving `legend_room` of the width, at
+    the right edge, to the legend, and `text_px` = (top, left[, bottom]) screen pixels beside
+    the data for text of a fixed size (a title, row labels, labels under it); framed for the view's size now and again
+    whenever it is shown at another (views.on_resize)."""
     view.InteractionMode = "2D"
     view.ResetCamera(False)
-    camera = view.GetActiveCamera()
-    camera.SetParallelProjection(True)
+    view.GetActiveCamera().SetParallelProjection(True)
+    on_resize(view, "camera", lambda view, size: frame(view.GetActiveCamera(), size, bounds,
+                                                       margin, legend_room, text_px))
+
+
+def frame(camera, size, bounds, margin, legend_room, text_px):
+    """Point a parallel camera at `bounds` for a view of `size` pixels (see flat_camera);
+    returns the data units per screen pixel."""
     width, height = bounds[1] - bounds[0], bounds[3] - bounds[2]
-    pixels_wide, pixels_high = view.ViewSize
-    top_px, left_px = text_px
+    pixels_wide, pixels_high = size
+    top_px, left_px, bottom_px = (tuple(text_px) + (0,))[:3]
     shown = width / (1.0 - legend_room)  # the data's width and the legend's
     # data units per screen pixel: the data (with margin) and the text's pixels both fit
     unit = max(margin * shown / max(pixels_wide - margin * left_px, 1),
-               margin * height / max(pixels_high - margin * top_px, 1))
+               margin * height / max(pixels_high - margin * (top_px + bottom_px), 1))
     camera.SetParallelScale(unit * pixels_high / 2)
     cx = bounds[0] - left_px * unit + (left_px * unit + shown) / 2
-    cy = bounds[2] + (height + top_px * unit) / 2
+    cy = bounds[2] + (height + (top_px - bottom_px) * unit) / 2
     camera.SetFocalPoint(cx, cy, 0)
     camera.SetPosition(cx, cy, 100)
     camera.SetViewUp(0, 1, 0)
+    return unit
 
 
 def screen_box(view, bounds):

@@ -41,6 +41,7 @@ ATLAS_SHARE = 0.3  # of the width, for the Filter Atlas's tall column
 HEALTH_SHARE = 0.35  # of that column's height, for the filter health and the alerts
 CONTROL_SHARE = 0.3  # of it, for a live run's Training Control (taken from the health's and
 LIVE_HEALTH_SHARE = 0.3  # the atlas's: its table needs room for a toolbar, a header and rows)
+HEALTH_ASPECT = 1.4  # the filter health's image, wide: its view is a low one
 # the views are sized this many times their panel (same shape): the GUI draws their text for
 # the size they were made with, and at the panel's own size it would crowd the panel
 TEXT_ROOM = 1.5
@@ -98,7 +99,8 @@ def _views(run, area, cell, layer, time_slider=True):
     alerts = None
     filter_views = [(proxy, 0, glyph_view)]
     if run.has_health(layer):
-        filter_views.append((health_panel(run, health_view, layer, caption=False), 0, health_view))
+        filter_views.append((health_panel(run, health_view, layer, caption=False,
+                                                 aspect=HEALTH_ASPECT), 0, health_view))
         alerts = simple.Text(registrationName="alerts")
         shown = simple.Show(alerts, health_view)
         shown.WindowLocation, shown.FontSize = "Upper Left Corner", 12
@@ -109,9 +111,9 @@ def _views(run, area, cell, layer, time_slider=True):
                              maps_view))
         filter_views.append((correlation_panel(run, heat_view, layer, run.steps[-1]), 1, heat_view))
         if run.has_atlas(layer):
-            atlas = atlas_panel(run, atlas_view, layer, run.steps[-1], caption=False)
+            atlas = atlas_panel(run, atlas_view, layer, run.steps[-1], caption=False,
+                                heading=(f"{layer} filter atlas", 16))
             filter_views.append((atlas, 0, atlas_view))
-            title(atlas_view, f"{layer} filter atlas", 16, follow=atlas, layer=layer)
     link_highlights([source for source, _, _ in filter_views] + ([control] if live else []))
     for source, port, view in filter_views:
         show_highlight(source, view, port)

@@ -11,10 +11,13 @@ from ..algorithms.filter_health import ARRAYS
 from ..analysis.figure_layout import short_number
 from ..analysis.health import alerts
 from .camera import data_bounds, flat_camera
-from .colour import colour
+from .colour import GLYPH_WIDTH, colour
 from .outputs import field_value
-from .text import title
+from .text import LABEL_PX, title
 from .views import render_view, show_image
+
+
+INDEX_SIZE = 13  # points: the filter numbers
 
 
 def health_layer(run):
@@ -24,9 +27,10 @@ def health_layer(run):
 
 
 def image_panel(run, view, source, array, preset, bar_title, heading, scale, labels,
-                limits=None):
+                limits=None, left_px=70):
     """An image output drawn `scale`d to a square-ish panel, coloured (on `limits` when given),
-    titled; `labels`: [(text, (x, y), justification)] in the image's own pixel units."""
+    titled; `labels`: [(text, (x, y), justification)] in the image's own pixel units;
+    `left_px`: screen pixels left of the image for the labels there."""
     display = show_image(source, view)
     display.Scale = [scale[0], scale[1], 1.0]
     colour(display, view, array, preset, bar_title, limits)
@@ -36,7 +40,8 @@ def image_panel(run, view, source, array, preset, bar_title, heading, scale, lab
     if heading:
         title(view, heading, 16)
     bounds = data_bounds((source, 0), scale=(scale[0], scale[1], 1.0))
-    flat_camera(view, bounds, margin=1.2, legend_room=0.28, text_px=(50, 70))
+    # room for the title (or the dashboard's alerts), the row labels and the labels below
+    flat_camera(view, bounds, margin=1.2, legend_room=0.28, text_px=(50, left_px, LABEL_PX))
 
 
 def step_labels(steps):
@@ -88,10 +93,11 @@ def alerts_text(store, most=4):
     return "\n".join(lines)
 
 
-def health_panel(run, view, layer, statistic=0, caption=True):
+def health_panel(run, view, layer, statistic=0, caption=True, aspect=1.0):
     """Each filter's gradient norm (log10) at every step (statistic 0), or its fraction of
     zero outputs at the activation snapshots (2); filter 0 at the top, time to the right; no
-    title without `caption` (the dashboard's view is named, and shows the alerts there)."""
+    title without `caption` (the dashboard's view is named, and shows the alerts there).
+    `aspect`: the image's width over its height (a wide, low view: more than 1)."""
     name = {0: "gradient norm (log10)", 2: "fraction of zero outputs (dead: 1)"}[statistic]
     source = simple.FilterHealth(Input=run.reader, Layer=layer, Statistic=statistic,
                                  registrationName=f"{layer} {name}")
@@ -105,11 +111,12 @@ def health_panel(run, view, layer, statistic=0, caption=True):
                 else "Inferno (matplotlib)", "log10 |gradient|" if statistic == 0 else "zero outputs",
                 f"{layer}: each filter's {name}\n(filter down, step across; {how})"
                 if caption else "",
-                (filters / max(columns, 1), 1.0),
+                (aspect * filters / max(columns, 1), 1.0),
                 [(f"step {int(steps[0])}", (0, -filters - 1.5), "Left"),
                  (f"step {int(steps[-1])}", (columns, -filters - 1.5), "Right")],
-                None if statistic == 0 else (0.0, 1.0))
-    run.labels.index(view, filters, rows=True)
+                None if statistic == 0 else (0.0, 1.0),
+                left_px=GLYPH_WIDTH * INDEX_SIZE * len(str(filters - 1)) + 16)  # filter numbers
+    run.labels.index(view, filters, rows=True, size=INDEX_SIZE)
     return source
 
 

@@ -2,16 +2,26 @@
 is changed by hand), and the labels of a set of figures, anchored at points of the data:
 billboards, or polygons where a parallel render draws no billboard text."""
 
+import math
 from collections import namedtuple
 
 from paraview import servermanager, simple
 
 from ..algorithms.base import LAYER_FIELD
-from .colour import TEXT
+from .colour import GLYPH_WIDTH, TEXT
+from .views import on_resize
 
 TITLE_PX = 44  # screen pixels of a two-line title at 14 pt, with its padding
 LABEL_PX = 18  # one line of a 12 pt label
 CAP_HEIGHT = 0.72  # a font's capital letters: this share of its size in pixels
+LINE_HEIGHT = 1.2  # a line of text: this share of its font size in pixels
+TITLE_PADDING = 6  # pixels above a title (ParaView's) and below it (ours)
+
+
+def title_px(text, size):
+    """Screen pixels from a view's top edge to the bottom of a title of `text` (its lines)
+    at `size` points: what the data framed below it must leave free."""
+    return int(round((text.count("\n") + 1) * LINE_HEIGHT * size)) + 2 * TITLE_PADDING
 
 
 def title(view, text, size=22, location="Upper Center", follow=None, layer=None):
@@ -45,6 +55,24 @@ def _naming_the_layer(text, layer):
 def parallel_render():
     """Whether the views render on several MPI ranks (pvbatch or pvserver under mpiexec)."""
     return servermanager.ActiveConnection.GetNumberOfDataPartitions() > 1
+
+
+def label_stride(apart, need, per_pixel):
+    """Show every k-th of labels `apart` data units apart, each `need` pixels long, at
+    `per_pixel` data units per screen pixel: returns k (1: all of them)."""
+    return max(1, math.ceil(need * per_pixel / max(apart, 1e-12)))
+
+
+def _thin(view, labels, apart, need, pixels_high):
+    """Show every k-th of a row or column of labels, as many as the view's camera leaves room
+    for (views.on_resize calls this after the camera is framed)."""
+    per_pixel = 2.0 * view.GetActiveCamera().GetParallelScale() / max(pixels_high, 1)
+    stride = label_stride(apart, need, per_pixel)
+    for i, label in enumerate(labels):
+        display = simple.GetDisplayProperties(label, view)
+        visible = int(i % stride == 0)
+        if display.Visibility != visible:
+            display.Visibility = visible
 
 
 # a label drawn as polygons: its view, its Transform, its size in pixels, anchor, justification,
@@ -82,13 +110,22 @@ class Labels:
         up to 16, else about 16 of them. `row_height`: the image's rows drawn that many times
         as tall."""
         every = 1 if count <= 16 else -(-count // 16)
+        shown = []
         for i in range(0, count, every):
             text = str(i) if texts is None else texts[i]
             if rows:
-                self.at(view, text, (-0.4, (-i - 0.5) * row_height, 0.0), size,
-                        justification="Right")
+                shown.append(self.at(view, text, (-0.4, (-i - 0.5) * row_height, 0.0), size,
+                                     justification="Right"))
             else:
-                self.at(view, text, (i + 0.5, -(height or count) * row_height - 0.7, 0.0), size)
+                shown.append(self.at(view, text, (i + 0.5, -(height or count) * row_height - 0.7,
+                                                  0.0), size))
+        # in a small view the rows are closer than a line of text: only every k-th label
+        apart = row_height * every if rows else every  # data units between two labels
+        need = size if rows else GLYPH_WIDTH * size * max(
+            len(str(count - 1)), *(len(t) for t in texts or [""])) + 4
+        if not parallel_render():
+            on_resize(view, ("index", rows), lambda view, pixels: _thin(
+                view, shown, apart, need, pixels[1]))
 
     def _polygon(self, view, text, position, size, justification, vertical):
         """A label as polygons (vector text) in the view's text colour, flat; fit() places it."""

@@ -14,6 +14,32 @@ def place_view(view, place):
     return view
 
 
+def on_resize(view, key, callback):
+    """Call `callback(view, (width, height))` now, at the view's size, and again whenever the
+    view is rendered at another size: a view is shown at sizes its figure cannot know when it
+    is made (a cell of the GUI's window, a view of the web page), and what is fitted to its
+    pixels (a camera framed around fixed-size text) is fitted again. One callback per `key`
+    and view (a later one replaces it); the "camera" one first, the others may read it."""
+    proxy = view.SMProxy
+    fitted = getattr(proxy, "_tensorviz_fitted", None)
+    if fitted is None:  # one observer per view, calling every fit in turn
+        fitted = proxy._tensorviz_fitted = {"size": tuple(view.ViewSize), "fits": {}}
+
+        def refit(*_):  # before the view updates its representations and renders
+            size = tuple(view.ViewSize)
+            if min(size) > 1 and size != fitted["size"]:
+                fitted["size"] = size
+                _fit_all(view, fitted["fits"], size)
+        proxy.AddObserver("StartEvent", refit)
+    fitted["fits"][key] = callback
+    _fit_all(view, fitted["fits"], fitted["size"])
+
+
+def _fit_all(view, fits, size):
+    for key in sorted(fits, key=lambda key: key != "camera"):
+        fits[key](view, size)
+
+
 def render_view(size, name=None, place=None):
     """A white render view (named in the GUI's pipeline and view lists when `name` is given),
     in `place` (layout, cell) when given."""
