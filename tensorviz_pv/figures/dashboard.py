@@ -106,6 +106,13 @@ def _views(run, area, cell, layer, time_slider=True):
         shown.WindowLocation, shown.FontSize = "Upper Left Corner", 12
         alerts = (alerts, shown)
         show_alerts(alerts, run.store)
+    else:
+        _say_missing(health_view, f"no filter health recorded for {layer}")
+    if layer not in run.activation_layers:
+        for view in (maps_view, heat_view, atlas_view):
+            _say_missing(view, f"no probe activations recorded for {layer}")
+    elif not run.has_atlas(layer):
+        _say_missing(atlas_view, f"no filter atlas recorded for {layer}")
     if layer in run.activation_layers:
         filter_views.append((activation_panel(run, maps_view, layer, run.steps[-1], 0), 0,
                              maps_view))
@@ -135,6 +142,13 @@ def _views(run, area, cell, layer, time_slider=True):
             "health_view": health_view, "alerts": alerts, "steering": steering,
             "control": control,
             "picker": FilterPicker((source, port) for source, port, _ in filter_views)}
+
+
+def _say_missing(view, text):
+    """A view with nothing of the layer to draw says why (a blank view looks broken)."""
+    note = simple.Text(registrationName=text, Text=text)
+    shown = simple.Show(note, view)
+    shown.WindowLocation, shown.FontSize, shown.Color = "Upper Center", 16, TEXT
 
 
 def _split(layout, live):

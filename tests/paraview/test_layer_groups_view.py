@@ -106,6 +106,10 @@ def test_the_web_page_offers_the_same_layer_groups(deep_run):
     assert list(offered) == groups
     assert [name for members in offered.values() for name in members] == NAMES
     assert offered["conv3_block2"] == [f"conv3_block2_{i}_conv" for i in (1, 2, 3)]
+    # this store has kernels only: the views with nothing to draw say so, not blank
+    said = {text for text, _ in simple.GetSources()}
+    assert {"no probe activations recorded for conv1_conv",
+            "no filter health recorded for conv1_conv"} <= said
     small = path.replace(F.STORE_FILENAME, "small.tvz")
     write_synthetic_run(small, steps=2)
     assert Board(small).layer_groups() == {}
