@@ -248,15 +248,20 @@ def test_a_local_server_follows_a_live_run_and_steers_it_with_steer(tmp_path, dr
             server.stop()
 
 
+def folder_of_runs(folder, runs):
+    """A sweep's folder: each (name, run directory) of `runs` copied into folder/name."""
+    for name, run_dir in runs:
+        (folder / name).mkdir()
+        shutil.copy(os.path.join(run_dir, F.STORE_FILENAME), folder / name / F.STORE_FILENAME)
+    return folder
+
+
 def test_a_folder_of_runs_is_one_page_that_names_runs_by_label_only(tiny_run, tmp_path, driver):
     """A sweep's folder: the page offers its runs by their folders' names (a hostile one shown
     as text), never a path, and shows the run chosen; a run damaged since the server started
     is said to be, by its name, and the page stays on the run it showed."""
     hostile = "b\"'<b>x$(id)`;"
-    for name in ("a", hostile, "broken"):
-        (tmp_path / name).mkdir()
-        shutil.copy(os.path.join(tiny_run, F.STORE_FILENAME), tmp_path / name / F.STORE_FILENAME)
-    server = Served(tmp_path)
+    server = Served(folder_of_runs(tmp_path, [(name, tiny_run) for name in ("a", hostile, "broken")]))
     try:
         assert server.url, server.output
         open_page(driver, server.url)
@@ -305,10 +310,7 @@ def test_a_folder_of_runs_is_compared_on_the_page(tiny_run, reduced_run, tmp_pat
     """The compare switch of a folder's page: `tensorviz compare`'s views (every run's norms
     and accuracy, CKA with the first run, the first two runs' filters matched) at the page's
     step; back to the dashboard after."""
-    for name, run in (("reduced", reduced_run), ("tiny", tiny_run)):
-        (tmp_path / name).mkdir()
-        shutil.copy(os.path.join(run, F.STORE_FILENAME), tmp_path / name / F.STORE_FILENAME)
-    server = Served(tmp_path)
+    server = Served(folder_of_runs(tmp_path, [("reduced", reduced_run), ("tiny", tiny_run)]))
     try:
         assert server.url, server.output
         open_page(driver, server.url)
